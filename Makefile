@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv from uv.lock first.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_LINK_MODE := copy
+
+.PHONY: install demo test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+## install: create .venv and install the pinned versions from uv.lock
+install: $(VENV)/.synced
+
+## demo: run the example DAG end to end on the local stack and print the result files
+demo: install
+	$(PY) -m airflow_batch_gemini.demo
+
+## test: lint, type-check and run the whole test suite (starts and stops its own servers)
+test: install lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check airflow_batch_gemini dags tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) $(TOOLS) test-output .pytest_cache .mypy_cache .ruff_cache

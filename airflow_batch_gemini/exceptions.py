@@ -1,0 +1,91 @@
+"""Typed errors of the package; each message says what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.exceptions import AirflowException
+
+
+class GeminiBatchError(AirflowException):
+    """Base class of every error this package raises."""
+
+
+class GeminiBatchApiError(GeminiBatchError):
+    """The Vertex AI API answered with an error.
+
+    :param status_code: the HTTP status code.
+    :param status: the Google status name, e.g. ``NOT_FOUND``.
+    :param message: the service's message.
+    :param method: the API method that failed, e.g. ``create``.
+    """
+
+    def __init__(self, status_code: int, status: str, message: str, method: str = "") -> None:
+        self.status_code = status_code
+        self.status = status
+        self.message = message
+        self.method = method
+        where = f" on {method}" if method else ""
+        super().__init__(f"Vertex AI answered {status_code} {status}{where}: {message}")
+
+
+class GeminiBatchTransientError(GeminiBatchApiError):
+    """An error worth retrying: 429, a 5xx or a dropped connection, still failing after the retries."""
+
+
+class GeminiBatchJobFailedError(GeminiBatchError):
+    """The batch job ended in a failed terminal state (FAILED, CANCELLED or EXPIRED).
+
+    :param job_name: the job's resource name.
+    :param state: the terminal state, e.g. ``JOB_STATE_FAILED``.
+    :param error: the job's ``error`` field (``{"code", "message"}``), if any.
+    """
+
+    def __init__(self, job_name: str, state: str, error: dict[str, Any] | None = None) -> None:
+        self.job_name = job_name
+        self.state = state
+        self.error = error or {}
+        detail = ""
+        if self.error:
+            detail = f": code {self.error.get('code', '?')}: {self.error.get('message', '')}"
+        super().__init__(f"Batch job {job_name} ended {state}{detail}")
+
+
+class GeminiBatchUnknownStateError(GeminiBatchError):
+    """The job reports a state this package does not know; polling stops rather than running forever."""
+
+    def __init__(self, job_name: str, state: str) -> None:
+        self.job_name = job_name
+        self.state = state
+        super().__init__(
+            f"Batch job {job_name} is in unknown state {state!r}; stopping instead of polling forever. "
+            "Upgrade airflow-batch-gemini or check the job in the Vertex AI console."
+        )
+
+
+class GeminiBatchTimeoutError(GeminiBatchError):
+    """The wait for a batch job passed its deadline."""
+
+
+class GeminiBatchInputError(GeminiBatchError):
+    """The batch input is invalid; nothing was uploaded.
+
+    :param problems: one human-readable line per problem (``line N: /pointer: message``).
+    :param total: how many problems there are in all (``problems`` may hold only the first few).
+    """
+
+    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
+        self.source = source
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        shown = "\n  ".join(problems)
+        more = f"\n  ... and {self.total - len(problems)} more" if self.total > len(problems) else ""
+        super().__init__(f"{source}: {self.total} invalid line(s), nothing uploaded:\n  {shown}{more}")
+
+
+class GeminiBatchUploadConflictError(GeminiBatchError):
+    """The destination object exists with other content; it was not overwritten."""
+
+
+class GeminiBatchOutputError(GeminiBatchError):
+    """The job's output cannot be read or split (e.g. no ``*.jsonl`` under the output directory)."""

@@ -1,0 +1,1 @@
+"""Hooks: the only modules that talk to Vertex AI and Cloud Storage."""

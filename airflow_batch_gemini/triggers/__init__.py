@@ -1,0 +1,1 @@
+"""Triggers: poll a Gemini batch job from the triggerer without holding a worker slot."""
