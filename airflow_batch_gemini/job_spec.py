@@ -1,0 +1,59 @@
+"""The body of ``batchPredictionJobs.create``, built and checked before anything is sent. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_batch_gemini.naming import InvalidNameError, validate_labels
+
+MAX_DISPLAY_NAME = 128
+
+
+def as_uri_list(uris: str | Sequence[str]) -> list[str]:
+    """One URI or many, as a list; a comma-separated string is split."""
+    if isinstance(uris, str):
+        return [uri.strip() for uri in uris.split(",") if uri.strip()]
+    return [str(uri) for uri in uris]
+
+
+def output_config(output_uri: str) -> dict[str, Any]:
+    """``outputConfig`` for a ``gs://`` prefix (JSON Lines) or a ``bq://project.dataset[.table]``."""
+    if output_uri.startswith("gs://"):
+        return {"predictionsFormat": "jsonl", "gcsDestination": {"outputUriPrefix": output_uri.rstrip("/")}}
+    if output_uri.startswith("bq://"):
+        return {"predictionsFormat": "bigquery", "bigqueryDestination": {"outputUri": output_uri}}
+    raise InvalidNameError(
+        f"output {output_uri!r} must be a Cloud Storage prefix (gs://bucket/path) "
+        "or a BigQuery table (bq://project.dataset.table)"
+    )
+
+
+def build_job_body(
+    *,
+    display_name: str,
+    model: str,
+    input_uris: str | Sequence[str],
+    output_uri: str,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The create body; raise :class:`~airflow_batch_gemini.naming.InvalidNameError` for what the
+    service would refuse (empty or too long display name, no input, non-gs:// input, bad labels)."""
+    if not display_name or len(display_name) > MAX_DISPLAY_NAME:
+        raise InvalidNameError(f"display_name must be 1 to {MAX_DISPLAY_NAME} characters, got {display_name!r}")
+    uris = as_uri_list(input_uris)
+    if not uris:
+        raise InvalidNameError("no input URI given")
+    bad = [uri for uri in uris if not uri.startswith("gs://")]
+    if bad:
+        raise InvalidNameError(f"input URIs must be gs:// objects (JSON Lines), got {bad}")
+    body: dict[str, Any] = {
+        "displayName": display_name,
+        "model": model,
+        "inputConfig": {"instancesFormat": "jsonl", "gcsSource": {"uris": uris}},
+        "outputConfig": output_config(output_uri),
+    }
+    if labels:
+        validate_labels(labels)
+        body["labels"] = dict(labels)
+    return body

@@ -1,0 +1,266 @@
+"""Submit a Gemini batch job (idempotently) and wait for it, deferred or synchronously."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_batch_gemini.exceptions import GeminiBatchApiError
+from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
+from airflow_batch_gemini.job_spec import as_uri_list, build_job_body
+from airflow_batch_gemini.job_states import JobOutcome, classify_state
+from airflow_batch_gemini.naming import (
+    DEFAULT_LOCATION,
+    REQUEST_LABEL,
+    identity_labels,
+    model_resource_name,
+    request_fingerprint,
+)
+from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
+from airflow_batch_gemini.waiting import JobWatch, result_from_event
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Key under which the job name is kept in XCom and in ``task_state_store`` (Airflow 3.3+).
+JOB_NAME_KEY = "job_name"
+#: The longest a Vertex AI batch job can take: 72 h in the queue plus 24 h running.
+SERVICE_MAX_WAIT = timedelta(hours=96)
+
+
+def _seconds(value: timedelta | float | None) -> float | None:
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
+class GeminiBatchSubmitJobOperator(BaseOperator):
+    """Submit a Vertex AI Gemini batch prediction job from Cloud Storage and wait until it ends.
+
+    The job gets deterministic identity labels (dag, task, run, map index) and a fingerprint of
+    what it was asked (model, input, output). A retry of this task never creates a second job: it
+    re-attaches to the job an earlier try created while that job is waiting, running or has
+    succeeded (found through ``task_state_store`` on Airflow 3.3+, else through the labels), and
+    submits again only after a terminal failure or when the input changed. The job name is pushed
+    to XCom (key ``job_name``) before the task defers.
+
+    On success the task returns a small manifest: ``job_name``, ``display_name``, ``model``,
+    ``state`` (SUCCEEDED or PARTIALLY_SUCCEEDED), ``output_directory``, ``completion_stats``
+    (``succeeded``, ``failed``, ``incomplete``), ``create_time``, ``start_time``, ``end_time``.
+    FAILED, CANCELLED and EXPIRED raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchJobFailedError`
+    with the job's error; a state the package does not know raises
+    :class:`~airflow_batch_gemini.exceptions.GeminiBatchUnknownStateError`.
+
+    :param input_uris: the JSON Lines input: one ``gs://`` URI, a list of them, or the dict
+        returned by :class:`~airflow_batch_gemini.operators.prepare_input.GeminiBatchPrepareInputOperator`
+        (its ``input_uris`` are used). Templated.
+    :param output_uri_prefix: where results go: ``gs://bucket/prefix`` (each job gets its own
+        ``prediction-model-*`` folder below it) or ``bq://project.dataset.table``. Templated.
+    :param model: ``gemini-2.5-flash``, ``publishers/google/models/...`` or a tuned model
+        ``projects/P/locations/L/models/M``. Templated.
+    :param display_name: the job's display name (1 to 128 characters). Templated; by default
+        ``{dag_id}-{task_id}-{ts_nodash}``.
+    :param labels: extra labels for the job (billing, ownership). Templated.
+    :param project_id: the Google Cloud project; the connection's by default. Templated.
+    :param location: the Vertex AI region. Templated.
+    :param gcp_conn_id: the Airflow connection to Google Cloud. Templated.
+    :param impersonation_chain: a service account to impersonate, or a chain of them, each granting
+        the Service Account Token Creator role to the one before it. Templated.
+    :param api_endpoint: overrides the Vertex AI REST endpoint (else the connection extra
+        ``vertex_ai_endpoint``). Templated.
+    :param deferrable: wait in the triggerer (no worker slot held) rather than in the worker.
+    :param poll_interval: seconds between two polls of the job.
+    :param timeout: how long to wait for the job (a ``timedelta`` or seconds). When it passes, or
+        shortly before the task's ``execution_timeout`` would kill it, the wait ends with a timeout
+        and the job is cancelled if ``cancel_on_timeout``. By default the service's own maximum (96 h).
+    :param cancel_on_timeout: cancel the job when the wait times out.
+    :param cancel_on_kill: cancel the job when the task is killed (on Airflow 3.3+ also while deferred).
+    :param max_transient_errors: consecutive 429/5xx/network errors tolerated while polling.
+    :param timeout_margin: seconds kept between the wait's deadline and ``execution_timeout``, so
+        the job can be cancelled before Airflow kills the task.
+    """
+
+    template_fields: Sequence[str] = (
+        "input_uris",
+        "output_uri_prefix",
+        "model",
+        "display_name",
+        "labels",
+        "project_id",
+        "location",
+        "gcp_conn_id",
+        "impersonation_chain",
+        "api_endpoint",
+    )
+    template_fields_renderers = {"labels": "json"}
+    ui_color = "#c6dafc"
+
+    def __init__(
+        self,
+        *,
+        input_uris: str | Sequence[str] | Mapping[str, Any],
+        output_uri_prefix: str,
+        model: str = "gemini-2.5-flash",
+        display_name: str = "{{ dag.dag_id }}-{{ task.task_id }}-{{ ts_nodash }}",
+        labels: Mapping[str, str] | None = None,
+        project_id: str | None = None,
+        location: str = DEFAULT_LOCATION,
+        gcp_conn_id: str = "google_cloud_default",
+        impersonation_chain: str | Sequence[str] | None = None,
+        api_endpoint: str | None = None,
+        deferrable: bool = True,
+        poll_interval: float = 30.0,
+        timeout: timedelta | float | None = SERVICE_MAX_WAIT,
+        cancel_on_timeout: bool = True,
+        cancel_on_kill: bool = True,
+        max_transient_errors: int = 10,
+        timeout_margin: float = 60.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.input_uris = input_uris
+        self.output_uri_prefix = output_uri_prefix
+        self.model = model
+        self.display_name = display_name
+        self.labels = labels
+        self.project_id = project_id
+        self.location = location
+        self.gcp_conn_id = gcp_conn_id
+        self.impersonation_chain = impersonation_chain
+        self.api_endpoint = api_endpoint
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.cancel_on_timeout = cancel_on_timeout
+        self.cancel_on_kill = cancel_on_kill
+        self.max_transient_errors = max_transient_errors
+        self.timeout_margin = timeout_margin
+        self.job_name: str | None = None
+
+    @cached_property
+    def hook(self) -> GeminiBatchHook:
+        """The Vertex AI hook for this task's connection and location."""
+        return GeminiBatchHook(
+            gcp_conn_id=self.gcp_conn_id,
+            impersonation_chain=self.impersonation_chain,
+            location=self.location,
+            api_endpoint=self.api_endpoint,
+        )
+
+    # -- submission ------------------------------------------------------------------------------
+    def _input_uri_list(self) -> list[str]:
+        uris = self.input_uris
+        if isinstance(uris, Mapping):
+            uris = uris["input_uris"]
+        return as_uri_list(uris)
+
+    def _identity(self, context: Context, fingerprint: str) -> dict[str, str]:
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        return identity_labels(ti.dag_id, ti.task_id, ti.run_id, map_index, fingerprint)
+
+    def _stored_job(self, context: Context, fingerprint: str) -> dict[str, Any] | None:
+        """The job an earlier try recorded in ``task_state_store``, if it can be re-attached to."""
+        store = context.get("task_state_store")  # Airflow 3.3+ only
+        name = store.get(JOB_NAME_KEY) if store is not None else None
+        if not isinstance(name, str) or not name:
+            return None
+        job = self.hook.get_job(name)
+        reusable = classify_state(str(job.get("state", ""))) in (JobOutcome.WAIT, JobOutcome.SUCCEEDED)
+        same_request = (job.get("labels") or {}).get(REQUEST_LABEL) == fingerprint
+        return job if reusable and same_request else None
+
+    def submit(self, context: Context) -> dict[str, Any]:
+        """Create the job, or re-attach to the one an earlier try of this task instance created."""
+        project = self.hook.resolve_project_id(self.project_id)
+        model = model_resource_name(self.model, project, self.location)
+        uris = self._input_uri_list()
+        body = build_job_body(
+            display_name=self.display_name,
+            model=model,
+            input_uris=uris,
+            output_uri=self.output_uri_prefix,
+            labels=self.labels,
+        )
+        fingerprint = request_fingerprint(model, uris, self.output_uri_prefix)
+        job = self._stored_job(context, fingerprint)
+        created = False
+        if job is None:
+            job, created = self.hook.submit_job(body, self._identity(context, fingerprint), project)
+        self.job_name = str(job["name"])
+        verb = "Created" if created else "Re-attached to"
+        self.log.info("%s batch job %s (state %s)", verb, self.job_name, job.get("state"))
+        store = context.get("task_state_store")
+        if store is not None:
+            store.set(JOB_NAME_KEY, self.job_name)
+        context["ti"].xcom_push(key=JOB_NAME_KEY, value=self.job_name)
+        return job
+
+    def _deadline(self, context: Context) -> float | None:
+        """Epoch seconds at which the wait stops: ``timeout`` from now, and before ``execution_timeout``."""
+        now = time.time()
+        deadlines = []
+        if (timeout := _seconds(self.timeout)) is not None:
+            deadlines.append(now + timeout)
+        if self.execution_timeout is not None:
+            start = getattr(context["ti"], "start_date", None)
+            started = start.timestamp() if start is not None else now
+            budget = self.execution_timeout.total_seconds()
+            deadlines.append(started + budget - min(self.timeout_margin, budget / 10))
+        return min(deadlines, default=None)
+
+    # -- execution -------------------------------------------------------------------------------
+    def execute(self, context: Context) -> dict[str, Any]:
+        job = self.submit(context)
+        watch = JobWatch(str(job["name"]), self._deadline(context), self.max_transient_errors)
+        decision = watch.observe(job)
+        if decision.event is not None:
+            return self.execute_complete(context, decision.event)
+        if self.deferrable:
+            self.defer(
+                trigger=GeminiBatchJobTrigger(
+                    job_name=watch.job_name,
+                    location=self.location,
+                    gcp_conn_id=self.gcp_conn_id,
+                    impersonation_chain=self.impersonation_chain,
+                    poll_interval=self.poll_interval,
+                    deadline=watch.deadline,
+                    api_endpoint=self.api_endpoint,
+                    max_transient_errors=self.max_transient_errors,
+                    cancel_on_kill=self.cancel_on_kill,
+                ),
+                method_name="execute_complete",
+            )
+        return self.execute_complete(context, self.wait(watch))
+
+    def wait(self, watch: JobWatch) -> dict[str, Any]:
+        """Poll in this worker until the watch fires its event (``deferrable=False``)."""
+        while True:
+            time.sleep(watch.next_sleep(time.time(), self.poll_interval))
+            decision = watch.check_deadline(time.time())
+            if decision is None:
+                try:
+                    decision = watch.observe(self.hook.get_job(watch.job_name))
+                except GeminiBatchApiError as err:
+                    decision = watch.observe_error(err)
+            decision.log_to(self.log)
+            if decision.event is not None:
+                return decision.event
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Turn the wait's event into the manifest, cancelling the job first if the wait timed out."""
+        self.job_name = str(event.get("job_name"))
+        if event.get("status") == "timeout" and self.cancel_on_timeout:
+            cancelled = self.hook.cancel_job(self.job_name)
+            self.log.warning("Wait timed out: %s %s", self.job_name, "cancelled" if cancelled else "already ended")
+        manifest = result_from_event(event)
+        self.log.info("Batch job %s ended %s: %s", self.job_name, manifest["state"], manifest["completion_stats"])
+        return manifest
+
+    def on_kill(self) -> None:
+        """Cancel the job when the task is killed while it waits in the worker."""
+        if self.cancel_on_kill and self.job_name:
+            self.hook.cancel_job(self.job_name)
