@@ -44,7 +44,8 @@ def test_job_name_round_trip_and_console_link() -> None:
     parts = parse_job_name(NAME)
     assert (parts.project, parts.location, parts.job_id) == ("123456789012", "us-central1", "1234567890123456789")
     assert str(parts) == NAME
-    assert console_url(NAME).endswith("/locations/us-central1/batch-predictions/1234567890123456789?project=123456789012")
+    expected_link = "/locations/us-central1/batch-predictions/1234567890123456789?project=123456789012"
+    assert console_url(NAME).endswith(expected_link)
     with pytest.raises(InvalidNameError, match="NUMERIC_ID"):
         parse_job_name("projects/p/locations/l/batchPredictionJobs/abc")
 
