@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 
 LOOPBACK = "127.0.0.1"
+#: The Google Cloud project the local stack pretends to be.
+LOCAL_PROJECT = "local-project"
 
 
 class LocalStackError(RuntimeError):
@@ -193,6 +196,23 @@ class LocalStack:
         return {
             "STORAGE_EMULATOR_HOST": self.gcs_url,
             "GEMINI_BATCH_VERTEX_ENDPOINT": self.vertex_url,
+        }
+
+    def connection_uri(self, project: str = LOCAL_PROJECT) -> str:
+        """An Airflow connection (JSON form) to this stack: anonymous, with the emulator endpoint."""
+        extra = {"project": project, "is_anonymous": True, "vertex_ai_endpoint": self.vertex_url}
+        return json.dumps({"conn_type": "google_cloud_platform", "extra": extra})
+
+    def airflow_env(self, airflow_home: str | os.PathLike[str], dags_folder: str | os.PathLike[str]) -> dict[str, str]:
+        """Environment for Airflow processes that run DAGs against this stack (SQLite metadata DB)."""
+        return {
+            **self.env,
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": self.connection_uri(),
+            "NO_PROXY": "*",
         }
 
 

@@ -1,0 +1,95 @@
+"""
+### Gemini batch prediction from Cloud Storage
+
+One run takes a JSON Lines file of Gemini requests through a Vertex AI batch prediction job and
+leaves two files of results, all partitioned by the run's logical date under
+`gs://{bucket}/gemini-batch/{ds}/`:
+
+1. **prepare_input** validates every line of `params.input_source` (a local path or a `gs://`
+   object) against the request schema and uploads it to `.../input/requests.jsonl` with a
+   generation precondition: an invalid line fails the task with its line number and field, and
+   nothing is uploaded. A re-run with the same content re-uses the object.
+2. **submit_and_wait** creates the batch job (re-attaching to the job of an earlier try instead
+   of creating a second one) and waits for it in the triggerer, holding no worker slot. A job that
+   ends FAILED, CANCELLED or EXPIRED fails the task with the job's error.
+3. **split_results** streams every output row into `.../results/succeeded.jsonl` or
+   `.../results/failed.jsonl` and follows the branch that has rows.
+4. **use_successes** / **review_failures** stand for what your pipeline does next.
+
+Trigger it from the UI with other `params` (model, input, bucket) to run another file or model.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, Param, task
+
+from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
+from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
+from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+
+BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
+POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
+PARTITION = "gs://{{ params.bucket }}/gemini-batch/{{ ds }}"
+
+with DAG(
+    dag_id="gemini_batch_example",
+    description="Validate, submit, wait for and split a Vertex AI Gemini batch prediction job",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=3,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    params={
+        "model": Param("gemini-2.5-flash", type="string", title="Model",
+                       description="A Gemini model id, or a full publisher or tuned-model path."),
+        "input_source": Param(f"gs://{BUCKET}/samples/requests.jsonl", type="string", title="Input",
+                              description="JSON Lines of {\"request\": ...}: a gs:// object or a local path."),
+        "bucket": Param(BUCKET, type="string", title="Bucket",
+                        description="Bucket for the dated input, output and result folders."),
+    },
+    doc_md=__doc__,
+    tags=["gemini", "vertex-ai", "batch"],
+) as dag:
+    prepare_input = GeminiBatchPrepareInputOperator(
+        task_id="prepare_input",
+        source="{{ params.input_source }}",
+        destination_uri=f"{PARTITION}/input/requests.jsonl",
+        doc_md="Validate each request line and upload the file whole, or nothing at all.",
+    )
+    submit_and_wait = GeminiBatchSubmitJobOperator(
+        task_id="submit_and_wait",
+        input_uris=prepare_input.output,
+        output_uri_prefix=f"{PARTITION}/output",
+        model="{{ params.model }}",
+        labels={"pipeline": "gemini-batch-example"},
+        poll_interval=POLL_INTERVAL,
+        doc_md="Create the batch job (idempotently) and wait for it in the triggerer.",
+    )
+    split_results = GeminiBatchSplitOutputOperator(
+        task_id="split_results",
+        job_manifest=submit_and_wait.output,
+        destination_prefix=f"{PARTITION}/results",
+        success_task_ids="use_successes",
+        failure_task_ids="review_failures",
+        doc_md="Stream output rows into succeeded.jsonl and failed.jsonl; branch on which have rows.",
+    )
+
+    @task
+    def use_successes(split: dict[str, Any]) -> int:
+        """Where a pipeline would load the answers; here it reports where they are."""
+        print(f"{split['succeeded']} answers in {split['succeeded_uri']}")
+        return int(split["succeeded"])
+
+    @task
+    def review_failures(split: dict[str, Any]) -> int:
+        """Where a pipeline would alert or resubmit; here it reports the failures by status."""
+        print(f"{split['failed']} failed rows in {split['failed_uri']}: {split.get('failures_by_status')}")
+        return int(split["failed"])
+
+    use_successes(split_results.output)
+    review_failures(split_results.output)
+    prepare_input >> submit_and_wait >> split_results
