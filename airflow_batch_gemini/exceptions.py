@@ -89,3 +89,7 @@ class GeminiBatchUploadConflictError(GeminiBatchError):
 
 class GeminiBatchOutputError(GeminiBatchError):
     """The job's output cannot be read or split (e.g. no ``*.jsonl`` under the output directory)."""
+
+
+class GeminiBatchInputChangedError(GeminiBatchError):
+    """The input changed between its validation and its upload; the upload was cancelled, nothing kept."""

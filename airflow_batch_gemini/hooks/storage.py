@@ -1,0 +1,229 @@
+"""Cloud Storage side of Gemini batch prediction: upload validated input, read and write JSON Lines.
+
+Everything streams: no method holds a whole object in memory, only a chunk and a line at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, cast
+
+from airflow.providers.google.cloud.hooks.gcs import GCSHook
+from google.api_core.exceptions import PreconditionFailed
+
+from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.streams import ContentDigest, iter_lines
+
+#: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.
+DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+JSONL_CONTENT_TYPE = "application/jsonl"
+INCREMENTAL_DIRECTORY = "incremental_predictions"
+
+
+def parse_gs_uri(uri: str) -> tuple[str, str]:
+    """Split ``gs://bucket/path`` into ``(bucket, path)``; the path may be empty.
+
+    :raises ValueError: if ``uri`` is not a ``gs://`` URI with a bucket name.
+    """
+    scheme, _, rest = uri.partition("://")
+    bucket, _, name = rest.partition("/")
+    if scheme != "gs" or not bucket:
+        raise ValueError(f"{uri!r} is not a Cloud Storage URI; expected gs://BUCKET/PATH")
+    return bucket, name
+
+
+def select_prediction_files(names: Iterable[str]) -> list[str]:
+    """Pick the output files to read among object names relative to the output directory.
+
+    Every ``*.jsonl`` is taken, in sorted order.
+
+    Files under an ``incremental_predictions`` folder repeat rows of the final files, so they are
+    left out as soon as one final (non-incremental) file exists.
+    """
+    jsonl = sorted(name for name in names if name.endswith(".jsonl"))
+    final = [name for name in jsonl if INCREMENTAL_DIRECTORY not in name.split("/")[:-1]]
+    return final or jsonl
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What the hook needs to know about an existing object.
+
+    :param uri: ``gs://bucket/name``.
+    :param generation: the object's generation number.
+    :param size: its size in bytes.
+    :param crc32c: its CRC32C, base64 as Cloud Storage reports it.
+    :param md5: its MD5, base64, or ``None`` for composite objects.
+    """
+
+    uri: str
+    generation: int
+    size: int
+    crc32c: str | None
+    md5: str | None
+
+    def describe(self) -> str:
+        """A short human-readable summary, for messages."""
+        return f"generation {self.generation}, {self.size:,} bytes, crc32c {self.crc32c}"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """Outcome of :meth:`GeminiBatchStorageHook.upload_lines`.
+
+    :param uri: the destination ``gs://`` URI.
+    :param generation: the generation of the object now at the destination.
+    :param reused: ``True`` if an identical object was already there and nothing was sent.
+    """
+
+    uri: str
+    generation: int
+    reused: bool
+
+
+class GeminiBatchStorageHook(GCSHook):
+    """Cloud Storage hook for Gemini batch input and output files, on the Google Cloud connection.
+
+    Works against the real service and, with a connection whose extra has ``is_anonymous`` and with
+    ``STORAGE_EMULATOR_HOST`` set, against fake-gcs-server.
+
+    :param gcp_conn_id: the Airflow connection to Google Cloud.
+    :param impersonation_chain: a service account (or a chain of them) to impersonate.
+    :param chunk_size: bytes per upload or download request, a multiple of 256 KiB.
+    """
+
+    def __init__(
+        self,
+        gcp_conn_id: str = "google_cloud_default",
+        impersonation_chain: str | Sequence[str] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(gcp_conn_id=gcp_conn_id, impersonation_chain=impersonation_chain, **kwargs)
+        self.chunk_size = chunk_size
+
+    def stat(self, uri: str) -> StoredObject | None:
+        """Return the current generation, size and checksums of an object, or ``None`` if it is absent."""
+        bucket, name = parse_gs_uri(uri)
+        blob = self.get_conn().bucket(bucket).get_blob(name)
+        if blob is None:
+            return None
+        return StoredObject(
+            uri=uri,
+            generation=int(blob.generation),
+            size=int(blob.size or 0),
+            crc32c=blob.crc32c,
+            md5=blob.md5_hash,
+        )
+
+    def upload_lines(
+        self,
+        uri: str,
+        lines: Iterable[bytes],
+        expected: ContentDigest,
+        overwrite: bool = False,
+    ) -> UploadResult:
+        """Stream lines to a new object, never replacing other content by accident.
+
+        The object is written only if absent (``if_generation_match=0``). If it exists with exactly the
+        expected content (size, CRC32C, MD5) it is reused and nothing is sent. If it exists with other
+        content, :class:`GeminiBatchUploadConflictError` is raised, unless ``overwrite`` is set: then
+        it is replaced on condition that it is still the generation seen (``if_generation_match=G``).
+        The upload is cancelled, and nothing appears, if the lines turn out to differ from ``expected``.
+
+        :param uri: destination ``gs://bucket/path.jsonl``.
+        :param lines: the bytes to write, line by line (each with its line break).
+        :param expected: the digest of exactly these bytes, computed while validating them.
+        :param overwrite: replace an existing object that holds other content.
+        :raises GeminiBatchUploadConflictError: the destination holds other content.
+        :raises GeminiBatchInputChangedError: ``lines`` differ from what ``expected`` was computed on.
+        """
+        existing = self.stat(uri)
+        if existing is not None:
+            if expected.matches(existing.size, existing.crc32c, existing.md5):
+                self.log.info("%s already holds this input (%s); re-using it", uri, existing.describe())
+                return UploadResult(uri=uri, generation=existing.generation, reused=True)
+            if not overwrite:
+                raise GeminiBatchUploadConflictError(
+                    f"{uri} already exists with other content ({existing.describe()}) than the validated "
+                    f"input ({expected.describe()}); nothing was uploaded. Write to a new destination_uri "
+                    "(e.g. one with {{ run_id }} in it), delete the object, or set overwrite=True."
+                )
+        precondition = existing.generation if existing is not None else 0
+        try:
+            generation = self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
+        except PreconditionFailed:
+            current = self.stat(uri)
+            if current is not None and expected.matches(current.size, current.crc32c, current.md5):
+                self.log.info("%s was written meanwhile with this same input; re-using it", uri)
+                return UploadResult(uri=uri, generation=current.generation, reused=True)
+            found = current.describe() if current else "now absent"
+            raise GeminiBatchUploadConflictError(
+                f"{uri} changed while uploading ({found}); another writer uses the same destination. "
+                "Nothing of this upload was kept: give each run its own destination_uri and retry."
+            ) from None
+        self.log.info("Uploaded %s (%s, generation %s)", uri, expected.describe(), generation)
+        return UploadResult(uri=uri, generation=generation, reused=False)
+
+    def _stream_to_object(
+        self, uri: str, lines: Iterable[bytes], expected: ContentDigest, if_generation_match: int
+    ) -> int:
+        sent = ContentDigest()
+        with self.open_writer(uri, if_generation_match=if_generation_match) as writer:
+            for line in lines:
+                sent.update(line)
+                writer.write(line)
+            if not expected.matches(sent.size, sent.crc32c, sent.md5):
+                raise GeminiBatchInputChangedError(
+                    f"The input for {uri} changed between validation ({expected.describe()}) and upload "
+                    f"({sent.describe()}); the upload was cancelled and nothing kept. Run the task again "
+                    "once the source file is no longer being written."
+                )
+        current = self.stat(uri)
+        if current is None:
+            raise GeminiBatchUploadConflictError(f"{uri} vanished right after upload; run the task again")
+        return current.generation
+
+    @contextlib.contextmanager
+    def open_writer(self, uri: str, if_generation_match: int | None = None) -> Iterator[IO[bytes]]:
+        """Open an object for streamed writing; it appears whole when the block ends, or not at all.
+
+        If the block raises, the resumable upload is cancelled and the object is left as it was (absent,
+        or its previous content). An existing object is replaced atomically when the block completes.
+
+        :param uri: the object's ``gs://`` URI.
+        :param if_generation_match: write only if the object is at this generation (``0``: absent).
+        """
+        bucket, name = parse_gs_uri(uri)
+        blob = self.get_conn().bucket(bucket).blob(name)
+        options: dict[str, object] = {"content_type": JSONL_CONTENT_TYPE, "checksum": "crc32c"}
+        if if_generation_match is not None:
+            options["if_generation_match"] = if_generation_match
+        writer = blob.open("wb", chunk_size=self.chunk_size, **options)
+        with writer:  # BlobWriter: finalizes on success, cancels the upload on an exception
+            yield cast("IO[bytes]", writer)
+
+    def read_lines(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
+        """Yield the lines of an object, each with its line break, fetching it chunk by chunk.
+
+        :param uri: the object's ``gs://`` URI.
+        :param generation: read this generation (so that two passes see the same bytes).
+        """
+        bucket, name = parse_gs_uri(uri)
+        blob = self.get_conn().bucket(bucket).blob(name, generation=generation)
+        with blob.open("rb", chunk_size=self.chunk_size) as reader:
+            yield from iter_lines(iter(lambda: reader.read(self.chunk_size), b""))
+
+    def list_prediction_files(self, directory_uri: str) -> list[str]:
+        """Return the ``gs://`` URIs of the ``*.jsonl`` files under a job's output directory, sorted.
+
+        Files under ``incremental_predictions`` are left out once a final file exists
+        (see :func:`select_prediction_files`).
+        """
+        bucket, path = parse_gs_uri(directory_uri)
+        prefix = posixpath.join(path, "") if path else ""
+        names = (blob.name[len(prefix) :] for blob in self.get_conn().list_blobs(bucket, prefix=prefix))
+        return [f"gs://{bucket}/{prefix}{name}" for name in select_prediction_files(names)]

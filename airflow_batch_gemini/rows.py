@@ -1,0 +1,170 @@
+"""Output rows of a batch job: success or failure, the error inside a failure, token usage. No I/O.
+
+A row's ``status`` is the empty string when the request succeeded; anything else is the error text,
+e.g. ``Bad Request: {"error": {"code": 400, "message": "...", "status": "INVALID_ARGUMENT"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+#: Category of a line of the output that is not a JSON object (it is kept, as a failure).
+UNREADABLE_ROW = "UNREADABLE_ROW"
+#: Category of a row without a ``status`` field.
+MISSING_STATUS = "MISSING_STATUS"
+#: Longest category derived from free error text; the rest is cut so that counts stay small.
+MAX_CATEGORY_CHARS = 60
+
+
+@dataclass(frozen=True)
+class RowError:
+    """The error of a failed row, as far as its status text tells.
+
+    :param raw: the status text, unchanged.
+    :param code: the numeric error code (e.g. ``400``), if the text embeds a JSON error.
+    :param status: the Google status name (e.g. ``INVALID_ARGUMENT``), if embedded.
+    :param message: the error message; the whole text when nothing is embedded.
+    """
+
+    raw: str
+    code: int | None = None
+    status: str | None = None
+    message: str = ""
+
+    @property
+    def category(self) -> str:
+        """A short label to count failures by: the status name, else the code, else the text's head."""
+        if self.status:
+            return self.status
+        if self.code is not None:
+            return f"CODE_{self.code}"
+        head = self.raw.split(":", 1)[0].strip()
+        return head[:MAX_CATEGORY_CHARS] or MISSING_STATUS
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Token counts of one row, or summed over many (``usageMetadata`` of the response)."""
+
+    prompt_tokens: int = 0
+    candidates_tokens: int = 0
+    thoughts_tokens: int = 0
+    cached_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts as a plain dict, for XCom."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """How one output line ended.
+
+    :param succeeded: ``True`` when the row's status is the empty string.
+    :param error: the parsed error of a failed row, ``None`` for a success.
+    :param usage: the row's token usage (zero when the response has none).
+    """
+
+    succeeded: bool
+    error: RowError | None
+    usage: TokenUsage
+
+
+def _first_json_object(text: str) -> dict[str, Any] | None:
+    """Return the first JSON object embedded in ``text``, or ``None``."""
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
+            continue
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    """Return ``value`` as an int (proto3 JSON sends int64 as strings), or ``None``."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_row_error(status_text: str) -> RowError:
+    """Parse the error out of a failed row's status text; keep the raw text when it embeds no JSON.
+
+    ``Bad Request: {"error": {"code": 400, "message": "m", "status": "INVALID_ARGUMENT"}}`` gives code
+    400, status ``INVALID_ARGUMENT`` and message ``m``; ``Internal error`` gives only the raw text.
+    """
+    embedded = _first_json_object(status_text)
+    error = embedded.get("error", embedded) if embedded is not None else None
+    if not isinstance(error, dict):
+        return RowError(raw=status_text, message=status_text)
+    status = error.get("status")
+    message = error.get("message")
+    return RowError(
+        raw=status_text,
+        code=_as_int(error.get("code")),
+        status=status if isinstance(status, str) and status else None,
+        message=message if isinstance(message, str) else status_text,
+    )
+
+
+def _lookup(mapping: Mapping[str, Any], camel: str) -> Any:
+    """Get a field by its lowerCamelCase name or its snake_case twin."""
+    if camel in mapping:
+        return mapping[camel]
+    return mapping.get("".join(f"_{c.lower()}" if c.isupper() else c for c in camel))
+
+
+def token_usage(row: Mapping[str, Any]) -> TokenUsage:
+    """Return the token counts of an output row (all zero when the response has no usage metadata)."""
+    response = row.get("response")
+    usage = _lookup(response, "usageMetadata") if isinstance(response, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return TokenUsage()
+
+    def count(name: str) -> int:
+        return _as_int(_lookup(usage, name)) or 0
+
+    return TokenUsage(
+        prompt_tokens=count("promptTokenCount"),
+        candidates_tokens=count("candidatesTokenCount"),
+        thoughts_tokens=count("thoughtsTokenCount"),
+        cached_tokens=count("cachedContentTokenCount"),
+        total_tokens=count("totalTokenCount"),
+    )
+
+
+def classify_row(row: Any) -> RowOutcome:
+    """Tell whether a parsed output row succeeded (``status == ""``) and, if not, why."""
+    if not isinstance(row, Mapping):
+        return RowOutcome(False, RowError(raw="", status=UNREADABLE_ROW, message="not a JSON object"), TokenUsage())
+    usage = token_usage(row)
+    status = row.get("status")
+    if status == "":
+        return RowOutcome(True, None, usage)
+    if status is None:
+        return RowOutcome(False, RowError(raw="", status=MISSING_STATUS, message="the row has no status"), usage)
+    text = status if isinstance(status, str) else json.dumps(status)
+    return RowOutcome(False, parse_row_error(text), usage)
+
+
+def classify_line(raw: bytes) -> RowOutcome:
+    """Classify one raw line of an output file; a line that is not JSON counts as a failure."""
+    try:
+        row = json.loads(raw)
+    except ValueError:
+        row = None
+    return classify_row(row)
