@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any, cast
 
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
-from google.api_core.exceptions import PreconditionFailed
+from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.streams import ContentDigest, iter_lines
@@ -211,11 +211,20 @@ class GeminiBatchStorageHook(GCSHook):
 
         :param uri: the object's ``gs://`` URI.
         :param generation: read this generation (so that two passes see the same bytes).
+        :raises GeminiBatchInputChangedError: the pinned generation was replaced or deleted.
         """
         bucket, name = parse_gs_uri(uri)
         blob = self.get_conn().bucket(bucket).blob(name, generation=generation)
-        with blob.open("rb", chunk_size=self.chunk_size) as reader:
-            yield from iter_lines(iter(lambda: reader.read(self.chunk_size), b""))
+        try:
+            with blob.open("rb", chunk_size=self.chunk_size) as reader:
+                yield from iter_lines(iter(lambda: reader.read(self.chunk_size), b""))
+        except NotFound:
+            if generation is None:
+                raise
+            raise GeminiBatchInputChangedError(
+                f"{uri} generation {generation} is gone: the object was replaced or deleted while being "
+                "read. Run the task again once nothing writes to it."
+            ) from None
 
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         """Return the ``gs://`` URIs of the ``*.jsonl`` files under a job's output directory, sorted.

@@ -1,0 +1,185 @@
+"""GeminiBatchPrepareInputOperator against fake-gcs-server: validate, then upload all or nothing."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.cloud import storage
+
+from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.hooks.storage import parse_gs_uri
+from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
+from tests.conftest import TEST_BUCKET
+from tests.conftest import request_line as line_asking
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
+SEED_INPUT = SEED / "input_example.jsonl"
+TESTER_ROLE = {"request": {"contents": [{"role": "tester", "parts": [{"text": "Explain how AI works"}]}]}}
+
+
+@pytest.fixture
+def destination() -> str:
+    return f"gs://{TEST_BUCKET}/prepare/{uuid.uuid4().hex}/requests.jsonl"
+
+
+def run(google_connection: str, **kwargs: Any) -> dict[str, Any]:
+    operator = GeminiBatchPrepareInputOperator(task_id="prepare_input", gcp_conn_id=google_connection, **kwargs)
+    return operator.execute({})  # type: ignore[arg-type]
+
+
+def stored(uri: str, gcs_client: storage.Client) -> bytes | None:
+    bucket, name = parse_gs_uri(uri)
+    blob = gcs_client.bucket(bucket).get_blob(name)
+    return None if blob is None else blob.download_as_bytes()
+
+
+def jsonl_file(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_the_seed_file_is_uploaded_byte_for_byte(google_connection, destination, gcs_client) -> None:
+    result = run(google_connection, source=str(SEED_INPUT), destination_uri=destination)
+    assert result == {"input_uris": [destination], "input_uri": destination, "row_count": 1, "reused": False,
+                      "skipped_count": 0}
+    assert stored(destination, gcs_client) == SEED_INPUT.read_bytes()
+
+
+def test_a_rerun_reuses_the_identical_object(google_connection, destination, gcs_client) -> None:
+    run(google_connection, source=SEED_INPUT, destination_uri=destination)
+    generation = gcs_client.bucket(TEST_BUCKET).get_blob(parse_gs_uri(destination)[1]).generation
+    again = run(google_connection, source=SEED_INPUT, destination_uri=destination)
+    assert again["reused"] is True and again["row_count"] == 1
+    assert gcs_client.bucket(TEST_BUCKET).get_blob(parse_gs_uri(destination)[1]).generation == generation
+
+
+def test_a_gs_source_is_validated_and_copied(google_connection, destination, gcs_client, upload_lines) -> None:
+    rows = [line_asking(f"question {i}", key=f"k{i}") for i in range(500)]
+    source = upload_lines(f"prepare/sources/{uuid.uuid4().hex}.jsonl", rows)
+    result = run(google_connection, source=source, destination_uri=destination)
+    assert result["row_count"] == 500
+    assert stored(destination, gcs_client) == stored(source, gcs_client)
+
+
+def test_request_dicts_are_wrapped_and_serialized(google_connection, destination, gcs_client) -> None:
+    bare = {"contents": [{"role": "user", "parts": [{"text": "héllo"}]}]}
+    whole = line_asking("second", key="row-2")
+    result = run(google_connection, source=[bare, whole], destination_uri=destination)
+    assert result["row_count"] == 2
+    content = stored(destination, gcs_client)
+    assert content is not None
+    assert [json.loads(row) for row in content.splitlines()] == [{"request": bare}, whole]
+    assert "héllo".encode() in content, "UTF-8 text, not \\u escapes"
+
+
+def test_an_invalid_line_fails_with_its_number_and_pointer_and_uploads_nothing(
+    google_connection, destination, gcs_client, tmp_path
+) -> None:
+    rows: list[Any] = [line_asking(f"q{i}") for i in range(1300)]
+    rows[1203] = TESTER_ROLE
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=str(source), destination_uri=destination)
+    assert "line 1,204: /request/contents/0/role: 'tester' is not one of ['user', 'model']" in str(caught.value)
+    assert "nothing uploaded" in str(caught.value)
+    assert caught.value.total == 1
+    assert stored(destination, gcs_client) is None
+
+
+def test_only_the_first_problems_are_listed(google_connection, destination, gcs_client, tmp_path) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", [TESTER_ROLE] * 5 + [line_asking("fine")])
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=source, destination_uri=destination, max_problems=2)
+    assert caught.value.problems == [
+        "line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+    ]
+    assert caught.value.total == 5 and "... and 3 more" in str(caught.value)
+    assert stored(destination, gcs_client) is None
+
+
+def test_skip_uploads_the_valid_lines_only(google_connection, destination, gcs_client, tmp_path) -> None:
+    rows = [line_asking("one"), TESTER_ROLE, line_asking("three")]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    source.write_bytes(source.read_bytes() + b"\n")  # a blank last line is one more invalid line
+    result = run(google_connection, source=source, destination_uri=destination, on_invalid="skip")
+    assert (result["row_count"], result["skipped_count"], result["reused"]) == (2, 2, False)
+    content = stored(destination, gcs_client)
+    assert content is not None and [json.loads(row) for row in content.splitlines()] == [rows[0], rows[2]]
+    assert run(google_connection, source=source, destination_uri=destination, on_invalid="skip")["reused"]
+
+
+def test_skip_with_no_valid_line_fails(google_connection, destination, gcs_client, tmp_path) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", [TESTER_ROLE])
+    with pytest.raises(GeminiBatchInputError, match="holds no request"):
+        run(google_connection, source=source, destination_uri=destination, on_invalid="skip")
+    assert stored(destination, gcs_client) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the input holds no request"),
+        (b"\xef\xbb\xbf" + SEED_INPUT.read_bytes(), "line 1: starts with a byte order mark"),
+        (SEED_INPUT.read_bytes() + b"{oops\n", "line 2: is not valid JSON"),
+    ],
+)
+def test_files_that_are_not_batch_input(
+    google_connection, destination, gcs_client, tmp_path, content: bytes, expected: str
+) -> None:
+    source = tmp_path / "input.jsonl"
+    source.write_bytes(content)
+    with pytest.raises(GeminiBatchInputError, match=expected):
+        run(google_connection, source=source, destination_uri=destination)
+    assert stored(destination, gcs_client) is None
+
+
+def test_other_content_at_the_destination_is_a_conflict(google_connection, destination, gcs_client) -> None:
+    run(google_connection, source=[line_asking("first")], destination_uri=destination)
+    with pytest.raises(GeminiBatchUploadConflictError, match="overwrite=True"):
+        run(google_connection, source=[line_asking("second")], destination_uri=destination)
+    assert b"first" in (stored(destination, gcs_client) or b"")
+    result = run(google_connection, source=[line_asking("second")], destination_uri=destination, overwrite=True)
+    assert result["reused"] is False
+    assert b"second" in (stored(destination, gcs_client) or b"")
+
+
+def test_extra_schema_requires_a_key(google_connection, destination, gcs_client) -> None:
+    extra = {"required": ["key"]}
+    with pytest.raises(GeminiBatchInputError, match="line 2: 'key' is a required property"):
+        run(google_connection, source=[line_asking("a", key="a"), line_asking("b")], destination_uri=destination,
+            extra_schema=extra)
+    assert stored(destination, gcs_client) is None
+    result = run(google_connection, source=[line_asking("a", key="a")], destination_uri=destination,
+                 extra_schema=extra)
+    assert result["row_count"] == 1
+
+
+def test_a_missing_gs_source(google_connection, destination) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        run(google_connection, source=f"gs://{TEST_BUCKET}/prepare/absent.jsonl", destination_uri=destination)
+
+
+def test_a_destination_that_is_not_on_cloud_storage(google_connection) -> None:
+    with pytest.raises(ValueError, match="not a Cloud Storage URI"):
+        run(google_connection, source=SEED_INPUT, destination_uri="/tmp/requests.jsonl")
+
+
+def test_a_value_json_cannot_hold() -> None:
+    with pytest.raises(GeminiBatchInputError, match="JSON cannot represent"):
+        request_line({"contents": [], "when": datetime.date(2026, 1, 1)})
+
+
+def test_unknown_on_invalid_is_refused() -> None:
+    with pytest.raises(ValueError, match="on_invalid must be one of"):
+        GeminiBatchPrepareInputOperator(task_id="p", source=SEED_INPUT, destination_uri="gs://b/o", on_invalid="warn")
+
+
+def test_what_is_templated() -> None:
+    fields = GeminiBatchPrepareInputOperator.template_fields
+    assert {"source", "destination_uri", "gcp_conn_id", "impersonation_chain"} <= set(fields)

@@ -1,0 +1,262 @@
+"""The request schema and the line checks: pure functions, seed input included."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from airflow_batch_gemini.validation import (
+    MAX_INPUT_BYTES,
+    MAX_REQUESTS_PER_JOB,
+    LineProblem,
+    build_validator,
+    json_pointer,
+    limit_problems,
+    load_request_schema,
+    scan_lines,
+    validate_line,
+)
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
+SEED_LINE = (SEED / "input_example.jsonl").read_bytes()
+
+
+def line(request: dict[str, Any], **extra: Any) -> str:
+    return json.dumps({"request": request, **extra})
+
+
+def messages(raw: bytes | str, number: int = 1, **kwargs: Any) -> list[str]:
+    return [str(problem) for problem in validate_line(raw, number, **kwargs)]
+
+
+def text_request(**fields: Any) -> dict[str, Any]:
+    return {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **fields}
+
+
+def test_the_packaged_schema_is_a_valid_draft_2020_12_schema() -> None:
+    schema = load_request_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_the_seed_input_line_is_valid() -> None:
+    assert validate_line(SEED_LINE, 1) == []
+    assert validate_line(SEED_LINE.decode(), 1) == []
+
+
+def test_the_seed_failure_role_is_reported_with_line_number_and_pointer() -> None:
+    bad = line({"contents": [{"role": "tester", "parts": [{"text": "Explain how AI works"}]}]})
+    assert messages(bad, 1204) == [
+        "line 1,204: /request/contents/0/role: 'tester' is not one of ['user', 'model']"
+    ]
+
+
+def test_problem_fields() -> None:
+    [problem] = validate_line(line({"contents": []}), 7)
+    assert problem == LineProblem(7, "/request/contents", "[] should be non-empty")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"", "line 3: is blank; every line must hold one request, remove empty lines"),
+        (b"  \r\n", "line 3: is blank; every line must hold one request, remove empty lines"),
+        (b"\xef\xbb\xbf" + SEED_LINE, (
+            "line 3: starts with a byte order mark (BOM); save the file as UTF-8 without BOM"
+        )),
+        (b'{"request": ', "line 3: is not valid JSON: Expecting value at column 13"),
+        (b"\xff{}", "line 3: is not UTF-8 text (byte 1); save the file as UTF-8"),
+        (b'{"request": NaN}', "line 3: is not valid JSON: NaN is not allowed in JSON"),
+        (b"[1, 2]", 'line 3: must be a JSON object like {"request": {...}}, not array'),
+        (b'"text"', 'line 3: must be a JSON object like {"request": {...}}, not str'),
+        (b'{"key": "a"}', "line 3: 'request' is a required property"),
+        (b'{"request": {}}', "line 3: /request: 'contents' is a required property"),
+    ],
+)
+def test_lines_that_are_not_requests(raw: bytes, expected: str) -> None:
+    assert messages(raw, 3) == [expected]
+
+
+def test_a_trailing_line_break_is_fine_in_both_conventions() -> None:
+    assert validate_line(SEED_LINE.rstrip(b"\n") + b"\r\n", 1) == []
+    assert validate_line(SEED_LINE.rstrip(b"\n"), 1) == []
+
+
+def test_every_problem_of_a_line_is_reported_in_document_order() -> None:
+    contents = [{"role": "user", "parts": [{"text": "x"}]} for _ in range(12)]
+    contents[2]["role"] = "bot"
+    contents[10]["role"] = "bot"
+    bad = line({"contents": contents, "generationConfig": {"temperature": 3}})
+    assert messages(bad) == [
+        "line 1: /request/contents/2/role: 'bot' is not one of ['user', 'model']",
+        "line 1: /request/contents/10/role: 'bot' is not one of ['user', 'model']",
+        "line 1: /request/generationConfig/temperature: 3 is greater than the maximum of 2",
+    ]
+
+
+def test_a_part_needs_exactly_one_kind_of_data() -> None:
+    bad = line({"contents": [{"role": "user", "parts": [
+        {"text": "a", "fileData": {"fileUri": "gs://b/o.png", "mimeType": "image/png"}},
+        {"thought": True},
+    ]}]})
+    problems = messages(bad)
+    choices = "text, inlineData, fileData, functionCall, functionResponse, executableCode, codeExecutionResult"
+    assert problems == [
+        f"line 1: /request/contents/0/parts/0: needs exactly one of {choices}; found text, fileData",
+        f"line 1: /request/contents/0/parts/1: needs exactly one of {choices}; found none",
+    ]
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {"text": "hello"},
+        {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
+        {"inline_data": {"mime_type": "image/png", "data": "iVBORw0KGgo="}},
+        {"fileData": {"fileUri": "gs://b/v.mp4", "mimeType": "video/mp4"}},
+        {"file_data": {"file_uri": "gs://b/v.mp4", "mime_type": "video/mp4"}},
+        {"functionCall": {"name": "lookup", "args": {"q": "x"}}},
+        {"function_response": {"name": "lookup", "response": {"answer": 42}}},
+    ],
+)
+def test_each_kind_of_part_is_accepted_in_camel_and_snake_case(part: dict[str, Any]) -> None:
+    assert messages(line({"contents": [{"role": "user", "parts": [part]}]})) == []
+
+
+@pytest.mark.parametrize(
+    ("part", "expected"),
+    [
+        ({"fileData": {"fileUri": "gs://b/v.mp4"}}, "/request/contents/0/parts/0/fileData: "),
+        ({"inlineData": {"mimeType": "png", "data": "AA=="}}, "/request/contents/0/parts/0/inlineData/mimeType: "),
+        ({"text": 5}, "/request/contents/0/parts/0/text: 5 is not of type 'string'"),
+    ],
+)
+def test_part_contents_are_checked(part: dict[str, Any], expected: str) -> None:
+    [problem] = messages(line({"contents": [{"role": "user", "parts": [part]}]}))
+    assert problem.startswith(f"line 1: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("config", "pointer"),
+    [
+        ({"temperature": 2.01}, "/temperature"),
+        ({"temperature": -0.1}, "/temperature"),
+        ({"temperature": True}, "/temperature"),
+        ({"topP": 1.5}, "/topP"),
+        ({"top_p": -1}, "/top_p"),
+        ({"maxOutputTokens": 0}, "/maxOutputTokens"),
+        ({"max_output_tokens": 1.5}, "/max_output_tokens"),
+        ({"candidateCount": 0}, "/candidateCount"),
+        ({"stopSequences": "END"}, "/stopSequences"),
+    ],
+)
+def test_generation_config_bounds(config: dict[str, Any], pointer: str) -> None:
+    [problem] = validate_line(line(text_request(generationConfig=config)), 1)
+    assert problem.pointer == f"/request/generationConfig{pointer}"
+
+
+def test_a_full_request_in_snake_case_with_extra_keys_is_valid() -> None:
+    request = text_request(
+        system_instruction={"parts": [{"text": "Be brief."}]},
+        generation_config={"temperature": 0, "top_p": 1, "top_k": 40, "max_output_tokens": 1,
+                           "response_mime_type": "application/json", "seed": 7},
+        tools=[{"function_declarations": [{"name": "lookup"}]}],
+        tool_config={"function_calling_config": {"mode": "AUTO"}},
+        safety_settings=[{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_NONE"}],
+        labels={"team": "search"},
+    )
+    assert messages(line(request, key="row-1", id="a1")) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "pointer"),
+    [
+        ("systemInstruction", {"role": "system"}, "/request/systemInstruction"),
+        ("safetySettings", [{"category": "HARM_CATEGORY_HATE_SPEECH"}], "/request/safetySettings/0"),
+        ("labels", {"team": 5}, "/request/labels/team"),
+        ("tools", [{}], "/request/tools/0"),
+    ],
+)
+def test_optional_request_fields_are_checked(field: str, value: Any, pointer: str) -> None:
+    [problem] = validate_line(line(text_request(**{field: value})), 1)
+    assert problem.pointer == pointer
+
+
+def test_extra_schema_is_combined_with_the_packaged_one() -> None:
+    validator = build_validator({"required": ["key"], "properties": {"key": {"type": "string", "pattern": "^[a-z]"}}})
+    assert messages(SEED_LINE, 5, validator=validator) == ["line 5: 'key' is a required property"]
+    assert messages(line(text_request(), key="7"), 6, validator=validator) == [
+        "line 6: /key: '7' does not match '^[a-z]'"
+    ]
+    both_wrong = line({"contents": [{"role": "bot", "parts": [{"text": "x"}]}]}, key="row-1")
+    assert messages(both_wrong, 8, validator=validator) == [
+        "line 8: /request/contents/0/role: 'bot' is not one of ['user', 'model']"
+    ]
+
+
+def test_an_invalid_extra_schema_is_refused() -> None:
+    with pytest.raises(ValueError, match="extra_schema is not a valid JSON Schema"):
+        build_validator({"type": "no-such-type"})
+
+
+def test_the_schema_copy_may_be_changed_without_effect() -> None:
+    schema = load_request_schema()
+    original = copy.deepcopy(schema)
+    schema["$defs"]["Content"]["properties"]["role"] = {"enum": ["tester"]}
+    assert load_request_schema() == original
+    assert validate_line(SEED_LINE, 1) == []
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    [problem] = validate_line(line({"contents": "x" * 5000}), 1)
+    assert len(problem.message) <= 300 and problem.message.endswith("...)")
+
+
+@pytest.mark.parametrize(
+    ("path", "pointer"),
+    [([], ""), (["request", "contents", 0], "/request/contents/0"), (["a/b", "m~n"], "/a~1b/m~0n")],
+)
+def test_json_pointer(path: list[Any], pointer: str) -> None:
+    assert json_pointer(path) == pointer
+
+
+def test_scan_counts_valid_lines_and_keeps_the_first_problems() -> None:
+    good = SEED_LINE
+    bad = (line({"contents": [{"role": "bot", "parts": [{"text": "x"}]}]}) + "\n").encode()
+    lines = [good, bad, b"\n", good, bad, bad]
+    scan = scan_lines(lines, max_problems=2)
+    assert scan.row_count == 2
+    assert scan.invalid_lines == {2, 3, 5, 6}
+    assert scan.problem_count == 4
+    assert [str(p).split(":")[0] for p in scan.problems] == ["line 2", "line 3"]
+    assert scan.digest.size == 2 * len(good)
+
+
+def test_limits_of_a_whole_input() -> None:
+    assert limit_problems(1, 100) == []
+    assert limit_problems(MAX_REQUESTS_PER_JOB, MAX_INPUT_BYTES) == []
+    assert limit_problems(0, 0) == ["the input holds no request; a batch job needs at least one line"]
+    [too_many] = limit_problems(MAX_REQUESTS_PER_JOB + 1, 10)
+    assert "200,001 requests" in too_many and "split the input" in too_many
+    [too_big] = limit_problems(10, MAX_INPUT_BYTES + 1)
+    assert "1,000,000,001 bytes" in too_big
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_give_a_list_of_problems_never_an_exception(raw: bytes) -> None:
+    problems = validate_line(raw, 9)
+    assert all(problem.line == 9 for problem in problems)
+
+
+@given(st.text(max_size=100), st.sampled_from(["user", "model"]), st.floats(0, 2), st.integers(1, 10**6))
+def test_well_formed_requests_are_valid(text: str, role: str, temperature: float, tokens: int) -> None:
+    request = {"contents": [{"role": role, "parts": [{"text": text}]}],
+               "generationConfig": {"temperature": temperature, "maxOutputTokens": tokens}}
+    assert validate_line(json.dumps({"request": request}), 1) == []
