@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,8 +32,12 @@ demo: install
 	$(PY) -m airflow_batch_gemini.demo
 
 ## test: lint, type-check and run the whole test suite (starts and stops its own servers)
-test: install lint
+test: install lint system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## system-deps: PostgreSQL, Chromium and chromedriver from Debian for the end-to-end tests
+system-deps:
+	bash .ci/system-deps.sh
 
 lint: install
 	$(VENV)/bin/ruff check airflow_batch_gemini dags tests
