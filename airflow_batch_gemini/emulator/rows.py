@@ -32,6 +32,8 @@ ROLE_MESSAGE = "Please use a valid role: user, model."
 EMPTY_CONTENTS_MESSAGE = "Unable to submit request because it has an empty contents field."
 EMPTY_PARTS_MESSAGE = "Unable to submit request because it must have at least one parts field."
 NOT_AN_OBJECT_MESSAGE = "Invalid request: the 'request' field must be a JSON object."
+#: The output-token ceiling of the Gemini 2.5 models; a request asking more is refused per row.
+MAX_OUTPUT_TOKENS = 65536
 
 #: Messages of the transient failures that can be injected per row, by HTTP code.
 INJECTED_MESSAGES: dict[int, str] = {
@@ -109,6 +111,20 @@ def validate_request(request: Any) -> None:
         parts = content.get("parts")
         if not isinstance(parts, list) or not parts:
             raise RowFailure(400, EMPTY_PARTS_MESSAGE)
+    _check_max_output_tokens(request)
+
+
+def _check_max_output_tokens(request: dict[str, Any]) -> None:
+    config = request.get("generationConfig", request.get("generation_config"))
+    if not isinstance(config, dict):
+        return
+    tokens = config.get("maxOutputTokens", config.get("max_output_tokens"))
+    if isinstance(tokens, int) and not 1 <= tokens <= MAX_OUTPUT_TOKENS:
+        raise RowFailure(
+            400,
+            f"Unable to submit request because it has a maxOutputTokens value of {tokens} but the supported "
+            f"range is from 1 (inclusive) to {MAX_OUTPUT_TOKENS + 1} (exclusive). Update the value and try again.",
+        )
 
 
 def _text_parts(node: Any) -> list[str]:

@@ -30,12 +30,15 @@ def airflow_home(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) ->
     return home
 
 
-def dags_test(stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict) -> str:
+def dags_test(
+    stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict, logical_date: str | None = None
+) -> str:
     """Run ``airflow dags test`` and return its output; fail the test with the output's tail if it fails."""
     env = {**os.environ, **stack.airflow_env(home, dags_folder), "GEMINI_BATCH_POLL_INTERVAL": "0.5",
            "GEMINI_BATCH_BUCKET": TEST_BUCKET}
+    date = [logical_date] if logical_date else []
     result = subprocess.run(
-        [sys.executable, "-m", "airflow", "dags", "test", dag_id, "-c", json.dumps(conf)],
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id, *date, "-c", json.dumps(conf)],
         env=env, capture_output=True, text=True, timeout=600,
     )
     output = result.stdout + result.stderr
@@ -52,3 +55,53 @@ def test_worker_dying_between_create_and_defer_reattaches(stack, airflow_home, u
     assert "Pausing task as DEFERRED" in output, "the retry must defer, not wait in the worker"
     assert "running trigger in line" in output and "JOB_STATE_SUCCEEDED" in output
     assert emulator.calls("create") == creates + 1, "exactly one job for two tries"
+
+
+def task_states(home: Path, dag_id: str) -> dict[str, str]:
+    """Task states of the DAG's latest run, read from the metadata database."""
+    import sqlite3
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
+        ).fetchall()
+    return dict(rows)
+
+
+def count_rows(gcs_client, uri: str) -> int:
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    return sum(1 for line in gcs_client.bucket(bucket).blob(name).download_as_bytes().splitlines() if line)
+
+
+@pytest.mark.parametrize(
+    ("logical_date", "lines", "expected"),
+    [
+        pytest.param("2026-02-01", "sample", {"succeeded": 8, "failed": 2}, id="successes-and-service-rejects"),
+        pytest.param("2026-02-02", "good", {"succeeded": 3, "failed": 0}, id="all-good-skips-failure-branch"),
+    ],
+)
+def test_example_dag_end_to_end(
+    stack, airflow_home, emulator, gcs_client, tmp_path, logical_date, lines, expected
+) -> None:
+    from airflow_batch_gemini.demo import sample_lines
+
+    rows = sample_lines() if lines == "sample" else [request_line(f"q{i}") for i in range(3)]
+    source = tmp_path / "requests.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    creates = emulator.calls("create")
+    conf = {"input_source": str(source), "bucket": TEST_BUCKET}
+    output = dags_test(stack, airflow_home, REPO / "dags", "gemini_batch_example", conf, logical_date)
+    assert "Pausing task as DEFERRED" in output and "running trigger in line" in output
+    assert emulator.calls("create") == creates + 1
+    results = f"gs://{TEST_BUCKET}/gemini-batch/{logical_date}/results"
+    counted = {
+        "succeeded": count_rows(gcs_client, f"{results}/succeeded.jsonl"),
+        "failed": count_rows(gcs_client, f"{results}/failed.jsonl"),
+    }
+    assert counted == expected and sum(counted.values()) == len(rows)
+    states = task_states(airflow_home, "gemini_batch_example")
+    assert states["use_successes"] == "success"
+    assert states["review_failures"] == ("success" if expected["failed"] else "skipped")
