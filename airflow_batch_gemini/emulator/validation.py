@@ -54,6 +54,7 @@ _BUCKET_RE = r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]"
 _GCS_OBJECT_RE = re.compile(rf"gs://{_BUCKET_RE}/.+")
 _GCS_PREFIX_RE = re.compile(rf"gs://{_BUCKET_RE}(/.*)?")
 _BQ_RE = re.compile(r"bq://[a-z][a-z0-9-]{4,28}[a-z0-9](\.[A-Za-z0-9_]{1,1024}){0,2}")
+_BQ_TABLE_RE = re.compile(r"bq://[a-z][a-z0-9-]{4,28}[a-z0-9](\.[A-Za-z0-9_]{1,1024}){2}")
 _LABEL_KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _LABEL_VALUE_RE = re.compile(r"[a-z0-9_-]{0,63}")
 _TUNED_MODEL_RE = re.compile(r"projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/]+)?")
@@ -129,50 +130,52 @@ def normalise_model(model: str, known_models: Collection[str], project: str, loc
     return f"publishers/google/models/{model_id}"
 
 
-def _input_config(raw: Any) -> dict[str, Any]:
-    config = _expect(raw, dict, "input_config")
-    _unknown_fields(config, INPUT_FIELDS, "batch_prediction_job.input_config")
-    fmt = config.get("instancesFormat")
+def _format(raw: Any, field: str, allowed: frozenset[str], format_key: str, format_field: str) -> tuple[
+    dict[str, Any], str
+]:
+    """Check an input or output config object and return it with its format (``jsonl`` or ``bigquery``)."""
+    config = _expect(raw, dict, field)
+    _unknown_fields(config, allowed, f"batch_prediction_job.{field}")
+    fmt = config.get(format_key)
     if fmt is None:
-        raise _required("input_config.instances_format")
+        raise _required(f"{field}.{format_field}")
     if fmt not in ("jsonl", "bigquery"):
-        raise invalid_argument(f"Unsupported instances format {fmt!r}; Gemini batch jobs take jsonl or bigquery.")
-    if fmt == "jsonl":
-        source = _expect(config.get("gcsSource"), dict, "input_config.gcs_source")
-        uris = source.get("uris")
-        uri_list = [uris] if isinstance(uris, str) else _expect(uris, list, "input_config.gcs_source.uris")
-        if not uri_list:
-            raise _required("input_config.gcs_source.uris")
-        for uri in uri_list:
-            if not isinstance(uri, str) or not _GCS_OBJECT_RE.fullmatch(uri):
-                raise invalid_argument(f"Invalid Cloud Storage URI {uri!r} in input_config.gcs_source.uris.")
-        return {"instancesFormat": fmt, "gcsSource": {"uris": list(uri_list)}}
-    source = _expect(config.get("bigquerySource"), dict, "input_config.bigquery_source")
-    uri = source.get("inputUri")
-    if not isinstance(uri, str) or not _BQ_RE.fullmatch(uri) or uri.count(".") != 2:
-        raise invalid_argument(f"Invalid BigQuery table URI {uri!r} in input_config.bigquery_source.")
-    return {"instancesFormat": fmt, "bigquerySource": {"inputUri": uri}}
+        raise invalid_argument(f"Unsupported {format_field} {fmt!r}; Gemini batch jobs use jsonl or bigquery.")
+    return config, fmt
+
+
+def _uri(container: Any, key: str, field: str, pattern: re.Pattern[str]) -> str:
+    """``container[key]`` if it is a string matching ``pattern``."""
+    value = _expect(container, dict, field).get(key)
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise invalid_argument(f"Invalid URI {value!r} in batch_prediction_job.{field}.")
+    return value
+
+
+def _input_config(raw: Any) -> dict[str, Any]:
+    config, fmt = _format(raw, "input_config", INPUT_FIELDS, "instancesFormat", "instances_format")
+    if fmt == "bigquery":
+        uri = _uri(config.get("bigquerySource"), "inputUri", "input_config.bigquery_source", _BQ_TABLE_RE)
+        return {"instancesFormat": fmt, "bigquerySource": {"inputUri": uri}}
+    source = _expect(config.get("gcsSource"), dict, "input_config.gcs_source")
+    uris = source.get("uris")
+    uri_list = [uris] if isinstance(uris, str) else _expect(uris, list, "input_config.gcs_source.uris")
+    if not uri_list:
+        raise _required("input_config.gcs_source.uris")
+    for uri in uri_list:
+        if not isinstance(uri, str) or not _GCS_OBJECT_RE.fullmatch(uri):
+            raise invalid_argument(f"Invalid Cloud Storage URI {uri!r} in input_config.gcs_source.uris.")
+    return {"instancesFormat": fmt, "gcsSource": {"uris": list(uri_list)}}
 
 
 def _output_config(raw: Any) -> dict[str, Any]:
-    config = _expect(raw, dict, "output_config")
-    _unknown_fields(config, OUTPUT_FIELDS, "batch_prediction_job.output_config")
-    fmt = config.get("predictionsFormat")
-    if fmt is None:
-        raise _required("output_config.predictions_format")
-    if fmt not in ("jsonl", "bigquery"):
-        raise invalid_argument(f"Unsupported predictions format {fmt!r}; Gemini batch jobs write jsonl or bigquery.")
-    if fmt == "jsonl":
-        destination = _expect(config.get("gcsDestination"), dict, "output_config.gcs_destination")
-        prefix = destination.get("outputUriPrefix")
-        if not isinstance(prefix, str) or not _GCS_PREFIX_RE.fullmatch(prefix):
-            raise invalid_argument(f"Invalid Cloud Storage URI prefix {prefix!r} in output_config.")
-        return {"predictionsFormat": fmt, "gcsDestination": {"outputUriPrefix": prefix}}
-    destination = _expect(config.get("bigqueryDestination"), dict, "output_config.bigquery_destination")
-    uri = destination.get("outputUri")
-    if not isinstance(uri, str) or not _BQ_RE.fullmatch(uri):
-        raise invalid_argument(f"Invalid BigQuery URI {uri!r} in output_config.bigquery_destination.")
-    return {"predictionsFormat": fmt, "bigqueryDestination": {"outputUri": uri}}
+    config, fmt = _format(raw, "output_config", OUTPUT_FIELDS, "predictionsFormat", "predictions_format")
+    if fmt == "bigquery":
+        uri = _uri(config.get("bigqueryDestination"), "outputUri", "output_config.bigquery_destination", _BQ_RE)
+        return {"predictionsFormat": fmt, "bigqueryDestination": {"outputUri": uri}}
+    prefix = _uri(config.get("gcsDestination"), "outputUriPrefix", "output_config.gcs_destination",
+                  _GCS_PREFIX_RE)
+    return {"predictionsFormat": fmt, "gcsDestination": {"outputUriPrefix": prefix}}
 
 
 def _labels(raw: Any) -> dict[str, str]:

@@ -29,10 +29,11 @@ def new_job(source: str, prefix: str, display_name: str, labels: dict[str, str] 
     )
 
 
-def wait_aip(client: Any, name: str, timeout: float = 60) -> Any:
+def wait_aip(client: Any, name: str, states: Any = FINISHED, timeout: float = 60) -> Any:
+    """Poll with the client until the job is in one of ``states``."""
     deadline = time.monotonic() + timeout
     job = client.get_batch_prediction_job(name=name)
-    while job.state not in FINISHED:
+    while job.state not in states:
         assert time.monotonic() < deadline, job
         time.sleep(0.05)
         job = client.get_batch_prediction_job(name=name)
@@ -68,7 +69,7 @@ def test_create_get_list_cancel_delete(job_service_client: Any, upload: Any, pre
     listed = client.list_batch_prediction_jobs(request={"parent": PARENT, "filter": f"labels.suite={marker}"})
     assert {job.name for job in listed} == {job.name for job in created}
 
-    running = wait_aip_state(client, first.name, State.JOB_STATE_RUNNING)
+    running = wait_aip(client, first.name, {State.JOB_STATE_RUNNING})
     assert running.start_time is not None and running.completion_stats.incomplete_count > 0
     client.cancel_batch_prediction_job(name=first.name)
     cancelled = wait_aip(client, first.name)
@@ -85,16 +86,6 @@ def test_create_get_list_cancel_delete(job_service_client: Any, upload: Any, pre
     assert operation.done()
     with pytest.raises(gexc.NotFound):
         client.get_batch_prediction_job(name=done.name)
-
-
-def wait_aip_state(client: Any, name: str, state: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    job = client.get_batch_prediction_job(name=name)
-    while job.state != state:
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
-        job = client.get_batch_prediction_job(name=name)
-    return job
 
 
 def test_errors_map_to_api_core_exceptions(job_service_client: Any, upload: Any, prefix: str) -> None:
