@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
-from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
+from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
 from airflow_batch_gemini.job_spec import as_uri_list, build_job_body
 from airflow_batch_gemini.job_states import JobOutcome, classify_state
 from airflow_batch_gemini.naming import (
@@ -21,7 +20,6 @@ from airflow_batch_gemini.naming import (
     model_resource_name,
     request_fingerprint,
 )
-from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 from airflow_batch_gemini.waiting import JobWatch, result_from_event
 
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ def _seconds(value: timedelta | float | None) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else value
 
 
-class GeminiBatchSubmitJobOperator(BaseOperator):
+class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
     """Submit a Vertex AI Gemini batch prediction job from Cloud Storage and wait until it ends.
 
     The job gets deterministic identity labels (dag, task, run, map index) and a fingerprint of
@@ -140,16 +138,6 @@ class GeminiBatchSubmitJobOperator(BaseOperator):
         self.timeout_margin = timeout_margin
         self.job_name: str | None = None
 
-    @cached_property
-    def hook(self) -> GeminiBatchHook:
-        """The Vertex AI hook for this task's connection and location."""
-        return GeminiBatchHook(
-            gcp_conn_id=self.gcp_conn_id,
-            impersonation_chain=self.impersonation_chain,
-            location=self.location,
-            api_endpoint=self.api_endpoint,
-        )
-
     # -- submission ------------------------------------------------------------------------------
     def _input_uri_list(self) -> list[str]:
         uris = self.input_uris
@@ -221,17 +209,7 @@ class GeminiBatchSubmitJobOperator(BaseOperator):
             return self.execute_complete(context, decision.event)
         if self.deferrable:
             self.defer(
-                trigger=GeminiBatchJobTrigger(
-                    job_name=watch.job_name,
-                    location=self.location,
-                    gcp_conn_id=self.gcp_conn_id,
-                    impersonation_chain=self.impersonation_chain,
-                    poll_interval=self.poll_interval,
-                    deadline=watch.deadline,
-                    api_endpoint=self.api_endpoint,
-                    max_transient_errors=self.max_transient_errors,
-                    cancel_on_kill=self.cancel_on_kill,
-                ),
+                trigger=self.job_trigger(watch.job_name, self.poll_interval, watch.deadline, self.cancel_on_kill),
                 method_name="execute_complete",
             )
         return self.execute_complete(context, self.wait(watch))

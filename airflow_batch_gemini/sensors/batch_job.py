@@ -5,21 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
+from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
 from airflow_batch_gemini.naming import DEFAULT_LOCATION, parse_job_name
-from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 from airflow_batch_gemini.waiting import JobWatch, result_from_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class GeminiBatchJobSensor(BaseSensorOperator):
+class GeminiBatchJobSensor(GeminiBatchJobClientMixin, BaseSensorOperator):
     """Wait for a batch job, given by name, to end; return its manifest like the submit operator.
 
     Ends the way the state map says: SUCCEEDED and PARTIALLY_SUCCEEDED succeed; FAILED, CANCELLED
@@ -58,40 +56,15 @@ class GeminiBatchJobSensor(BaseSensorOperator):
         self.api_endpoint = api_endpoint
         self.deferrable = deferrable
         self.max_transient_errors = max_transient_errors
-
-    @cached_property
-    def location(self) -> str:
-        """The job's region, read from its name."""
-        try:
-            return parse_job_name(self.job_name).location
-        except ValueError:
-            return DEFAULT_LOCATION
-
-    @cached_property
-    def hook(self) -> GeminiBatchHook:
-        """The Vertex AI hook for this sensor's connection."""
-        return GeminiBatchHook(
-            gcp_conn_id=self.gcp_conn_id,
-            impersonation_chain=self.impersonation_chain,
-            location=self.location,
-            api_endpoint=self.api_endpoint,
-        )
+        self.location = DEFAULT_LOCATION
 
     def execute(self, context: Context) -> Any:
-        parse_job_name(self.job_name)
+        self.location = parse_job_name(self.job_name).location  # the rendered name says where the job is
         if not self.deferrable:
             return super().execute(context)
         self.defer(
-            trigger=GeminiBatchJobTrigger(
-                job_name=self.job_name,
-                location=self.location,
-                gcp_conn_id=self.gcp_conn_id,
-                impersonation_chain=self.impersonation_chain,
-                poll_interval=self.poke_interval,
-                deadline=time.time() + self.timeout,
-                api_endpoint=self.api_endpoint,
-                max_transient_errors=self.max_transient_errors,
-                cancel_on_kill=False,
+            trigger=self.job_trigger(
+                self.job_name, self.poke_interval, time.time() + self.timeout, cancel_on_kill=False
             ),
             method_name="execute_complete",
         )
