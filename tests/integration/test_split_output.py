@@ -1,0 +1,177 @@
+"""GeminiBatchSplitOutputOperator's split against fake-gcs-server: counts, files, errors."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.cloud import storage
+
+from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
+from airflow_batch_gemini.operators.split_output import (
+    MAX_FAILURE_CATEGORIES,
+    OTHER_CATEGORY,
+    GeminiBatchSplitOutputOperator,
+    choose_branches,
+    join_uri,
+    task_id_list,
+)
+from tests.conftest import TEST_BUCKET
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
+SUCCESS = json.loads((SEED / "output_success.json").read_text())
+FAILURE = json.loads((SEED / "output_failure.json").read_text())
+
+
+def row_bytes(row: dict[str, Any]) -> bytes:
+    return json.dumps(row).encode() + b"\n"
+
+
+def success(key: str) -> bytes:
+    return row_bytes({**SUCCESS, "key": key})
+
+
+def failure(key: str, status: str | None = None) -> bytes:
+    return row_bytes({**FAILURE, "key": key, **({"status": status} if status is not None else {})})
+
+
+@pytest.fixture
+def hook(google_connection: str) -> GeminiBatchStorageHook:
+    return GeminiBatchStorageHook(gcp_conn_id=google_connection)
+
+
+@pytest.fixture
+def job_folder() -> str:
+    return f"gs://{TEST_BUCKET}/split/{uuid.uuid4().hex}"
+
+
+def write(hook: GeminiBatchStorageHook, uri: str, *lines: bytes) -> None:
+    with hook.open_writer(uri) as writer:
+        for line in lines:
+            writer.write(line)
+
+
+def read(uri: str, gcs_client: storage.Client) -> bytes | None:
+    bucket, name = parse_gs_uri(uri)
+    blob = gcs_client.bucket(bucket).get_blob(name)
+    return None if blob is None else blob.download_as_bytes()
+
+
+def operator(google_connection: str, **kwargs: Any) -> GeminiBatchSplitOutputOperator:
+    return GeminiBatchSplitOutputOperator(task_id="split", gcp_conn_id=google_connection, **kwargs)
+
+
+def test_rows_of_every_shard_are_split_and_counted(google_connection, hook, job_folder, gcs_client) -> None:
+    output = f"{job_folder}/output/prediction-model-2026-01-01T00:00:00.000000Z"
+    write(hook, f"{output}/predictions.jsonl", success("a"), failure("b"), success("c"))
+    write(hook, f"{output}/predictions_0002.jsonl", failure("d", "Internal error"), success("e").rstrip(b"\n"))
+    write(hook, f"{output}/incremental_predictions/predictions_0001.jsonl", success("a"))
+    results = f"{job_folder}/results"
+
+    summary = operator(google_connection, output_directory=output, destination_prefix=results).split()
+
+    assert summary == {
+        "succeeded": 3,
+        "failed": 2,
+        "total": 5,
+        "succeeded_uri": f"{results}/succeeded.jsonl",
+        "failed_uri": f"{results}/failed.jsonl",
+        "failures_by_status": {"INVALID_ARGUMENT": 1, "Internal error": 1},
+        "token_usage": {"prompt_tokens": 3 * 29180, "candidates_tokens": 3 * 36, "thoughts_tokens": 0,
+                        "cached_tokens": 0, "total_tokens": 3 * 29216},
+        "files_read": 2,
+    }
+    assert read(summary["succeeded_uri"], gcs_client) == success("a") + success("c") + success("e")
+    assert read(summary["failed_uri"], gcs_client) == failure("b") + failure("d", "Internal error")
+    assert len(json.dumps(summary)) < 1000, "counts only, never rows"
+
+
+def test_the_manifest_of_the_submit_task_gives_the_directory(google_connection, hook, job_folder) -> None:
+    output = f"{job_folder}/prediction-model-x"
+    write(hook, f"{output}/predictions.jsonl", success("a"))
+    manifest = {"job_name": "projects/1/locations/us-central1/batchPredictionJobs/1", "output_directory": output,
+                "state": "JOB_STATE_SUCCEEDED"}
+    summary = operator(google_connection, job_manifest=manifest, destination_prefix=f"{job_folder}/r/").split()
+    assert (summary["succeeded"], summary["failed"]) == (1, 0)
+    assert summary["succeeded_uri"] == f"{job_folder}/r/succeeded.jsonl"
+
+
+def test_a_rerun_replaces_both_files_and_never_reads_them_back(
+    google_connection, hook, job_folder, gcs_client
+) -> None:
+    output = f"{job_folder}/prediction-model-x"
+    write(hook, f"{output}/predictions.jsonl", success("a"), failure("b"))
+    split = operator(google_connection, output_directory=output, destination_prefix=output)
+    first = split.split()
+    assert (first["succeeded"], first["failed"]) == (1, 1)
+
+    write(hook, f"{output}/predictions.jsonl", success("a"), success("b"))
+    second = split.split()
+    assert (second["succeeded"], second["failed"], second["files_read"]) == (2, 0, 1)
+    assert read(second["succeeded_uri"], gcs_client) == success("a") + success("b")
+    assert read(second["failed_uri"], gcs_client) == b"", "an empty failure file replaces the old one"
+
+
+def test_lines_that_are_not_rows_are_kept_as_failures(google_connection, hook, job_folder, gcs_client) -> None:
+    output = f"{job_folder}/prediction-model-x"
+    write(hook, f"{output}/predictions.jsonl", b"\n", b"garbage\n", success("a"), b'{"response": {}}\n')
+    summary = operator(google_connection, output_directory=output, destination_prefix=job_folder).split()
+    assert summary["failures_by_status"] == {"UNREADABLE_ROW": 1, "MISSING_STATUS": 1}
+    assert read(summary["failed_uri"], gcs_client) == b'garbage\n{"response": {}}\n'
+
+
+def test_failure_categories_stay_few(google_connection, hook, job_folder) -> None:
+    output = f"{job_folder}/prediction-model-x"
+    lines = [failure(str(i), f"Error number {i}: details") for i in range(MAX_FAILURE_CATEGORIES + 5)]
+    write(hook, f"{output}/predictions.jsonl", *lines)
+    summary = operator(google_connection, output_directory=output, destination_prefix=job_folder).split()
+    assert len(summary["failures_by_status"]) == MAX_FAILURE_CATEGORIES + 1
+    assert summary["failures_by_status"][OTHER_CATEGORY] == 5
+    assert summary["failed"] == sum(summary["failures_by_status"].values()) == MAX_FAILURE_CATEGORIES + 5
+
+
+def test_no_jsonl_under_the_directory(google_connection, hook, job_folder, gcs_client) -> None:
+    write(hook, f"{job_folder}/prediction-model-x/errors.txt", b"x\n")
+    with pytest.raises(GeminiBatchOutputError, match=r"No \*\.jsonl file under"):
+        operator(google_connection, output_directory=f"{job_folder}/prediction-model-x",
+                 destination_prefix=f"{job_folder}/r").split()
+    assert read(f"{job_folder}/r/succeeded.jsonl", gcs_client) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"output_directory": "bq://project.dataset.predictions"}, "BigQuery"),
+        ({"job_manifest": {"output_directory": "bq://project.dataset.predictions"}}, "BigQuery"),
+        ({"job_manifest": {"state": "JOB_STATE_SUCCEEDED"}}, "No output directory"),
+        ({"job_manifest": "gs://b/x"}, "job_manifest must be the submit task's dict"),
+        ({"output_directory": "/local/folder"}, "not a Cloud Storage URI"),
+    ],
+)
+def test_output_that_cannot_be_split(google_connection, kwargs: dict[str, Any], expected: str) -> None:
+    with pytest.raises(GeminiBatchOutputError, match=expected):
+        operator(google_connection, destination_prefix=f"gs://{TEST_BUCKET}/r", **kwargs).split()
+
+
+def test_a_directory_is_required() -> None:
+    with pytest.raises(ValueError, match="output_directory or job_manifest"):
+        GeminiBatchSplitOutputOperator(task_id="split", destination_prefix="gs://b/r")
+
+
+@pytest.mark.parametrize(
+    ("succeeded", "failed", "expected"),
+    [(3, 0, ["ok"]), (0, 2, ["bad", "alert"]), (1, 1, ["ok", "bad", "alert"]), (0, 0, [])],
+)
+def test_choose_branches(succeeded: int, failed: int, expected: list[str]) -> None:
+    assert choose_branches(succeeded, failed, ["ok"], ["bad", "alert"]) == expected
+
+
+def test_task_id_list_and_join_uri() -> None:
+    assert task_id_list(None) == []
+    assert task_id_list("a") == ["a"]
+    assert task_id_list(("a", "b")) == ["a", "b"]
+    assert join_uri("gs://b/p/", "f.jsonl") == join_uri("gs://b/p", "f.jsonl") == "gs://b/p/f.jsonl"
