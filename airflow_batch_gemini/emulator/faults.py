@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 METHODS = ("create", "get", "list", "cancel", "delete")
+LABEL_METHODS = ("create", "get", "cancel", "delete")  # list calls name no job, so no label applies
 OUTCOMES = ("auto", "succeeded", "failed", "expired", "cancelled", "paused", "partially-succeeded")
 TRANSIENT_CODES = (429, 500, 503)
 
@@ -171,7 +172,7 @@ def behaviour_for(defaults: Behaviour, labels: Mapping[str, str]) -> Behaviour:
             behaviour = replace(behaviour, rows_per_second=rate)
         elif label.startswith(LABEL_API_FAULT_PREFIX):
             method = label[len(LABEL_API_FAULT_PREFIX):]
-            if method not in METHODS:
-                raise FaultSpecError(f"label {label}: unknown method {method!r}; expected one of {METHODS}")
+            if method not in LABEL_METHODS:
+                raise FaultSpecError(f"label {label}: unknown method {method!r}; expected one of {LABEL_METHODS}")
             api_faults[method] = parse_label_fault(value)
     return replace(behaviour, api_faults=api_faults)

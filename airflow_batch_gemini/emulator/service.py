@@ -373,8 +373,11 @@ class JobService:
                 await asyncio.sleep(self.config.tick_seconds)
                 now = time.monotonic()
                 elapsed, last = now - last, now
-                if rows is None and job.total is not None and job.state != lifecycle.PAUSED:
-                    rows = await self._import(job, behaviour)  # resumed from the state file
+                needs_rows = job.state == lifecycle.RUNNING or (
+                    job.total is not None and job.state != lifecycle.PAUSED
+                )
+                if rows is None and needs_rows:  # resumed from the state file, or forced to RUNNING
+                    rows = await self._import(job, behaviour)
                     if rows is None:
                         continue
                 if job.cancel_requested or job.state == lifecycle.CANCELLING:

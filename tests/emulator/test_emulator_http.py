@@ -319,3 +319,49 @@ def test_admin_set_state_and_unknown_jobs(api: RawApi, upload: Any, prefix: str)
     assert api.admin("POST", f"jobs/{job_id}:set-state", {"state": "JOB_STATE_NONSENSE"})[0] == 400
     status, record = api.admin("GET", f"jobs/{job_id}")
     assert status == 200 and record["name"] == job["name"]
+
+
+def test_create_fault_label_counts_attempts_per_display_name(api: RawApi, upload: Any, prefix: str) -> None:
+    source = upload(f"{prefix}/in.jsonl", [text_line("a")])
+    body = job_body(source, f"{prefix}/out", {"emulator-api-fault-create": "429-first-1"})
+    status, answer = api.request("POST", f"v1/{PARENT}/batchPredictionJobs", body)
+    assert status == 429 and answer["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert api.create(body)["displayName"] == body["displayName"]  # the retry goes through
+    bad = job_body(source, f"{prefix}/out", {"emulator-api-fault-list": "50"})
+    assert api.request("POST", f"v1/{PARENT}/batchPredictionJobs", bad)[0] == 400
+
+
+def test_forcing_a_queued_job_to_running_runs_it(api: RawApi, upload: Any, prefix: str) -> None:
+    source = upload(f"{prefix}/in.jsonl", [text_line("a"), text_line("b")])
+    job = api.create(job_body(source, f"{prefix}/out", {"emulator-queue-seconds": "600"}))
+    job_id = job["name"].rsplit("/", 1)[-1]
+    status, _ = api.admin("POST", f"jobs/{job_id}:set-state", {"state": "JOB_STATE_RUNNING"})
+    assert status == 200
+    final = api.wait(job["name"])
+    assert final["state"] == "JOB_STATE_SUCCEEDED" and final["completionStats"] == {"successfulCount": "2"}
+
+
+def test_many_jobs_and_hundreds_of_concurrent_pollers(api: RawApi, upload: Any, prefix: str) -> None:
+    import asyncio
+
+    import aiohttp
+
+    source = upload(f"{prefix}/in.jsonl", [text_line(f"q{i}") for i in range(20)])
+    names = [api.create(job_body(source, f"{prefix}/out"))["name"] for _ in range(20)]
+
+    async def poll_all() -> dict[str, str]:
+        states: dict[str, str] = {}
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=300)) as session:
+
+            async def poll(name: str) -> tuple[int, str]:
+                async with session.get(f"{api.base_url}/v1/{name}") as response:
+                    return response.status, (await response.json())["state"]
+
+            while len(states) < len(names) or not set(states.values()) <= {"JOB_STATE_SUCCEEDED"}:
+                answers = await asyncio.gather(*(poll(names[i % len(names)]) for i in range(300)))
+                assert all(status == 200 for status, _ in answers)
+                for index, (_, state) in enumerate(answers):
+                    states[names[index % len(names)]] = state
+        return states
+
+    assert set(asyncio.run(asyncio.wait_for(poll_all(), 120)).values()) == {"JOB_STATE_SUCCEEDED"}

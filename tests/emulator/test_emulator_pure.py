@@ -292,7 +292,8 @@ def test_behaviour_from_labels() -> None:
     assert behaviour.outcome == "paused" and behaviour.run_seconds == 30
     assert behaviour.api_faults == {"get": FaultSpec(first=1)}
     for labels in ({"emulator-outcome": "boom"}, {"emulator-run-seconds": "1_5"},
-                   {"emulator-api-fault-poll": "10"}, {"emulator-rows-per-second": "0"}):
+                   {"emulator-api-fault-poll": "10"}, {"emulator-api-fault-list": "10"},
+                   {"emulator-rows-per-second": "0"}):
         with pytest.raises(FaultSpecError):
             behaviour_for(Behaviour(), labels)
 
