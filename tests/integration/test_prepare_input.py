@@ -16,9 +16,8 @@ from airflow_batch_gemini.hooks.storage import parse_gs_uri
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
+from tests.seed import SEED_INPUT
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
-SEED_INPUT = SEED / "input_example.jsonl"
 TESTER_ROLE = {"request": {"contents": [{"role": "tester", "parts": [{"text": "Explain how AI works"}]}]}}
 
 

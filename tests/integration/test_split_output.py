@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,22 +20,15 @@ from airflow_batch_gemini.operators.split_output import (
     task_id_list,
 )
 from tests.conftest import TEST_BUCKET
-
-SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
-SUCCESS = json.loads((SEED / "output_success.json").read_text())
-FAILURE = json.loads((SEED / "output_failure.json").read_text())
-
-
-def row_bytes(row: dict[str, Any]) -> bytes:
-    return json.dumps(row).encode() + b"\n"
+from tests.seed import FAILURE_ROW, SUCCESS_ROW, row_line
 
 
 def success(key: str) -> bytes:
-    return row_bytes({**SUCCESS, "key": key})
+    return row_line({**SUCCESS_ROW, "key": key})
 
 
 def failure(key: str, status: str | None = None) -> bytes:
-    return row_bytes({**FAILURE, "key": key, **({"status": status} if status is not None else {})})
+    return row_line({**FAILURE_ROW, "key": key, **({"status": status} if status is not None else {})})
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ import pytest
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
 from airflow_batch_gemini.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET
+from tests.seed import FAILURE_ROW, SEED_INPUT, SUCCESS_ROW, row_line
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DAGS = REPO / "tests" / "dags"
-SEED = REPO.parent / "shared" / "fixtures" / "seed"
 DAG_ID = "gemini_batch_storage_split"
 
 #: Runs the DAG in the child process and prints its task states and the split task's XCom as JSON.
@@ -59,10 +59,6 @@ def run_dag(env: dict[str, str], conf: dict[str, str]) -> dict[str, Any]:
     return outcome
 
 
-def seed_row(name: str) -> bytes:
-    return json.dumps(json.loads((SEED / name).read_text())).encode() + b"\n"
-
-
 @pytest.fixture
 def case(google_connection: str) -> dict[str, str]:
     """A fresh folder with the seed input and a job output of one success and one failure row."""
@@ -70,10 +66,10 @@ def case(google_connection: str) -> dict[str, str]:
     output = f"{folder}/output/prediction-model-2026-01-01T00:00:00.000000Z"
     hook = GeminiBatchStorageHook(gcp_conn_id=google_connection)
     with hook.open_writer(f"{output}/predictions.jsonl") as writer:
-        writer.write(seed_row("output_success.json"))
-        writer.write(seed_row("output_failure.json"))
+        writer.write(row_line(SUCCESS_ROW))
+        writer.write(row_line(FAILURE_ROW))
     return {
-        "source": str(SEED / "input_example.jsonl"),
+        "source": str(SEED_INPUT),
         "destination": f"{folder}/input/requests.jsonl",
         "output_directory": output,
         "results": f"{folder}/results",
@@ -99,9 +95,9 @@ def test_mixed_output_follows_both_branches(airflow_env, case, gcs_client) -> No
     split = outcome["split"]
     assert (split["succeeded"], split["failed"], split["total"]) == (1, 1, 2)
     assert split["failures_by_status"] == {"INVALID_ARGUMENT": 1}
-    assert read(gcs_client, case["destination"]) == (SEED / "input_example.jsonl").read_bytes()
-    assert read(gcs_client, split["succeeded_uri"]) == seed_row("output_success.json")
-    assert read(gcs_client, split["failed_uri"]) == seed_row("output_failure.json")
+    assert read(gcs_client, case["destination"]) == SEED_INPUT.read_bytes()
+    assert read(gcs_client, split["succeeded_uri"]) == row_line(SUCCESS_ROW)
+    assert read(gcs_client, split["failed_uri"]) == row_line(FAILURE_ROW)
 
 
 def test_only_successes_skip_the_failure_branch_and_still_report(
@@ -109,7 +105,7 @@ def test_only_successes_skip_the_failure_branch_and_still_report(
 ) -> None:
     hook = GeminiBatchStorageHook(gcp_conn_id=google_connection)
     with hook.open_writer(f"{case['output_directory']}/predictions.jsonl") as writer:
-        writer.write(seed_row("output_success.json"))
+        writer.write(row_line(SUCCESS_ROW))
     outcome = run_dag(airflow_env, case)
     assert outcome["states"]["use_successes"] == "success"
     assert {outcome["states"][task] for task in ("review_failures", "alert", "not_a_branch")} == {"skipped"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,9 @@ from airflow_batch_gemini.rows import (
     parse_row_error,
     token_usage,
 )
+from tests.seed import FAILURE_ROW as FAILURE
+from tests.seed import SUCCESS_ROW as SUCCESS
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
-SUCCESS = json.loads((SEED / "output_success.json").read_text())
-FAILURE = json.loads((SEED / "output_failure.json").read_text())
 SKIPS_BAD_BRACES = 'Bad Request: {not json} then {"error": {"code": 400, "status": "INVALID_ARGUMENT"}}'
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +22,9 @@ from airflow_batch_gemini.validation import (
     scan_lines,
     validate_line,
 )
+from tests.seed import SEED_INPUT
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed"
-SEED_LINE = (SEED / "input_example.jsonl").read_bytes()
+SEED_LINE = SEED_INPUT.read_bytes()
 
 
 def line(request: dict[str, Any], **extra: Any) -> str:
