@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: auto = SUCCEEDED, or FAILED if every row failed)")
     faults.add_argument("--fault-rate", default="", metavar="METHOD=[CODE:]RATE,...",
                         help="fail API calls at a rate, e.g. get=0.3,create=503:0.1 "
-                        "(methods: create, get, list, cancel, delete; codes default to 429/500/503)")
+                        "(methods: create, get, list, cancel, delete, and create-lost: the job is created but the "
+                        "answer lost; codes default to 429/500/503)")
     faults.add_argument("--row-failure", default="", metavar="CODE=RATE,...",
                         help="fail this fraction of rows with the given HTTP code, e.g. 429=0.5,503=0.1")
     models = parser.add_argument_group("models and answers")

@@ -13,8 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-METHODS = ("create", "get", "list", "cancel", "delete")
-LABEL_METHODS = ("create", "get", "cancel", "delete")  # list calls name no job, so no label applies
+#: Not a method of its own: the create succeeds, then its answer is lost (the client sees the injected error).
+CREATE_LOST = "create-lost"
+METHODS = ("create", "get", "list", "cancel", "delete", CREATE_LOST)
+LABEL_METHODS = ("create", "get", "cancel", "delete", CREATE_LOST)  # list calls name no job, so no label applies
 OUTCOMES = ("auto", "succeeded", "failed", "expired", "cancelled", "paused", "partially-succeeded")
 TRANSIENT_CODES = (429, 500, 503)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .faults import CREATE_LOST
 from .jobs import encode_job
 from .rows import INJECTED_MESSAGES
 from .service import JobService
@@ -122,6 +123,9 @@ class Api:
         if code is not None:
             raise injected(code)
         job = self.service.create(match["project"], match["location"], body)
+        code = self.service.api_fault(CREATE_LOST, body=body)
+        if code is not None:
+            raise injected(code)  # the job exists; only the answer is lost
         return json_response(encode_job(job, enum_int))
 
     def list_jobs(self, request: web.Request, match: re.Match[str], enum_int: bool) -> web.Response:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import jobs as lifecycle
-from .faults import Behaviour, FaultSpecError, behaviour_for
+from .faults import CREATE_LOST, Behaviour, FaultSpecError, behaviour_for
 from .filters import FilterError, evaluate, parse_filter
 from .inputs import ImportFailure, parse_input
 from .jobs import Job
@@ -163,16 +163,17 @@ class JobService:
     # -- fault injection -------------------------------------------------------------------------
     def api_fault(self, method: str, job: Job | None = None, body: Any = None) -> int | None:
         """Count the call and decide whether to fail it with an injected HTTP error code."""
-        self.calls[method] += 1
+        if method != CREATE_LOST:  # the create it follows was counted already
+            self.calls[method] += 1
         spec = self.config.defaults.api_faults.get(method)
         scope = method
         if job is not None:
             spec = self.behaviour(job).api_faults.get(method)
             scope = f"{method}:{job.job_id}"
-        elif method == "create" and isinstance(body, dict) and isinstance(body.get("labels"), dict):
+        elif method in ("create", CREATE_LOST) and isinstance(body, dict) and isinstance(body.get("labels"), dict):
             with contextlib.suppress(ApiError, TypeError, AttributeError):
                 spec = self._behaviour(body["labels"]).api_faults.get(method)
-                scope = f"create:{body.get('displayName')}"
+                scope = f"{method}:{body.get('displayName')}"
         if spec is None:
             return None
         attempt = self._attempts[scope]
