@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -29,6 +30,14 @@ MAX_INPUT_BYTES = 1_000_000_000
 
 #: Longest message text kept for one problem; longer ones (huge values in them) are shortened.
 MAX_MESSAGE_CHARS = 300
+
+#: The importer's limits: objects nested deeper fail the job, and top-level keys become columns.
+MAX_OBJECT_DEPTH = 15
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
+_IMPORTER_REJECTS = "the batch importer fails the whole job for this"
+_JSON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("boolean", bool), ("number", (int, float)), ("string", str), ("object", dict), ("array", list),
+)
 
 _UTF8_BOM = "\ufeff"
 
@@ -172,7 +181,101 @@ def validate_value(value: Any, line: int, validator: Draft202012Validator | None
         return [LineProblem(line, "", f'must be a JSON object like {{"request": {{...}}}}, not {kind}')]
     checker = validator or default_validator()
     errors = sorted(checker.iter_errors(value), key=_path_order)
-    return [LineProblem(line, json_pointer(e.absolute_path), _message(e)) for e in errors]
+    schema_problems = [LineProblem(line, json_pointer(e.absolute_path), _message(e)) for e in errors]
+    reported = {problem.pointer for problem in schema_problems}
+    return schema_problems + [p for p in importer_problems(value, line) if p.pointer not in reported]
+
+
+def _column_problems(record: dict[str, Any], line: int) -> Iterator[LineProblem]:
+    for key in record:
+        if not _COLUMN_NAME.fullmatch(key):
+            yield LineProblem(
+                line, json_pointer([key]),
+                "is not a valid column name (letters, digits and _, not starting with a digit, at most 300) "
+                f"({_IMPORTER_REJECTS})",
+            )
+
+
+def _children(value: Any) -> Iterable[tuple[str | int, Any]]:
+    if isinstance(value, dict):
+        return value.items()
+    return enumerate(value) if isinstance(value, list) else ()
+
+
+def _empty_objects(value: Any, path: list[str | int]) -> Iterator[list[str | int]]:
+    """Yield the path of every empty object in ``value``."""
+    if value == {}:
+        yield path
+    for key, item in _children(value):
+        yield from _empty_objects(item, [*path, key])
+
+
+def _first_too_deep(value: Any, path: list[str | int], depth: int = 0) -> list[str | int] | None:
+    """Return the path of the first object nested deeper than :data:`MAX_OBJECT_DEPTH` (arrays add none)."""
+    if isinstance(value, dict):
+        depth += 1
+        if depth > MAX_OBJECT_DEPTH:
+            return path
+    for key, item in _children(value):
+        found = _first_too_deep(item, [*path, key], depth)
+        if found is not None:
+            return found
+    return None
+
+
+def importer_problems(record: dict[str, Any], line: int) -> list[LineProblem]:
+    """Return what makes the service's importer reject the whole job, within one line.
+
+    The importer loads the input into a table first and fails the job (code 3) for a top-level key
+    that is not a valid column name, an empty object anywhere, or objects nested more than
+    :data:`MAX_OBJECT_DEPTH` levels deep. Types that differ between lines are checked by
+    :class:`ColumnTypes`.
+    """
+    problems = list(_column_problems(record, line))
+    empty = f"is an empty object; give it a field or leave it out ({_IMPORTER_REJECTS})"
+    problems += [LineProblem(line, json_pointer(path), empty) for path in _empty_objects(record, [])]
+    too_deep = _first_too_deep(record, [])
+    if too_deep is not None:
+        deep = f"nests objects more than {MAX_OBJECT_DEPTH} levels deep ({_IMPORTER_REJECTS})"
+        problems.append(LineProblem(line, json_pointer(too_deep), deep))
+    return problems
+
+
+def json_type(value: Any) -> str | None:
+    """Return the JSON type name of a parsed value (``None`` for null, which fits any type)."""
+    if value is None:
+        return None
+    for kind, python_types in _JSON_TYPES:
+        if isinstance(value, python_types):
+            return kind
+    return type(value).__name__
+
+
+class ColumnTypes:
+    """Remembers the JSON type of each top-level key, to catch a key whose type changes between lines.
+
+    The importer turns top-level keys into table columns: ``"key": 7`` on one line and ``"key": "a7"``
+    on another fails the whole job. Memory holds one entry per distinct top-level key.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, int]] = {}
+
+    def check(self, record: dict[str, Any], line: int) -> list[LineProblem]:
+        """Record the types of ``record``'s top-level keys; return a problem for each that changed."""
+        problems = []
+        for key, value in record.items():
+            kind = json_type(value)
+            if kind is None:
+                continue
+            first_kind, first_line = self._seen.setdefault(key, (kind, line))
+            if first_kind != kind:
+                problems.append(LineProblem(
+                    line, json_pointer([key]),
+                    f"is a {kind} here but a {first_kind} on line {first_line:,}; every line must give a "
+                    f"top-level key the same type ({_IMPORTER_REJECTS})",
+                ))
+        return problems
 
 
 def validate_line(
@@ -236,8 +339,13 @@ def scan_lines(
     :param max_problems: how many problems to keep for the report (all are counted).
     """
     scan = InputScan()
+    columns = ColumnTypes()
     for number, raw in enumerate(lines, start=1):
-        problems = validate_line(raw, number, validator)
+        value, problems = parse_line(raw, number)
+        if not problems:
+            problems = validate_value(value, number, validator)
+            if isinstance(value, dict):
+                problems += columns.check(value, number)
         if problems:
             scan.invalid_lines.add(number)
             scan.problem_count += len(problems)

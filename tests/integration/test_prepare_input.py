@@ -182,3 +182,14 @@ def test_unknown_on_invalid_is_refused() -> None:
 def test_what_is_templated() -> None:
     fields = GeminiBatchPrepareInputOperator.template_fields
     assert {"source", "destination_uri", "gcp_conn_id", "impersonation_chain"} <= set(fields)
+
+
+def test_what_the_importer_would_reject_fails_before_upload(google_connection, destination, gcs_client) -> None:
+    rows = [line_asking("a", key="a1"), line_asking("b", key=2),
+            {"request": {**line_asking("c")["request"], "tools": [{"googleSearch": {}}]}}]
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=rows, destination_uri=destination)
+    assert [problem.split(":")[0] + ":" + problem.split(":")[1] for problem in caught.value.problems] == [
+        "line 2: /key", "line 3: /request/tools/0/googleSearch",
+    ]
+    assert stored(destination, gcs_client) is None

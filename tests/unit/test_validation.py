@@ -259,3 +259,67 @@ def test_well_formed_requests_are_valid(text: str, role: str, temperature: float
     request = {"contents": [{"role": role, "parts": [{"text": text}]}],
                "generationConfig": {"temperature": temperature, "maxOutputTokens": tokens}}
     assert validate_line(json.dumps({"request": request}), 1) == []
+
+
+IMPORTER = "(the batch importer fails the whole job for this)"
+
+
+def test_an_empty_object_anywhere_fails_the_importer() -> None:
+    request = text_request(tools=[{"googleSearch": {}}], labels={"team": "a-b"})
+    assert messages(line(request)) == [
+        f"line 1: /request/tools/0/googleSearch: is an empty object; give it a field or leave it out {IMPORTER}"
+    ]
+
+
+def test_an_empty_part_is_reported_once() -> None:
+    assert messages(line({"contents": [{"role": "user", "parts": [{}]}]})) == [
+        "line 1: /request/contents/0/parts/0: needs exactly one of text, inlineData, fileData, functionCall, "
+        "functionResponse, executableCode, codeExecutionResult; found none"
+    ]
+
+
+def test_objects_nested_more_than_15_levels_fail_the_importer() -> None:
+    def nested(levels: int) -> dict[str, Any]:
+        value: dict[str, Any] = {"leaf": [1]}
+        for _ in range(levels - 1):
+            value = {"x": [value]}  # arrays add no level
+        return value
+
+    # line, request, contents/0, parts/0, functionCall: 5 levels, so "args" may hold 10 more
+    call = {"functionCall": {"name": "f", "args": nested(10)}}
+    fits = line({"contents": [{"role": "model", "parts": [call]}]})
+    assert messages(fits) == []
+    call["functionCall"]["args"] = nested(11)
+    [problem] = validate_line(line({"contents": [{"role": "model", "parts": [call]}]}), 1)
+    assert problem.message == f"nests objects more than 15 levels deep {IMPORTER}"
+    assert problem.pointer.startswith("/request/contents/0/parts/0/functionCall/args/x/0/x/0")
+
+
+@pytest.mark.parametrize("key", ["my-key", "1st", "a.b", "x" * 301, "ключ"])
+def test_top_level_keys_must_be_column_names(key: str) -> None:
+    [problem] = validate_line(json.dumps({"request": text_request(), key: "v"}), 4)
+    assert problem.pointer == f"/{key}"
+    assert problem.message.startswith("is not a valid column name")
+
+
+def test_nested_keys_need_not_be_column_names() -> None:
+    assert messages(line(text_request(labels={"cost-center": "a"}), _id="x", Key_2="y")) == []
+
+
+def test_a_top_level_key_must_keep_its_type_across_lines() -> None:
+    lines = [
+        (line(text_request(), key="a1") + "\n").encode(),
+        (line(text_request(), key=None) + "\n").encode(),
+        (line(text_request(), key=2) + "\n").encode(),
+        (line(text_request(), key="a3", score=1.5) + "\n").encode(),
+        (line(text_request(), key="a4", score=2) + "\n").encode(),
+        (line(text_request(), key="a5", score="high") + "\n").encode(),
+    ]
+    scan = scan_lines(lines)
+    assert [str(problem) for problem in scan.problems] == [
+        "line 3: /key: is a number here but a string on line 1; every line must give a top-level key the same "
+        f"type {IMPORTER}",
+        "line 6: /score: is a string here but a number on line 4; every line must give a top-level key the same "
+        f"type {IMPORTER}",
+    ]
+    assert scan.invalid_lines == {3, 6} and scan.row_count == 4
