@@ -39,6 +39,9 @@ _JSON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("boolean", bool), ("number", (int, float)), ("string", str), ("object", dict), ("array", list),
 )
 
+#: Strings the service may turn into numbers when it copies a line's extra keys to its output row.
+_NUMERIC_LOOKING = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
 _UTF8_BOM = "\ufeff"
 
 
@@ -229,7 +232,7 @@ def importer_problems(record: dict[str, Any], line: int) -> list[LineProblem]:
     The importer loads the input into a table first and fails the job (code 3) for a top-level key
     that is not a valid column name, an empty object anywhere, or objects nested more than
     :data:`MAX_OBJECT_DEPTH` levels deep. Types that differ between lines are checked by
-    :class:`ColumnTypes`.
+    :class:`TopLevelColumns`.
     """
     problems = list(_column_problems(record, line))
     empty = f"is an empty object; give it a field or leave it out ({_IMPORTER_REJECTS})"
@@ -251,31 +254,45 @@ def json_type(value: Any) -> str | None:
     return type(value).__name__
 
 
-class ColumnTypes:
-    """Remembers the JSON type of each top-level key, to catch a key whose type changes between lines.
+class TopLevelColumns:
+    """Follows the top-level keys of an input's lines, which the importer turns into table columns.
 
-    The importer turns top-level keys into table columns: ``"key": 7`` on one line and ``"key": "a7"``
-    on another fails the whole job. Memory holds one entry per distinct top-level key.
+    Catches a key whose JSON type changes between lines (``"key": 7`` on one line and ``"key": "a7"``
+    on another fails the whole job), and notes keys holding numeric-looking strings, which the service
+    may turn into numbers in the output rows. Memory holds one entry per distinct top-level key.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[str, int]] = {}
+        self._types: dict[str, tuple[str, int]] = {}
+        #: top-level key -> (first line, number of lines) where it holds a numeric-looking string
+        self.numeric_strings: dict[str, tuple[int, int]] = {}
 
     def check(self, record: dict[str, Any], line: int) -> list[LineProblem]:
-        """Record the types of ``record``'s top-level keys; return a problem for each that changed."""
+        """Record ``record``'s top-level keys; return a problem for each whose type changed."""
         problems = []
         for key, value in record.items():
             kind = json_type(value)
             if kind is None:
                 continue
-            first_kind, first_line = self._seen.setdefault(key, (kind, line))
+            first_kind, first_line = self._types.setdefault(key, (kind, line))
             if first_kind != kind:
                 problems.append(LineProblem(
                     line, json_pointer([key]),
                     f"is a {kind} here but a {first_kind} on line {first_line:,}; every line must give a "
                     f"top-level key the same type ({_IMPORTER_REJECTS})",
                 ))
+            elif kind == "string" and _NUMERIC_LOOKING.fullmatch(value):
+                first, count = self.numeric_strings.get(key, (line, 0))
+                self.numeric_strings[key] = (first, count + 1)
         return problems
+
+    def warnings(self) -> list[str]:
+        """Advice about the keys holding numeric-looking strings, one line per key."""
+        return [
+            f"{key!r} holds numeric-looking strings on {count:,} line(s), the first on line {first:,}: the "
+            "output rows may show them as numbers; prefix them with a letter to join on them safely"
+            for key, (first, count) in self.numeric_strings.items()
+        ]
 
 
 def validate_line(
@@ -318,6 +335,7 @@ class InputScan:
     :param problems: the first problems found (at most the ``max_problems`` asked for).
     :param problem_count: how many problems there are in all.
     :param invalid_lines: the numbers of the lines with at least one problem.
+    :param columns: what the top-level keys hold, for :meth:`TopLevelColumns.warnings`.
     """
 
     digest: ContentDigest = field(default_factory=ContentDigest)
@@ -325,6 +343,7 @@ class InputScan:
     problems: list[LineProblem] = field(default_factory=list)
     problem_count: int = 0
     invalid_lines: set[int] = field(default_factory=set)
+    columns: TopLevelColumns = field(default_factory=TopLevelColumns)
 
 
 def scan_lines(
@@ -339,13 +358,12 @@ def scan_lines(
     :param max_problems: how many problems to keep for the report (all are counted).
     """
     scan = InputScan()
-    columns = ColumnTypes()
     for number, raw in enumerate(lines, start=1):
         value, problems = parse_line(raw, number)
         if not problems:
             problems = validate_value(value, number, validator)
             if isinstance(value, dict):
-                problems += columns.check(value, number)
+                problems += scan.columns.check(value, number)
         if problems:
             scan.invalid_lines.add(number)
             scan.problem_count += len(problems)

@@ -142,6 +142,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 "Skipping %d invalid line(s) of %s (%d problem(s)); the first:\n  %s",
                 len(scan.invalid_lines), self.source_label, scan.problem_count, "\n  ".join(shown),
             )
+        for warning in scan.columns.warnings():
+            self.log.warning("%s: %s", self.source_label, warning)
         valid = (
             raw for number, raw in enumerate(self._lines(hook, generation), start=1)
             if number not in scan.invalid_lines

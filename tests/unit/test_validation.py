@@ -323,3 +323,13 @@ def test_a_top_level_key_must_keep_its_type_across_lines() -> None:
         f"type {IMPORTER}",
     ]
     assert scan.invalid_lines == {3, 6} and scan.row_count == 4
+
+
+def test_numeric_looking_key_values_are_noted_for_a_warning() -> None:
+    values = ["00123", "a7", "4.5e3", " 12 ", "-7", "12a"]
+    scan = scan_lines([(line(text_request(), key=value) + "\n").encode() for value in values])
+    assert scan.problems == [] and scan.row_count == len(values)
+    assert scan.columns.numeric_strings == {"key": (1, 4)}
+    [warning] = scan.columns.warnings()
+    assert warning.startswith("'key' holds numeric-looking strings on 4 line(s), the first on line 1")
+    assert "prefix them with a letter" in warning
