@@ -69,6 +69,10 @@ class StoredObject:
         """A short human-readable summary, for messages."""
         return f"generation {self.generation}, {self.size:,} bytes, crc32c {self.crc32c}"
 
+    def holds(self, digest: ContentDigest) -> bool:
+        """Tell whether the object holds exactly the content ``digest`` was computed on."""
+        return digest.matches(self.size, self.crc32c, self.md5)
+
 
 @dataclass(frozen=True)
 class UploadResult:
@@ -143,7 +147,7 @@ class GeminiBatchStorageHook(GCSHook):
         """
         existing = self.stat(uri)
         if existing is not None:
-            if expected.matches(existing.size, existing.crc32c, existing.md5):
+            if existing.holds(expected):
                 self.log.info("%s already holds this input (%s); re-using it", uri, existing.describe())
                 return UploadResult(uri=uri, generation=existing.generation, reused=True)
             if not overwrite:
@@ -157,7 +161,7 @@ class GeminiBatchStorageHook(GCSHook):
             generation = self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
         except PreconditionFailed:
             current = self.stat(uri)
-            if current is not None and expected.matches(current.size, current.crc32c, current.md5):
+            if current is not None and current.holds(expected):
                 self.log.info("%s was written meanwhile with this same input; re-using it", uri)
                 return UploadResult(uri=uri, generation=current.generation, reused=True)
             found = current.describe() if current else "now absent"

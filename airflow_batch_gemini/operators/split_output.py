@@ -141,6 +141,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
     def split(self) -> dict[str, Any]:
         """Read every output row once and write the two files; return the counts (see the class doc)."""
         directory = self.resolve_output_directory()
+        parse_gs_uri(self.destination_prefix)
         succeeded_uri = join_uri(self.destination_prefix, SUCCEEDED_FILE)
         failed_uri = join_uri(self.destination_prefix, FAILED_FILE)
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)

@@ -167,3 +167,10 @@ def test_task_id_list_and_join_uri() -> None:
     assert task_id_list("a") == ["a"]
     assert task_id_list(("a", "b")) == ["a", "b"]
     assert join_uri("gs://b/p/", "f.jsonl") == join_uri("gs://b/p", "f.jsonl") == "gs://b/p/f.jsonl"
+
+
+def test_a_destination_that_is_not_on_cloud_storage(google_connection, hook, job_folder) -> None:
+    write(hook, f"{job_folder}/prediction-model-x/predictions.jsonl", success("a"))
+    with pytest.raises(ValueError, match="not a Cloud Storage URI"):
+        operator(google_connection, output_directory=f"{job_folder}/prediction-model-x",
+                 destination_prefix="/tmp/results").split()
