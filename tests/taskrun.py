@@ -1,0 +1,62 @@
+"""Drive operators the way Airflow's task runner does, without it: a minimal task instance (ids,
+XCom, ``task_state_store``), and a run that executes, runs the trigger the operator deferred to, and
+resumes it with the event. Shared by the integration, fault and security tests."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from airflow.sdk.exceptions import TaskDeferred
+
+from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY, GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
+
+_runs = itertools.count()
+
+
+class FakeTaskInstance:
+    """The parts of a task instance the operator reads: ids, try start, XCom."""
+
+    def __init__(self, run_id: str, task_id: str = "submit", map_index: int = -1) -> None:
+        self.dag_id = "integration"
+        self.task_id = task_id
+        self.run_id = run_id
+        self.map_index = map_index
+        self.start_date = None
+        self.xcoms: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = value
+
+
+class FakeStateStore(dict):
+    """Airflow 3.3's ``task_state_store`` (kept across tries of one task instance)."""
+
+    def set(self, key: str, value: Any, **_: Any) -> None:
+        self[key] = value
+
+
+def new_context(run_id: str | None = None, store: FakeStateStore | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"ti": FakeTaskInstance(run_id or f"manual__{next(_runs)}")}
+    if store is not None:
+        context["task_state_store"] = store
+    return context
+
+
+async def first_event(trigger: GeminiBatchJobTrigger) -> dict[str, Any]:
+    async for event in trigger.run():
+        return event.payload
+    raise AssertionError("the trigger ended without an event")
+
+
+def run_task(operator: Any, context: dict[str, Any]) -> Any:
+    """Execute; if the operator defers, run its trigger and resume it the way Airflow does."""
+    try:
+        return operator.execute(context)
+    except TaskDeferred as deferred:
+        if isinstance(operator, GeminiBatchSubmitJobOperator):
+            assert context["ti"].xcoms.get(JOB_NAME_KEY), "job name must be in XCom before deferring"
+        event = asyncio.run(first_event(deferred.trigger))
+        return getattr(operator, deferred.method_name)(context, event)
