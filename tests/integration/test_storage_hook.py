@@ -171,3 +171,25 @@ def test_parse_gs_uri_refuses_other_uris(bad: str) -> None:
 def test_parse_gs_uri() -> None:
     assert parse_gs_uri("gs://b/p/q.jsonl") == ("b", "p/q.jsonl")
     assert parse_gs_uri("gs://b") == ("b", "")
+
+
+def test_streaming_copy_holds_a_few_chunks_in_memory_not_the_object(hook, uri, gcs_client) -> None:
+    import tracemalloc
+
+    line = b'{"status": "", "response": {"text": "%s"}}\n' % (b"y" * 200)
+    count = 60_000  # ~14 MB
+    with hook.open_writer(uri) as writer:
+        for _ in range(count):
+            writer.write(line)
+    copy_uri = uri.replace(".jsonl", "-copy.jsonl")
+    tracemalloc.start()
+    try:
+        with hook.open_writer(copy_uri) as writer:
+            for read in hook.read_lines(uri):
+                writer.write(read)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = len(line) * count
+    assert hook.stat(copy_uri).size == size  # type: ignore[union-attr]
+    assert peak < 8 * SMALL_CHUNK < size / 5, f"peak {peak:,} bytes for a {size:,} byte object"
