@@ -103,10 +103,21 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             return os.fspath(self.source)
         return f"{len(self.source)} request dict(s)"
 
+    def _check_source(self) -> None:
+        """Refuse a source of the wrong kind with advice, before anything is read."""
+        if isinstance(self.source, Mapping) or not isinstance(self.source, (str, os.PathLike, Sequence)):
+            raise TypeError(
+                f"source must be a path, a gs:// URI or a list of request dicts, not {type(self.source).__name__}"
+            )
+        if isinstance(self.source, str) and self.source.lstrip()[:1] in ("[", "{"):
+            raise TypeError(
+                "source looks like requests rendered as text, not a path: pass the upstream task's .output "
+                "(an XComArg) instead of an xcom_pull template, or set render_template_as_native_obj=True "
+                "on the DAG"
+            )
+
     def _lines(self, hook: GeminiBatchStorageHook, generation: int | None) -> Iterator[bytes]:
         """Yield the input lines as bytes: read from the file or the object, or serialized from dicts."""
-        if isinstance(self.source, Mapping):
-            raise TypeError("source must be a path, a gs:// URI or a list of request dicts, not one dict")
         if not isinstance(self.source, (str, os.PathLike)):
             yield from (request_line(item) for item in self.source)
         elif os.fspath(self.source).startswith("gs://"):
@@ -126,6 +137,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         parse_gs_uri(self.destination_uri)
+        self._check_source()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         generation = self._source_generation(hook)
         scan = scan_lines(

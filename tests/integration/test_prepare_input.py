@@ -193,3 +193,16 @@ def test_what_the_importer_would_reject_fails_before_upload(google_connection, d
         "line 2: /key", "line 3: /request/tools/0/googleSearch",
     ]
     assert stored(destination, gcs_client) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[{'contents': [{'role': 'user'}]}]", "looks like requests rendered as text"),
+        ({"contents": []}, "not dict"),
+        (42, "not int"),
+    ],
+)
+def test_a_source_of_the_wrong_kind_is_refused_with_advice(google_connection, destination, source, expected) -> None:
+    with pytest.raises(TypeError, match=expected):
+        run(google_connection, source=source, destination_uri=destination)
