@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from google.genai import errors
 from google.genai.types import CreateBatchJobConfig, JobState
 
 from tests.emulator.helpers import LOCATION, MODEL, PROJECT, text_line
+from tests.seed import FAILURE_ROW, SEED_INPUT, SUCCESS_ROW
 
-SEED = Path("/work/shared/fixtures/seed")
 FINISHED = {JobState.JOB_STATE_SUCCEEDED, JobState.JOB_STATE_FAILED, JobState.JOB_STATE_CANCELLED,
             JobState.JOB_STATE_EXPIRED, JobState.JOB_STATE_PARTIALLY_SUCCEEDED}
 
@@ -39,7 +38,7 @@ def test_seed_input_gives_one_success_and_one_failure_row_in_the_seed_shapes(
 ) -> None:
     """The must-show: the guide's input line plus a ``tester`` role, through google-genai."""
     client = genai_client_factory("v1")
-    seed_line = (SEED / "input_example.jsonl").read_text().strip()
+    seed_line = SEED_INPUT.read_text().strip()
     tester = json.dumps(text_line("Explain how AI works in a few words", role="tester"))
     source = upload(f"{prefix}/input.jsonl", f"{seed_line}\n{tester}\n")
 
@@ -58,8 +57,8 @@ def test_seed_input_gives_one_success_and_one_failure_row_in_the_seed_shapes(
     success = next(row for row in rows if row["status"] == "")
     failure = next(row for row in rows if row["status"] != "")
 
-    expected_success = json.loads((SEED / "output_success.json").read_text())
-    expected_failure = json.loads((SEED / "output_failure.json").read_text())
+    expected_success = dict(SUCCESS_ROW)
+    expected_failure = dict(FAILURE_ROW)
     assert list(success) == list(expected_success)
     assert list(failure) == list(expected_failure)
     assert failure["status"] == expected_failure["status"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,8 +43,8 @@ from airflow_batch_gemini.emulator.wire import (
     prune_defaults,
     rfc3339,
 )
+from tests.seed import FAILURE_ROW, SEED, SEED_INPUT, SUCCESS_ROW
 
-SEED = Path("/work/shared/fixtures/seed")
 T0 = 1_730_484_796.826147  # 2024-11-01T18:13:16.826147Z
 
 
@@ -152,13 +151,13 @@ def test_filter_parser_only_raises_filter_errors(text: str) -> None:
 
 # -- rows -----------------------------------------------------------------------------------------
 def _seed_request() -> dict[str, Any]:
-    return json.loads((SEED / "input_example.jsonl").read_text())["request"]
+    return json.loads(SEED_INPUT.read_text())["request"]
 
 
 def test_success_row_has_the_seed_shape() -> None:
     request = _seed_request()
     row = answer_row(request, {"key": "a1"}, default_responder, "gemini-2.5-flash@default", part_keys([request]))
-    seed = json.loads((SEED / "output_success.json").read_text())
+    seed = dict(SUCCESS_ROW)
     out = row.to_json(T0)
     assert list(out) == [*seed, "key"] and out["key"] == "a1"
     assert out["request"]["contents"] == seed["request"]["contents"]
@@ -167,7 +166,7 @@ def test_success_row_has_the_seed_shape() -> None:
 
 
 def test_failure_row_is_exactly_the_seed() -> None:
-    seed = json.loads((SEED / "output_failure.json").read_text())
+    seed = dict(FAILURE_ROW)
     row = answer_row(seed["request"], {}, default_responder, "v", ("fileData", "text"))
     assert row.to_json(T0) == {**seed, "processed_time": processed_time(T0)}
     assert row.code == 400
