@@ -1,0 +1,54 @@
+"""Helpers shared by the cases: sizes as text, unique object names, per-row growth rows."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+from bench.registry import BenchContext, Figure, Row, Target
+
+#: Growth rows: per-row cost at a size within this factor of the smallest size's counts as linear.
+LINEAR_TOLERANCE = 1.25
+_serial = itertools.count()
+
+
+def rows_text(count: int) -> str:
+    """``200,000 rows``."""
+    return f"{count:,} rows"
+
+
+def unique_uri(ctx: BenchContext, prefix: str, name: str = "") -> str:
+    """A ``gs://`` URI no earlier measurement used (uploads must never find their object there)."""
+    return f"gs://{ctx.bucket}/bench/{prefix}/{next(_serial)}{name}"
+
+
+def growth_rows(label: str, sizes: Sequence[int], seconds_at: Callable[[int], float]) -> list[Row]:
+    """One row per size: the per-row cost there against the per-row cost at the smallest size.
+
+    Linear cost keeps the ratio near 1; the note of the last row gives the least-squares slope.
+    """
+    points = [(size, seconds_at(size)) for size in sizes]
+    reference = points[0][1] / points[0][0] * 1e6
+    mean_n = sum(n for n, _ in points) / len(points)
+    mean_t = sum(t for _, t in points) / len(points)
+    spread = sum((n - mean_n) ** 2 for n, _ in points)
+    slope = sum((n - mean_n) * (t - mean_t) for n, t in points) / spread * 1e6 if spread else reference
+    rows = []
+    for index, (size, seconds) in enumerate(points):
+        note = f"total {seconds:.3g} s"
+        if index == 0:
+            note += "; the reference size"
+        if index == len(points) - 1:
+            note += f"; least-squares slope {slope:.3g} µs/row over all sizes"
+        rows.append(
+            Row(
+                name=f"growth: {label} per-row cost",
+                size=rows_text(size),
+                subject=Figure(seconds / size * 1e6, "µs/row"),
+                baseline=Figure(reference, "µs/row"),
+                baseline_name=f"per-row cost at {rows_text(sizes[0])}",
+                target=Target(LINEAR_TOLERANCE),
+                note=note,
+            )
+        )
+    return rows

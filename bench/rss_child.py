@@ -1,0 +1,33 @@
+"""A fresh process that runs one workload and prints its peak RSS: ``python -m bench.rss_child MODE A B``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench import workloads
+from bench.measure import peak_rss_mb
+
+
+def main() -> None:
+    """Run the workload named by MODE; print ``{"peak_rss_mb", "idle_rss_mb"}`` as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.rss_child")
+    parser.add_argument("mode", choices=("prepare", "upload", "split", "copy"))
+    parser.add_argument("source")
+    parser.add_argument("destination")
+    args = parser.parse_args()
+    idle = peak_rss_mb()  # after importing Airflow, the providers and the package
+    if args.mode == "prepare":
+        workloads.validate_and_upload(Path(args.source), args.destination)
+    elif args.mode == "upload":
+        workloads.plain_upload(Path(args.source), args.destination)
+    elif args.mode == "split":
+        workloads.split(args.source, args.destination)
+    else:
+        workloads.plain_copy(args.source, args.destination)
+    print(json.dumps({"peak_rss_mb": peak_rss_mb(), "idle_rss_mb": idle}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The work measured by the storage rows, each next to its plain baseline. Used in process (timing)
+and by :mod:`bench.rss_child` (peak memory in a fresh process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
+from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
+
+CHUNK = 1024 * 1024
+
+
+def validate_and_upload(source: Path, destination_uri: str) -> dict[str, Any]:
+    """The package's way: ``GeminiBatchPrepareInputOperator`` on a local file."""
+    operator = GeminiBatchPrepareInputOperator(
+        task_id="bench_prepare", source=str(source), destination_uri=destination_uri
+    )
+    result: dict[str, Any] = operator.execute({})
+    return result
+
+
+def plain_upload(source: Path, destination_uri: str) -> int:
+    """The baseline: stream the same bytes to Cloud Storage through the same hook, no validation."""
+    size = 0
+    with source.open("rb") as handle, GeminiBatchStorageHook().open_writer(destination_uri) as writer:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            writer.write(chunk)
+            size += len(chunk)
+    return size
+
+
+def split(output_directory: str, destination_prefix: str) -> dict[str, Any]:
+    """The package's way: ``GeminiBatchSplitOutputOperator.split`` on a job's output directory."""
+    operator = GeminiBatchSplitOutputOperator(
+        task_id="bench_split", output_directory=output_directory, destination_prefix=destination_prefix
+    )
+    return operator.split()
+
+
+def plain_copy(source_uri: str, destination_uri: str) -> int:
+    """The baseline: stream an object's lines into another object through the same hook."""
+    hook = GeminiBatchStorageHook()
+    rows = 0
+    with hook.open_writer(destination_uri) as writer:
+        for line in hook.read_lines(source_uri):
+            writer.write(line)
+            rows += 1
+    return rows
