@@ -365,3 +365,15 @@ def test_many_jobs_and_hundreds_of_concurrent_pollers(api: RawApi, upload: Any, 
         return states
 
     assert set(asyncio.run(asyncio.wait_for(poll_all(), 120)).values()) == {"JOB_STATE_SUCCEEDED"}
+
+
+def test_create_lost_fault_creates_the_job_but_loses_the_answer(api: RawApi, upload: Any, prefix: str) -> None:
+    source = upload(f"{prefix}/in.jsonl", [text_line("a")])
+    body = job_body(source, f"{prefix}/out", {"emulator-api-fault-create-lost": "503-first-1"})
+    before = api.admin("GET", "stats")[1]
+    status, answer = api.request("POST", f"v1/{PARENT}/batchPredictionJobs", body)
+    assert status == 503 and answer["error"]["status"] == "UNAVAILABLE"
+    after = api.admin("GET", "stats")[1]
+    assert after["calls"]["create"] - before["calls"]["create"] == 1
+    status, page = api.request("GET", f"v1/{PARENT}/batchPredictionJobs?filter=display_name%3D{body['displayName']}")
+    assert status == 200 and len(page["batchPredictionJobs"]) == 1  # the job exists all the same

@@ -180,6 +180,8 @@ def test_failure_row_is_exactly_the_seed() -> None:
         ({"contents": []}, "empty contents"),
         ({"contents": [{"role": "user"}]}, "parts"),
         ({"contents": [{"role": "system", "parts": [{"text": "x"}]}]}, "valid role"),
+        ({"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"maxOutputTokens": 70000}},
+         "maxOutputTokens value of 70000"),
     ],
 )
 def test_request_validation(request_: Any, message: str) -> None:
