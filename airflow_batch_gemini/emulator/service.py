@@ -474,10 +474,8 @@ class JobService:
     async def _finish_cancel(self, job: Job, rows: list[RowResult] | None) -> None:
         if job.state != lifecycle.CANCELLING:
             self._changed(job, lifecycle.CANCELLING)
-        if rows is not None:
-            finished = rows[: job.successful + job.failed]
-            if finished and not await self._export(job, finished, self.behaviour(job)):
-                return
+        if rows is not None and not await self._export(job, rows[: job.successful + job.failed], self.behaviour(job)):
+            return
         job.error = dict(lifecycle.CANCELLED_ERROR)
         self._changed(job, lifecycle.CANCELLED)
 
@@ -485,12 +483,11 @@ class JobService:
     def _encode_rows(self, job: Job, rows: list[RowResult], behaviour: Behaviour, offset: int = 0) -> bytes:
         start = job.start_time or job.create_time
         total = job.total or len(rows)
-        lines = [
+        return "".join(
             json.dumps(row.to_json(lifecycle.processed_at(start, offset + index, total, behaviour)),
-                       ensure_ascii=False)
+                       ensure_ascii=False) + "\n"
             for index, row in enumerate(rows)
-        ]
-        return ("\n".join(lines) + "\n").encode() if lines else b""
+        ).encode()
 
     def _destination(self, job: Job) -> str | None:
         """Where ``predictions.jsonl`` goes: the output directory, or the BigQuery mirror, or nowhere."""
@@ -502,9 +499,9 @@ class JobService:
         return f"{self.config.bigquery_mirror.rstrip('/')}/{table}/{job.job_id}"
 
     async def _export(self, job: Job, rows: list[RowResult], behaviour: Behaviour) -> bool:
-        """Write the final ``predictions.jsonl``; a write failure fails the job (returns ``False``)."""
+        """Write the final ``predictions.jsonl`` (not when no row finished); a write failure fails the job."""
         destination = self._destination(job)
-        if destination is None:
+        if destination is None or not rows:
             return True
         data = await asyncio.to_thread(self._encode_rows, job, rows, behaviour)
         try:
