@@ -15,14 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from .faults import CREATE_LOST
-from .jobs import encode_job
+from .jobs import Job, encode_job
 from .rows import INJECTED_MESSAGES
 from .service import JobService
 from .wire import HTTP_TO_RPC, RPC_CODES, ApiError, invalid_argument, not_found, rfc3339
 
 LOG = logging.getLogger("airflow_batch_gemini.emulator")
 
-SERVICE_KEY = web.AppKey("service", JobService)
 API_VERSIONS = ("v1", "v1beta1")
 
 _PARENT = r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
@@ -104,7 +103,7 @@ class Api:
             return json_response(self.operation(match))
         raise not_found(f"The requested URL {request.path} with method {method} was not found on this server.")
 
-    def job_call(self, method: str, match: re.Match[str]) -> Any:
+    def job_call(self, method: str, match: re.Match[str]) -> Job:
         """Find the job a path names, counting the call and applying injected faults."""
         try:
             job = self.service.find(match["project"], match["location"], match["job_id"])
@@ -211,7 +210,6 @@ class Admin:
 def create_app(service: JobService) -> web.Application:
     """The web application; starting it starts the service (and its resumed jobs)."""
     app = web.Application(middlewares=[google_errors], client_max_size=16 * 1024 * 1024)
-    app[SERVICE_KEY] = service
     api = Api(service)
     admin = Admin(service)
     app.router.add_get("/emulator/healthz", admin.healthz)
