@@ -6,6 +6,54 @@ from typing import Any
 
 from airflow_batch_gemini import __version__
 
+#: The connection type whose form shows the Google Cloud fields plus the Vertex AI endpoint.
+CONNECTION_TYPE = "gemini_batch"
+HOOK_CLASS = "airflow_batch_gemini.hooks.batch_prediction.GeminiBatchHook"
+
+
+def _google_connection_form() -> dict[str, Any]:
+    """The ``google_cloud_platform`` connection form of the Google provider installed next to this one."""
+    from airflow.providers.google.get_provider_info import get_provider_info as google_provider_info
+
+    for connection_type in google_provider_info().get("connection-types", []):
+        if connection_type["connection-type"] == "google_cloud_platform":
+            return dict(connection_type)
+    return {}
+
+
+def connection_type() -> dict[str, Any]:
+    """``gemini_batch``: a Google Cloud connection form with the ``vertex_ai_endpoint`` extra and hints.
+
+    The fields (key file, ADC, impersonation, anonymous, ...) are the Google provider's, so the two
+    forms never drift apart; a plain ``google_cloud_platform`` connection works with the hooks too.
+    """
+    google = _google_connection_form()
+    behaviour = google.get("ui-field-behaviour", {})
+    return {
+        "connection-type": CONNECTION_TYPE,
+        "hook-class-name": HOOK_CLASS,
+        "hook-name": "Vertex AI Gemini Batch",
+        "conn-fields": {
+            **google.get("conn-fields", {}),
+            "vertex_ai_endpoint": {
+                "label": "Vertex AI endpoint",
+                "description": "Leave empty for https://{location}-aiplatform.googleapis.com. Set it to reach "
+                "a private or regional endpoint, or the local emulator (with anonymous credentials).",
+                "schema": {"type": ["string", "null"], "format": "uri"},
+            },
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": behaviour.get("hidden-fields", []),
+            "relabeling": {},
+            "placeholders": {
+                "project": "the project that runs the batch jobs (e.g. my-project)",
+                "key_path": "/path/to/service-account.json (empty: Application Default Credentials)",
+                "impersonation_chain": "batch-jobs@my-project.iam.gserviceaccount.com",
+                "vertex_ai_endpoint": "https://us-central1-aiplatform.googleapis.com",
+            },
+        },
+    }
+
 
 def get_provider_info() -> dict[str, Any]:
     """Return what ``airflow providers list`` and the provider manager read about this package."""
@@ -40,6 +88,8 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_batch_gemini.hooks"],
             }
         ],
+        "connection-types": [connection_type()],
+        "extra-links": ["airflow_batch_gemini.links.GeminiBatchJobLink"],
         "triggers": [
             {
                 "integration-name": "Vertex AI Gemini Batch Prediction",

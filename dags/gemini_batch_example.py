@@ -11,10 +11,18 @@ leaves two files of results, all partitioned by the run's logical date under
    nothing is uploaded. A re-run with the same content re-uses the object.
 2. **submit_and_wait** creates the batch job (re-attaching to the job of an earlier try instead
    of creating a second one) and waits for it in the triggerer, holding no worker slot. A job that
-   ends FAILED, CANCELLED or EXPIRED fails the task with the job's error.
+   ends FAILED, CANCELLED or EXPIRED fails the task with the job's error. Its **Vertex AI batch
+   job** link opens the job in the Google Cloud console as soon as the job exists; marking the
+   task failed or success while it waits cancels the job.
 3. **split_results** streams every output row into `.../results/succeeded.jsonl` or
-   `.../results/failed.jsonl` and follows the branch that has rows.
+   `.../results/failed.jsonl` and follows the branch that has rows. It updates the Assets
+   `gemini-batch/succeeded` and `gemini-batch/failed`, so a DAG scheduled on them runs after
+   every split; the event's source run and this task's XCom name the new files and row counts.
 4. **use_successes** / **review_failures** stand for what your pipeline does next.
+
+Backfill dates with `airflow backfill create --dag-id gemini_batch_example --from-date ... --to-date ...`:
+each date has its own folders, and re-running a date re-attaches to its job instead of paying for
+another one, then replaces its result files.
 
 Trigger it from the UI with other `params` (model, input, bucket) to run another file or model.
 """
@@ -27,6 +35,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_batch_gemini.lineage import result_assets
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
@@ -34,6 +43,7 @@ from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperat
 BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
 POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
 PARTITION = "gs://{{ params.bucket }}/gemini-batch/{{ ds }}"
+RESULTS = result_assets(BUCKET, "gemini-batch")
 
 with DAG(
     dag_id="gemini_batch_example",
@@ -75,6 +85,7 @@ with DAG(
         destination_prefix=f"{PARTITION}/results",
         success_task_ids="use_successes",
         failure_task_ids="review_failures",
+        outlets=list(RESULTS.values()),
         doc_md="Stream output rows into succeeded.jsonl and failed.jsonl; branch on which have rows.",
     )
 

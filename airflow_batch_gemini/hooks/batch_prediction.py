@@ -26,6 +26,7 @@ from airflow_batch_gemini.naming import (
     jobs_collection,
     validate_labels,
 )
+from airflow_batch_gemini.provider_info import CONNECTION_TYPE
 from airflow_batch_gemini.retries import RetryPolicy, api_error
 
 #: Connection extra that overrides the Vertex AI endpoint, e.g. ``http://127.0.0.1:8090``.
@@ -63,6 +64,9 @@ class GeminiBatchHook(GoogleBaseHook):
 
     conn_name_attr = "gcp_conn_id"
     default_conn_name = "google_cloud_default"
+    #: Its connection form (declared in provider_info) is Google Cloud's plus ``vertex_ai_endpoint``;
+    #: a ``google_cloud_platform`` connection works as well.
+    conn_type = CONNECTION_TYPE
     hook_name = "Vertex AI Gemini Batch"
 
     def __init__(

@@ -13,6 +13,8 @@ from airflow_batch_gemini.exceptions import GeminiBatchApiError
 from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
 from airflow_batch_gemini.job_spec import as_uri_list, build_job_body
 from airflow_batch_gemini.job_states import JobOutcome, classify_state
+from airflow_batch_gemini.lineage import openlineage_datasets
+from airflow_batch_gemini.links import GeminiBatchJobLink
 from airflow_batch_gemini.naming import (
     DEFAULT_LOCATION,
     REQUEST_LABEL,
@@ -23,6 +25,7 @@ from airflow_batch_gemini.naming import (
 from airflow_batch_gemini.waiting import JobWatch, result_from_event
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
 #: Key under which the job name is kept in XCom and in ``task_state_store`` (Airflow 3.3+).
@@ -95,6 +98,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
     )
     template_fields_renderers = {"labels": "json"}
     ui_color = "#c6dafc"
+    operator_extra_links = (GeminiBatchJobLink(),)
 
     def __init__(
         self,
@@ -237,6 +241,10 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         manifest = result_from_event(event)
         self.log.info("Batch job %s ended %s: %s", self.job_name, manifest["state"], manifest["completion_stats"])
         return manifest
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage | None:
+        """OpenLineage datasets: the input files read and the output prefix written (if OpenLineage is installed)."""
+        return openlineage_datasets(self._input_uri_list(), [self.output_uri_prefix])
 
     def on_kill(self) -> None:
         """Cancel the job when the task is killed while it waits in the worker."""
