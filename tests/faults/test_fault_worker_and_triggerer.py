@@ -21,14 +21,14 @@ pytestmark = pytest.mark.usefixtures("google_connection")
 
 
 @pytest.mark.parametrize(
-    "labels",
+    ("labels", "with_store"),
     [
-        pytest.param({}, id="plain"),
-        pytest.param({"emulator-api-fault-create-lost": "503-first-1"}, id="create-answer-lost-too"),
-        pytest.param({"emulator-api-fault-create": "429-first-2"}, id="create-429s-too"),
+        pytest.param({}, False, id="found-by-labels"),
+        pytest.param({"emulator-api-fault-create-lost": "503-first-1"}, False, id="create-answer-lost-too"),
+        pytest.param({}, True, id="found-in-task_state_store"),
+        pytest.param({"emulator-api-fault-create": "429-first-2"}, True, id="create-429s-and-task_state_store"),
     ],
 )
-@pytest.mark.parametrize("with_store", [False, True], ids=["labels", "task_state_store"])
 def test_worker_dies_between_create_and_defer(fault: FaultRecord, upload_lines, emulator,
                                               labels: dict[str, str], with_store: bool) -> None:
     input_uri, keys = upload_input(upload_lines, fault)
