@@ -39,6 +39,10 @@ test: install lint system-deps
 system-deps:
 	bash .ci/system-deps.sh
 
+## bench: the benchmark table, also as bench/results/results.json and .png (BENCH_ARGS=--full: 1 GB files)
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check airflow_batch_gemini dags tests
 	$(VENV)/bin/mypy

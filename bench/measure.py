@@ -25,8 +25,19 @@ def best_time(run: Callable[[int], object], repeat: int) -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB (``ru_maxrss`` is in KB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set size so far, in MB.
+
+    Read from ``VmHWM`` in ``/proc/self/status``: on Linux ``getrusage``'s ``ru_maxrss`` survives
+    ``exec``, so a child forked from a big parent would report the parent's size. Elsewhere
+    ``ru_maxrss`` (KB on Linux, bytes on macOS) is the fallback.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
 
 
 def raise_open_files_limit() -> None:

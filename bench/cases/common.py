@@ -22,10 +22,13 @@ def unique_uri(ctx: BenchContext, prefix: str, name: str = "") -> str:
     return f"gs://{ctx.bucket}/bench/{prefix}/{next(_serial)}{name}"
 
 
-def growth_rows(label: str, sizes: Sequence[int], seconds_at: Callable[[int], float]) -> list[Row]:
+def growth_rows(label: str, sizes: Sequence[int], seconds_at: Callable[[int], float],
+                plain: tuple[str, Callable[[int], float]] | None = None) -> list[Row]:
     """One row per size: the per-row cost there against the per-row cost at the smallest size.
 
     Linear cost keeps the ratio near 1; the note of the last row gives the least-squares slope.
+    ``plain`` names a baseline and its seconds at a size, shown per row in the notes so that growth
+    of the surroundings (e.g. the storage emulator) can be told from growth of the package's code.
     """
     points = [(size, seconds_at(size)) for size in sizes]
     reference = points[0][1] / points[0][0] * 1e6
@@ -36,6 +39,8 @@ def growth_rows(label: str, sizes: Sequence[int], seconds_at: Callable[[int], fl
     rows = []
     for index, (size, seconds) in enumerate(points):
         note = f"total {seconds:.3g} s"
+        if plain is not None:
+            note += f"; {plain[0]} {plain[1](size) / size * 1e6:.3g} µs/row at this size"
         if index == 0:
             note += "; the reference size"
         if index == len(points) - 1:

@@ -99,7 +99,8 @@ def split_vs_copy(ctx: BenchContext) -> list[Row]:
 @bench_case("growth: split", order=70)
 def split_growth(ctx: BenchContext) -> list[Row]:
     """The split's per-row cost at each size of ``growth_rows``."""
-    return growth_rows("split", ctx.sizes.growth_rows, lambda count: _split_times(ctx, count)[0])
+    return growth_rows("split", ctx.sizes.growth_rows, lambda count: _split_times(ctx, count)[0],
+                       ("plain streamed copy", lambda count: _split_times(ctx, count)[1]))
 
 
 def _rss_row(name: str, size: str, ours: dict[str, float], plain: dict[str, float], baseline: str) -> Row:
