@@ -5,8 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+from bench.measure import best_time
 from bench.registry import BenchContext, Figure, Row, Target
 
+#: Measurements on more rows than this run once (they take seconds each); smaller ones take the best of repeats.
+REPEAT_UP_TO_ROWS = 20_000
 #: Growth rows: per-row cost at a size within this factor of the smallest size's counts as linear.
 LINEAR_TOLERANCE = 1.25
 _serial = itertools.count()
@@ -57,3 +60,27 @@ def growth_rows(label: str, sizes: Sequence[int], seconds_at: Callable[[int], fl
             )
         )
     return rows
+
+
+def paired_times(ctx: BenchContext, key: str, rows: int, ours: Callable[[int], object],
+                 plain: Callable[[int], object]) -> tuple[float, float]:
+    """Best seconds of ``ours`` and of its baseline ``plain`` on ``rows`` rows, measured once per run and ``key``.
+
+    Both are called with the attempt number; each call must do the whole work again (e.g. write a new object).
+    """
+
+    def measure() -> tuple[float, float]:
+        repeat = ctx.sizes.repeat if rows <= REPEAT_UP_TO_ROWS else 1
+        return best_time(ours, repeat), best_time(plain, repeat)
+
+    result: tuple[float, float] = ctx.memo(f"{key}:{rows}", measure)
+    return result
+
+
+def seconds_row(name: str, size: str, times: tuple[float, float], baseline_name: str, limit: float,
+                note: str) -> Row:
+    """A row comparing two wall-clock times (ours, the baseline's) against a ratio target."""
+    return Row(
+        name=name, size=size, subject=Figure(times[0], "s"), baseline=Figure(times[1], "s"),
+        baseline_name=baseline_name, target=Target(limit), note=note,
+    )

@@ -7,8 +7,8 @@ from pathlib import Path
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.validation import MAX_REQUESTS_PER_JOB
 from bench import data, workloads
-from bench.cases.common import growth_rows, rows_text, unique_uri
-from bench.measure import best_time, run_children
+from bench.cases.common import growth_rows, paired_times, rows_text, seconds_row, unique_uri
+from bench.measure import run_children
 from bench.registry import BenchContext, Figure, Row, Target, bench_case
 
 #: The memory rows' target: peak RSS of the whole worker process.
@@ -44,55 +44,36 @@ def validate_and_upload(ctx: BenchContext) -> list[Row]:
     """The prepare operator on a local file, against streaming the same file to Cloud Storage."""
     count = ctx.sizes.upload_rows
     source = _input_file(ctx, count)
-    ours = best_time(lambda _: workloads.validate_and_upload(source, unique_uri(ctx, "prepare", ".jsonl")),
-                     ctx.sizes.repeat)
-    plain = best_time(lambda _: workloads.plain_upload(source, unique_uri(ctx, "upload", ".jsonl")),
-                      ctx.sizes.repeat)
+    times = paired_times(
+        ctx, "prepare", count,
+        lambda _: workloads.validate_and_upload(source, unique_uri(ctx, "prepare", ".jsonl")),
+        lambda _: workloads.plain_upload(source, unique_uri(ctx, "upload", ".jsonl")),
+    )
+    size = f"{rows_text(count)}, {source.stat().st_size / 1e6:,.1f} MB"
     return [
-        Row(
-            name="validate-and-upload vs plain upload",
-            size=f"{rows_text(count)}, {source.stat().st_size / 1e6:,.1f} MB",
-            subject=Figure(ours, "s"),
-            baseline=Figure(plain, "s"),
-            baseline_name="hook.open_writer stream of the file",
-            target=Target(1.3),
-            note="GeminiBatchPrepareInputOperator.execute (validate, digest, preconditioned upload)",
-        )
+        seconds_row("validate-and-upload vs plain upload", size, times, "hook.open_writer stream of the file", 1.3,
+                    "GeminiBatchPrepareInputOperator.execute (validate, digest, preconditioned upload)")
     ]
 
 
 def _split_times(ctx: BenchContext, count: int) -> tuple[float, float]:
     """Seconds to split an output directory of ``count`` rows, and to stream-copy its file."""
-
-    def measure() -> tuple[float, float]:
-        directory = _output_directory(ctx, f"rows-{count}", iter(data.lines(data.output_row, count)))
-        repeat = ctx.sizes.repeat if count <= 20_000 else 1
-        ours = best_time(lambda _: workloads.split(directory, unique_uri(ctx, "split")), repeat)
-        plain = best_time(
-            lambda _: workloads.plain_copy(f"{directory}/predictions.jsonl", unique_uri(ctx, "copy", ".jsonl")),
-            repeat,
-        )
-        return ours, plain
-
-    result: tuple[float, float] = ctx.memo(f"split-times:{count}", measure)
-    return result
+    directory = _output_directory(ctx, f"rows-{count}", iter(data.lines(data.output_row, count)))
+    return paired_times(
+        ctx, "split", count,
+        lambda _: workloads.split(directory, unique_uri(ctx, "split")),
+        lambda _: workloads.plain_copy(f"{directory}/predictions.jsonl", unique_uri(ctx, "copy", ".jsonl")),
+    )
 
 
 @bench_case("split", order=30)
 def split_vs_copy(ctx: BenchContext) -> list[Row]:
     """The split operator against a plain streamed copy of the same output file."""
     count = ctx.sizes.split_rows
-    ours, plain = _split_times(ctx, count)
     return [
-        Row(
-            name="split vs plain streamed copy",
-            size=rows_text(count),
-            subject=Figure(ours, "s"),
-            baseline=Figure(plain, "s"),
-            baseline_name="read_lines -> open_writer copy",
-            target=Target(1.3),
-            note="GeminiBatchSplitOutputOperator.split (classify, two files, counts), 1 row in 10 failed",
-        )
+        seconds_row("split vs plain streamed copy", rows_text(count), _split_times(ctx, count),
+                    "read_lines -> open_writer copy", 1.3,
+                    "GeminiBatchSplitOutputOperator.split (classify, two files, counts), 1 row in 10 failed")
     ]
 
 

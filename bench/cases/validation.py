@@ -6,9 +6,8 @@ import orjson
 
 from airflow_batch_gemini.validation import default_validator, scan_lines
 from bench import data
-from bench.cases.common import growth_rows, rows_text
-from bench.measure import best_time
-from bench.registry import BenchContext, Figure, Row, Target, bench_case
+from bench.cases.common import growth_rows, paired_times, rows_text, seconds_row
+from bench.registry import BenchContext, Row, bench_case
 
 
 def _lines(ctx: BenchContext, count: int) -> list[bytes]:
@@ -17,34 +16,20 @@ def _lines(ctx: BenchContext, count: int) -> list[bytes]:
 
 def _times(ctx: BenchContext, count: int) -> tuple[float, float]:
     """Seconds to validate ``count`` lines (``validation.scan_lines``) and to parse them with orjson."""
-
-    def measure() -> tuple[float, float]:
-        lines = _lines(ctx, count)
-        default_validator()  # built once per process, as in a worker
-        repeat = ctx.sizes.repeat if count <= 20_000 else 1
-        validate = best_time(lambda _: scan_lines(lines), repeat)
-        parse = best_time(lambda _: [orjson.loads(line) for line in lines], max(3, repeat))
-        return validate, parse
-
-    result: tuple[float, float] = ctx.memo(f"validate-times:{count}", measure)
-    return result
+    lines = _lines(ctx, count)
+    default_validator()  # built once per process, as in a worker
+    return paired_times(ctx, "validate", count, lambda _: scan_lines(lines),
+                        lambda _: [orjson.loads(line) for line in lines])
 
 
 @bench_case("validation", order=10)
 def validation_vs_parse(ctx: BenchContext) -> list[Row]:
     """Validating every line against the request schema, against only parsing it."""
     count = ctx.sizes.validation_rows
-    validate, parse = _times(ctx, count)
     return [
-        Row(
-            name="validation vs orjson parse-only",
-            size=rows_text(count),
-            subject=Figure(validate, "s"),
-            baseline=Figure(parse, "s"),
-            baseline_name="orjson.loads of every line",
-            target=Target(1.5),
-            note="validation.scan_lines (jsonschema, packaged schema) in memory; issue 4 owns the speed",
-        )
+        seconds_row("validation vs orjson parse-only", rows_text(count), _times(ctx, count),
+                    "orjson.loads of every line", 1.5,
+                    "validation.scan_lines (jsonschema, packaged schema) in memory; issue 4 owns the speed")
     ]
 
 
