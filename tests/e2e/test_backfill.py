@@ -23,7 +23,11 @@ def _backfill(deployment, api, first: str, last: str, *extra: str) -> dict[str, 
         return found if all(day in found for day in wanted) else None
 
     run_ids = wait_until(runs, 60, f"the backfill runs of {wanted}")
-    return {day: wait_run_state(api, run_ids[day], timeout=180) for day in wanted}
+    states = {day: wait_run_state(api, run_ids[day], timeout=180) for day in wanted}
+    # the scheduler marks the backfill complete a moment later; only then may another one start
+    wait_until(lambda: all(backfill["completed_at"] for backfill in api.get("backfills", dag_id=DAG_ID)["backfills"]),
+               60, "the backfill to be marked complete")
+    return states
 
 
 def _results(gcs, day: str, role: str):
