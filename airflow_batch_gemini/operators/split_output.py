@@ -113,7 +113,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
     def resolve_output_directory(self) -> str:
         """Return the ``gs://`` output directory to read, from ``output_directory`` or ``job_manifest``.
 
-        :raises GeminiBatchOutputError: if it is missing, not on Cloud Storage (e.g. ``bq://``).
+        :raises GeminiBatchOutputError: if it is missing or not on Cloud Storage (e.g. a BigQuery table).
         """
         directory: Any = self.output_directory
         if not directory and self.job_manifest is not None:
@@ -127,15 +127,14 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
                 f"No output directory: output_directory is {self.output_directory!r} and the manifest has "
                 f"no {MANIFEST_OUTPUT_KEY!r}; pass the job's outputInfo.gcsOutputDirectory."
             )
-        if directory.startswith("bq://"):
-            raise GeminiBatchOutputError(
-                f"The job wrote to BigQuery ({directory}); this operator splits Cloud Storage output only. "
-                "Query the table instead, or give the job a gs:// output prefix."
-            )
         try:
             parse_gs_uri(directory)
-        except ValueError as err:
-            raise GeminiBatchOutputError(f"The output directory is not readable here: {err}") from None
+        except ValueError:
+            raise GeminiBatchOutputError(
+                f"The job's output {directory!r} is not a gs:// directory: this operator splits Cloud Storage "
+                "output only. A job that wrote to BigQuery (bq://...) has its rows in a table: query it "
+                "instead, or give the job a gs:// output prefix."
+            ) from None
         return directory
 
     def split(self) -> dict[str, Any]:

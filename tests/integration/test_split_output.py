@@ -137,11 +137,12 @@ def test_no_jsonl_under_the_directory(google_connection, hook, job_folder, gcs_c
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"output_directory": "bq://project.dataset.predictions"}, "BigQuery"),
-        ({"job_manifest": {"output_directory": "bq://project.dataset.predictions"}}, "BigQuery"),
+        ({"output_directory": "bq://project.dataset.predictions"}, "not a gs:// directory.*BigQuery"),
+        ({"job_manifest": {"output_directory": "predictions_2026_01_01T00_00_00_000Z"}}, "query it instead"),
         ({"job_manifest": {"state": "JOB_STATE_SUCCEEDED"}}, "No output directory"),
         ({"job_manifest": "gs://b/x"}, "job_manifest must be the submit task's dict"),
-        ({"output_directory": "/local/folder"}, "not a Cloud Storage URI"),
+        ({"output_directory": "/local/folder"}, "not a gs:// directory"),
+        ({"output_directory": "gs://"}, "not a gs:// directory"),
     ],
 )
 def test_output_that_cannot_be_split(google_connection, kwargs: dict[str, Any], expected: str) -> None:
