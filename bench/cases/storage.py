@@ -93,7 +93,7 @@ def _rss_row(name: str, size: str, ours: dict[str, float], plain: dict[str, floa
         baseline_name=baseline,
         target=Target(RSS_LIMIT_MB, on="value", strict=True),
         note=(
-            f"fresh process, ru_maxrss; {ours['idle_rss_mb']:.0f} MB of it is importing Airflow and the "
+            f"fresh process, peak RSS (VmHWM); {ours['idle_rss_mb']:.0f} MB of it is importing Airflow and the "
             "package before any byte is read (the four memory processes run side by side)"
         ),
     )
