@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -57,6 +58,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         packaged one, e.g. ``{"required": ["key"]}``.
     :param overwrite: replace a destination object that holds other content (it is replaced only
         if it did not change since it was looked at).
+    :param local_base_dir: if set, a local ``source`` must lie inside this folder (after ``..`` and
+        symbolic links are resolved), and a relative one is taken from it: a templated path such as
+        ``{{ params.path }}`` cannot then reach other files of the worker. Not templated.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
     """
@@ -80,6 +84,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         max_problems: int = 20,
         extra_schema: Mapping[str, Any] | None = None,
         overwrite: bool = False,
+        local_base_dir: str | os.PathLike[str] | None = None,
         gcp_conn_id: str = "google_cloud_default",
         impersonation_chain: str | Sequence[str] | None = None,
         **kwargs: Any,
@@ -93,6 +98,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.max_problems = max_problems
         self.extra_schema = extra_schema
         self.overwrite = overwrite
+        self.local_base_dir = local_base_dir
         self.gcp_conn_id = gcp_conn_id
         self.impersonation_chain = impersonation_chain
 
@@ -116,15 +122,33 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 "on the DAG"
             )
 
-    def _lines(self, hook: GeminiBatchStorageHook, generation: int | None) -> Iterator[bytes]:
+    def _local_path(self) -> Path | None:
+        """Return the local file to read (``None`` for other sources), kept inside ``local_base_dir``.
+
+        :raises PermissionError: the path leads outside ``local_base_dir``.
+        """
+        if not isinstance(self.source, (str, os.PathLike)) or os.fspath(self.source).startswith("gs://"):
+            return None
+        if self.local_base_dir is None:
+            return Path(self.source)
+        base = Path(self.local_base_dir).resolve()
+        path = (base / self.source).resolve()
+        if not path.is_relative_to(base):
+            raise PermissionError(
+                f"source {os.fspath(self.source)!r} leads outside local_base_dir {os.fspath(base)!r}; "
+                "give a path inside that folder"
+            )
+        return path
+
+    def _lines(self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None) -> Iterator[bytes]:
         """Yield the input lines as bytes: read from the file or the object, or serialized from dicts."""
-        if not isinstance(self.source, (str, os.PathLike)):
-            yield from (request_line(item) for item in self.source)
-        elif os.fspath(self.source).startswith("gs://"):
+        if local is not None:
+            with local.open("rb") as handle:
+                yield from handle
+        elif isinstance(self.source, (str, os.PathLike)):
             yield from hook.read_lines(os.fspath(self.source), generation=generation)
         else:
-            with open(self.source, "rb") as handle:
-                yield from handle
+            yield from (request_line(item) for item in self.source)
 
     def _source_generation(self, hook: GeminiBatchStorageHook) -> int | None:
         """Pin a ``gs://`` source's generation so both passes read the same bytes."""
@@ -138,10 +162,11 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         parse_gs_uri(self.destination_uri)
         self._check_source()
+        local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         generation = self._source_generation(hook)
         scan = scan_lines(
-            self._lines(hook, generation), build_validator(self.extra_schema), int(self.max_problems)
+            self._lines(hook, generation, local), build_validator(self.extra_schema), int(self.max_problems)
         )
         shown = [str(problem) for problem in scan.problems]
         # in "fail" mode the invalid lines count towards the limits: fixing them must not break one
@@ -157,7 +182,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         for warning in scan.columns.warnings():
             self.log.warning("%s: %s", self.source_label, warning)
         valid = (
-            raw for number, raw in enumerate(self._lines(hook, generation), start=1)
+            raw for number, raw in enumerate(self._lines(hook, generation, local), start=1)
             if number not in scan.invalid_lines
         )
         result = hook.upload_lines(self.destination_uri, valid, scan.digest, overwrite=self.overwrite)

@@ -206,3 +206,19 @@ def test_what_the_importer_would_reject_fails_before_upload(google_connection, d
 def test_a_source_of_the_wrong_kind_is_refused_with_advice(google_connection, destination, source, expected) -> None:
     with pytest.raises(TypeError, match=expected):
         run(google_connection, source=source, destination_uri=destination)
+
+
+def test_local_base_dir_reads_inside_and_refuses_a_way_out(
+    google_connection, destination, gcs_client, tmp_path
+) -> None:
+    base = tmp_path / "inputs"
+    (base / "daily").mkdir(parents=True)
+    (base / "daily" / "requests.jsonl").write_bytes(SEED_INPUT.read_bytes())
+    (base / "escape.jsonl").symlink_to(SEED_INPUT)
+    result = run(google_connection, source="daily/requests.jsonl", destination_uri=destination, local_base_dir=base)
+    assert result["row_count"] == 1 and stored(destination, gcs_client) == SEED_INPUT.read_bytes()
+    inside_absolute = str(base / "daily" / "requests.jsonl")
+    assert run(google_connection, source=inside_absolute, destination_uri=destination, local_base_dir=base)["reused"]
+    for way_out in ("escape.jsonl", "daily/../../inputs/../x.jsonl", str(SEED_INPUT)):
+        with pytest.raises(PermissionError, match="outside local_base_dir"):
+            run(google_connection, source=way_out, destination_uri=destination, local_base_dir=base)

@@ -1,9 +1,9 @@
 """Local paths rendered from templates must not reach outside the folder they are meant for.
 
-``GeminiBatchPrepareInputOperator`` reads a local ``source`` path as given: it has no option naming
-a base folder that templated paths must stay inside, so ``{{ params.path }}`` rendered to
-``../../etc/passwd`` is read. The test of that option is an expected failure until it exists; what
-holds today is that the content of a file read by mistake is not echoed into errors or logs.
+``GeminiBatchPrepareInputOperator`` reads a local ``source`` path as given unless ``local_base_dir``
+names the folder templated paths must stay inside; then ``{{ params.path }}`` rendered to
+``../../etc/passwd`` is refused. Without it, the content of a file read by mistake is at least not
+echoed into errors or logs.
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ def render(operator: GeminiBatchPrepareInputOperator, path: str) -> None:
     operator.render_template_fields({"params": {"path": path}})  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True, raises=TypeError,
-    reason="GeminiBatchPrepareInputOperator has no base-folder option for local sources (proposed name: "
-    "local_base_dir); templated paths are read as given",
-)
 @pytest.mark.parametrize("path", TRAVERSALS)
 def test_templated_source_cannot_escape_its_base_folder(folders: tuple[Path, Path], path: str) -> None:
     base, _ = folders
