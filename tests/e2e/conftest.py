@@ -11,26 +11,30 @@ import fcntl
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from google.cloud import storage
 
 from tests.e2e.cluster import ADMIN_USER, AirflowApi, ProductionStack, production_stack, wait_until
-from tests.e2e.runs import DAG_ID, Emulator, gcs_client, upload_requests, wait_run_state
-
-REPO = Path(__file__).resolve().parents[2]
-OUTPUT = REPO / "test-output" / "e2e"
-BUCKET = "gemini-batch-e2e"
-SAMPLE_INPUT = f"gs://{BUCKET}/samples/requests.jsonl"
-PROMPTS = ["Explain batch prediction in a sentence", "Name a use of deferrable operators", "Say hello"]
+from tests.e2e.runs import (
+    BUCKET,
+    DAG_ID,
+    OUTPUT,
+    PROMPTS,
+    REPO,
+    SAMPLE_INPUT,
+    Emulator,
+    gcs_client,
+    upload_requests,
+    wait_run_state,
+)
 
 
 @pytest.fixture(scope="package")
 def deployment() -> Iterator[ProductionStack]:
     """The running deployment, with the example DAG parsed, unpaused and its scheduled run done.
 
-    Jobs spend 2 s queued and 4 s running in the emulator; tests that need a job to stay
+    Jobs spend 4 s queued and 4 s running in the emulator; tests that need a job to stay
     unfinished hold it in ``PAUSED`` through the emulator's admin API.
     """
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -47,7 +51,7 @@ def _deployment() -> Iterator[ProductionStack]:
         dags_folder=REPO / "dags",
         log_dir=OUTPUT / "logs",
         extra_env={"GEMINI_BATCH_BUCKET": BUCKET, "GEMINI_BATCH_POLL_INTERVAL": "1"},
-        emulator_args=["--queue-seconds", "2", "--run-seconds", "4"],
+        emulator_args=["--queue-seconds", "4", "--run-seconds", "4"],
         buckets=[BUCKET],
     ) as stack:
         upload_requests(gcs_client(stack.gcs_url), SAMPLE_INPUT, PROMPTS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -11,6 +12,13 @@ from google.cloud import storage
 
 from tests.e2e.cluster import AirflowApi, wait_until
 
+REPO = Path(__file__).resolve().parents[2]
+#: Logs, task logs and the browser's screenshot (``test-output/`` is git-ignored).
+OUTPUT = REPO / "test-output" / "e2e"
+BUCKET = "gemini-batch-e2e"
+#: The example DAG's default input (``params.input_source``) in the deployment.
+SAMPLE_INPUT = f"gs://{BUCKET}/samples/requests.jsonl"
+PROMPTS = ["Explain batch prediction in a sentence", "Name a use of deferrable operators", "Say hello"]
 DAG_ID = "gemini_batch_example"
 SUBMIT_TASK = "submit_and_wait"
 TERMINAL_RUN_STATES = ("success", "failed")
@@ -33,7 +41,7 @@ def run_path(run_id: str) -> str:
     return f"dags/{DAG_ID}/dagRuns/{run_id}"
 
 
-def wait_run_state(api: AirflowApi, run_id: str, timeout: float = 120) -> str:
+def wait_run_state(api: AirflowApi, run_id: str, timeout: float = 240) -> str:
     """Wait until the run ends; return ``success`` or ``failed``."""
 
     def ended() -> str | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.cluster import wait_until
-from tests.e2e.conftest import BUCKET, SAMPLE_INPUT
-from tests.e2e.runs import DAG_ID, blob, wait_run_state, xcom
+from tests.e2e.runs import BUCKET, DAG_ID, SAMPLE_INPUT, blob, wait_run_state, xcom
 
 DATES = ["2026-01-01", "2026-01-02", "2026-01-03"]
 
@@ -23,7 +22,7 @@ def _backfill(deployment, api, first: str, last: str, *extra: str) -> dict[str, 
         return found if all(day in found for day in wanted) else None
 
     run_ids = wait_until(runs, 60, f"the backfill runs of {wanted}")
-    states = {day: wait_run_state(api, run_ids[day], timeout=180) for day in wanted}
+    states = {day: wait_run_state(api, run_ids[day]) for day in wanted}
     # the scheduler marks the backfill complete a moment later; only then may another one start
     wait_until(lambda: all(backfill["completed_at"] for backfill in api.get("backfills", dag_id=DAG_ID)["backfills"]),
                60, "the backfill to be marked complete")

@@ -21,8 +21,18 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.cluster import ADMIN_USER
-from tests.e2e.conftest import BUCKET, OUTPUT, PROMPTS
-from tests.e2e.runs import DAG_ID, SUBMIT_TASK, blob, run_path, upload_requests, wait_run_state, xcom
+from tests.e2e.runs import (
+    BUCKET,
+    DAG_ID,
+    OUTPUT,
+    PROMPTS,
+    SUBMIT_TASK,
+    blob,
+    run_path,
+    upload_requests,
+    wait_run_state,
+    xcom,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 from tests.e2e.cluster import wait_until
-from tests.e2e.conftest import BUCKET, PROMPTS
 from tests.e2e.runs import (
+    BUCKET,
     DAG_ID,
+    PROMPTS,
     SUBMIT_TASK,
     blob,
     run_path,
