@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -99,7 +99,10 @@ class ProductionStack(LocalStack):
         self.root = Path(tempfile.mkdtemp(prefix="gemini-e2e-"))
         self.root.chmod(0o755)
         self.airflow_home = self.root / "airflow-home"
+        #: the admin user's and the database's password
         self.password = secrets.token_urlsafe(12)
+        self.secret_key = secrets.token_urlsafe(32)
+        self.jwt_secret = secrets.token_urlsafe(32)
         self.db_port = 0
         self.api_port = 0
         #: processes found running with this stack's AIRFLOW_HOME after it stopped its own (then killed)
@@ -209,8 +212,8 @@ class ProductionStack(LocalStack):
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.airflow_home / "passwords.json"),
             "AIRFLOW__API__BASE_URL": self.api_url,
-            "AIRFLOW__API__SECRET_KEY": self.password * 2,
-            "AIRFLOW__API_AUTH__JWT_SECRET": self.password * 3,
+            "AIRFLOW__API__SECRET_KEY": self.secret_key,
+            "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -300,11 +303,3 @@ class AirflowApi:
     def get(self, path: str, **params: Any) -> Any:
         """``GET /api/v2/{path}``."""
         return self.call("GET", path, **params)
-
-
-@contextlib.contextmanager
-def production_stack(**kwargs: Any) -> Iterator[ProductionStack]:
-    """Start a :class:`ProductionStack` and stop it afterwards, also on failure."""
-    stack = ProductionStack(**kwargs)
-    with stack:
-        yield stack

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from google.cloud import storage
 
-from tests.e2e.cluster import ADMIN_USER, AirflowApi, ProductionStack, production_stack, wait_until
+from tests.e2e.cluster import ADMIN_USER, AirflowApi, ProductionStack, wait_until
 from tests.e2e.runs import (
     BUCKET,
     DAG_ID,
@@ -47,7 +47,7 @@ def deployment() -> Iterator[ProductionStack]:
 def _deployment() -> Iterator[ProductionStack]:
     started = time.monotonic()
     shutil.rmtree(OUTPUT / "logs", ignore_errors=True)
-    with production_stack(
+    with ProductionStack(
         dags_folder=REPO / "dags",
         log_dir=OUTPUT / "logs",
         extra_env={"GEMINI_BATCH_BUCKET": BUCKET, "GEMINI_BATCH_POLL_INTERVAL": "1"},

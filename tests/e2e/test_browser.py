@@ -6,7 +6,6 @@ Selenium drives ``/usr/bin/chromium`` through ``/usr/bin/chromedriver``; nothing
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from urllib.parse import unquote
@@ -43,9 +42,9 @@ SCREENSHOT = OUTPUT / "browser-trigger.png"
 
 
 @pytest.fixture
-def browser() -> Iterator[WebDriver]:
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebDriver]:
     """Headless Chromium with a fresh profile, quit after the test (a screenshot is kept on failure too)."""
-    os.environ["SE_OFFLINE"] = "true"
+    monkeypatch.setenv("SE_OFFLINE", "true")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
