@@ -48,6 +48,10 @@ def select_prediction_files(names: Iterable[str]) -> list[str]:
     return final or jsonl
 
 
+class _DestinationChanged(Exception):
+    """The destination changed while an upload was under way (seen before the upload completed)."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """What the hook needs to know about an existing object.
@@ -159,7 +163,7 @@ class GeminiBatchStorageHook(GCSHook):
         precondition = existing.generation if existing is not None else 0
         try:
             generation = self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
-        except PreconditionFailed:
+        except (PreconditionFailed, _DestinationChanged):
             current = self.stat(uri)
             if current is not None and current.holds(expected):
                 self.log.info("%s was written meanwhile with this same input; re-using it", uri)
@@ -186,6 +190,12 @@ class GeminiBatchStorageHook(GCSHook):
                     f"({sent.describe()}); the upload was cancelled and nothing kept. Run the task again "
                     "once the source file is no longer being written."
                 )
+            # Cloud Storage checks the precondition again when the upload completes; looking first as
+            # well cancels the upload early, and keeps servers that check only simple uploads honest
+            # (fake-gcs-server ignores preconditions of resumable uploads)
+            before = self.stat(uri)
+            if (before.generation if before else 0) != if_generation_match:
+                raise _DestinationChanged(uri)
         current = self.stat(uri)
         if current is None:
             raise GeminiBatchUploadConflictError(f"{uri} vanished right after upload; run the task again")

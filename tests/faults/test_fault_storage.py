@@ -76,11 +76,6 @@ def test_upload_never_overwrites_other_content(fault: FaultRecord) -> None:
     assert read(destination) == OTHER_WRITER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fake-gcs-server ignores ifGenerationMatch on resumable uploads: a write racing the streamed upload is "
-    "silently replaced (real Cloud Storage answers 412 at finalize, which upload_lines turns into a conflict)",
-)
 def test_upload_precondition_conflict_mid_upload(fault: FaultRecord) -> None:
     destination = f"gs://{TEST_BUCKET}/faults/{fault.label}/input.jsonl"
     source = RacingRequests(requests_for(fault), destination)

@@ -193,3 +193,24 @@ def test_streaming_copy_holds_a_few_chunks_in_memory_not_the_object(hook, uri, g
     size = len(line) * count
     assert hook.stat(copy_uri).size == size  # type: ignore[union-attr]
     assert peak < 8 * SMALL_CHUNK < size / 5, f"peak {peak:,} bytes for a {size:,} byte object"
+
+
+@pytest.mark.parametrize("racer_writes_the_same", [False, True])
+def test_a_writer_racing_the_upload_wins_and_nothing_of_ours_is_kept(
+    hook, uri, gcs_client, racer_writes_the_same: bool
+) -> None:
+    lines = numbered(5_000)
+    racer = b"".join(lines) if racer_writes_the_same else b'{"other": "writer"}\n'
+
+    def racing() -> Iterator[bytes]:
+        for index, line in enumerate(lines):
+            if index == 2_500:
+                gcs_client.bucket(TEST_BUCKET).blob(parse_gs_uri(uri)[1]).upload_from_string(racer)
+            yield line
+
+    if racer_writes_the_same:
+        assert hook.upload_lines(uri, racing(), digest_of(lines)).reused
+    else:
+        with pytest.raises(GeminiBatchUploadConflictError, match="changed while uploading"):
+            hook.upload_lines(uri, racing(), digest_of(lines))
+    assert content(uri, gcs_client) == racer
