@@ -140,13 +140,15 @@ class GeminiBatchStorageHook(GCSHook):
         expected content (size, CRC32C, MD5) it is reused and nothing is sent. If it exists with other
         content, :class:`GeminiBatchUploadConflictError` is raised, unless ``overwrite`` is set: then
         it is replaced on condition that it is still the generation seen (``if_generation_match=G``).
-        The upload is cancelled, and nothing appears, if the lines turn out to differ from ``expected``.
+        The upload is cancelled, and nothing of it appears, if the lines turn out to differ from
+        ``expected`` or if another writer changed the destination meanwhile (then its object is kept,
+        and re-used if it holds the same bytes).
 
         :param uri: destination ``gs://bucket/path.jsonl``.
         :param lines: the bytes to write, line by line (each with its line break).
         :param expected: the digest of exactly these bytes, computed while validating them.
         :param overwrite: replace an existing object that holds other content.
-        :raises GeminiBatchUploadConflictError: the destination holds other content.
+        :raises GeminiBatchUploadConflictError: the destination holds, or was given meanwhile, other content.
         :raises GeminiBatchInputChangedError: ``lines`` differ from what ``expected`` was computed on.
         """
         existing = self.stat(uri)
