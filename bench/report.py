@@ -69,6 +69,7 @@ def write_chart(path: Path, rows: Sequence[Row]) -> None:
     axes.barh(positions, uses, color=colours)
     axes.axvline(1.0, color="black", linewidth=1)
     axes.set_xscale("log")
+    axes.set_xlim(min(0.5, min(uses) / 2), max(2.0, max(uses)) * 12)  # room for the labels right of the bars
     axes.set_yticks(positions, labels, fontsize=7)
     axes.set_xlabel("measured / target  (bars left of the line meet their target)")
     for position, row, use in zip(positions, rows, uses, strict=True):
