@@ -7,6 +7,7 @@ restarts the triggerer, or marks the task failed.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -91,3 +92,14 @@ def test_marking_a_deferred_task_failed_cancels_its_job(deployment, api, vertex,
     assert task_instance(api, run_id)["state"] == "failed"
     assert wait_run_state(api, run_id) == "failed"
     assert trigger_logs(deployment, run_id, "Task killed: "), "the trigger's on_kill logged the cancel"
+
+
+def test_connection_form_offers_the_vertex_ai_endpoint(deployment, api) -> None:
+    """What the UI's connection form is built from: our type, Google Cloud's fields plus the endpoint."""
+    response = api.session.get(f"{deployment.api_url}/ui/connections/hook_meta", timeout=30)
+    response.raise_for_status()
+    form = {hook["connection_type"]: hook for hook in response.json()}["gemini_batch"]
+    assert form["hook_name"] == "Vertex AI Gemini Batch"
+    fields = {name.rsplit("__", 1)[-1]: field for name, field in form["extra_fields"].items()}
+    assert {"project", "key_path", "impersonation_chain", "is_anonymous", "vertex_ai_endpoint"} <= set(fields), fields
+    assert "Vertex AI endpoint" in json.dumps(fields["vertex_ai_endpoint"])
