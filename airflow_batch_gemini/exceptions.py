@@ -93,3 +93,22 @@ class GeminiBatchOutputError(GeminiBatchError):
 
 class GeminiBatchInputChangedError(GeminiBatchError):
     """The input changed between its validation and its upload; the upload was cancelled, nothing kept."""
+
+
+class GeminiBatchPartialFailureError(GeminiBatchError):
+    """Too many rows failed or are missing for the task's policy (``fail_on_partial``, ``max_failure_ratio``).
+
+    The result files are written and the manifest pushed before this is raised.
+
+    :param reason: which limit was crossed, and by how much.
+    :param manifest: the results' manifest (counts and file URIs).
+    """
+
+    def __init__(self, reason: str, manifest: dict[str, Any]) -> None:
+        self.reason = reason
+        self.manifest = manifest
+        super().__init__(
+            f"{reason}: {manifest.get('failed', 0)} failed row(s) in {manifest.get('failed_uri')}, "
+            f"{manifest.get('missing', 0)} missing in {manifest.get('missing_uri')}. Read failures_by_status "
+            "in the manifest; resubmit retryable rows (GeminiBatchResubmitFailedOperator) or relax the policy."
+        )

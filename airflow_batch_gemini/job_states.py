@@ -108,10 +108,12 @@ def job_manifest(job: Mapping[str, Any]) -> dict[str, Any]:
     """The small summary of a job that goes to XCom: never rows, never credentials."""
     progress = job_progress(job)
     output = job.get("outputInfo") or {}
+    uris = ((job.get("inputConfig") or {}).get("gcsSource") or {}).get("uris") or []
     manifest: dict[str, Any] = {
         "job_name": job.get("name"),
         "display_name": job.get("displayName"),
         "model": job.get("model"),
+        "input_uris": [uris] if isinstance(uris, str) else list(uris),
         "state": progress.state,
         "output_directory": output.get("gcsOutputDirectory")
         or output.get("bigqueryOutputTable")

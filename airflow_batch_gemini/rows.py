@@ -17,6 +17,11 @@ UNREADABLE_ROW = "UNREADABLE_ROW"
 MISSING_STATUS = "MISSING_STATUS"
 #: Longest category derived from free error text; the rest is cut so that counts stay small.
 MAX_CATEGORY_CHARS = 60
+#: Status names of errors worth sending again: quota, overload, server-side and deadline errors.
+RETRYABLE_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED"})
+#: Words of a status text without embedded JSON that name a retryable error.
+RETRYABLE_PHRASES = ("too many requests", "resource exhausted", "service unavailable", "internal error",
+                     "internal server error", "deadline exceeded", "gateway timeout")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,26 @@ class RowError:
         head = self.raw.split(":", 1)[0].strip()
         return head[:MAX_CATEGORY_CHARS] or MISSING_STATUS
 
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same request again may succeed: 429, a 5xx, a deadline exceeded.
+
+        A 4xx other than 429 (``400 INVALID_ARGUMENT`` above all) never is: the request itself is wrong.
+        Without an embedded code or status, the text's wording decides.
+        """
+        if self.code is not None and 400 <= self.code < 500 and self.code != 429:
+            return False
+        if self.code == 429 or (self.code is not None and 500 <= self.code < 600):
+            return True
+        if self.status is not None:
+            return self.status in RETRYABLE_STATUSES
+        text = self.raw.lower()
+        return any(phrase in text for phrase in RETRYABLE_PHRASES)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"code", "status", "message"}``: the parsed error as it is added to a failed row."""
+        return {"code": self.code, "status": self.status, "message": self.message}
+
 
 @dataclass(frozen=True)
 class TokenUsage:
@@ -70,11 +95,13 @@ class RowOutcome:
     :param succeeded: ``True`` when the row's status is the empty string.
     :param error: the parsed error of a failed row, ``None`` for a success.
     :param usage: the row's token usage (zero when the response has none).
+    :param model_version: the response's ``modelVersion``, if any.
     """
 
     succeeded: bool
     error: RowError | None
     usage: TokenUsage
+    model_version: str | None = None
 
 
 def _first_json_object(text: str) -> dict[str, Any] | None:
@@ -147,24 +174,37 @@ def token_usage(row: Mapping[str, Any]) -> TokenUsage:
     )
 
 
+def model_version(row: Mapping[str, Any]) -> str | None:
+    """Return the ``modelVersion`` of an output row's response, or ``None``."""
+    response = row.get("response")
+    version = _lookup(response, "modelVersion") if isinstance(response, Mapping) else None
+    return version if isinstance(version, str) and version else None
+
+
 def classify_row(row: Any) -> RowOutcome:
     """Tell whether a parsed output row succeeded (``status == ""``) and, if not, why."""
     if not isinstance(row, Mapping):
         return RowOutcome(False, RowError(raw="", status=UNREADABLE_ROW, message="not a JSON object"), TokenUsage())
     usage = token_usage(row)
+    version = model_version(row)
     status = row.get("status")
     if status == "":
-        return RowOutcome(True, None, usage)
+        return RowOutcome(True, None, usage, version)
     if status is None:
-        return RowOutcome(False, RowError(raw="", status=MISSING_STATUS, message="the row has no status"), usage)
+        error = RowError(raw="", status=MISSING_STATUS, message="the row has no status")
+        return RowOutcome(False, error, usage, version)
     text = status if isinstance(status, str) else json.dumps(status)
-    return RowOutcome(False, parse_row_error(text), usage)
+    return RowOutcome(False, parse_row_error(text), usage, version)
+
+
+def parse_line(raw: bytes) -> Any:
+    """Parse one raw line of an output file; ``None`` when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def classify_line(raw: bytes) -> RowOutcome:
     """Classify one raw line of an output file; a line that is not JSON counts as a failure."""
-    try:
-        row = json.loads(raw)
-    except ValueError:
-        row = None
-    return classify_row(row)
+    return classify_row(parse_line(raw))

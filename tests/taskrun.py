@@ -5,7 +5,10 @@ resumes it with the event. Shared by the integration, fault and security tests."
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
+import json
+from collections.abc import Callable
 from typing import Any
 
 from airflow.sdk.exceptions import TaskDeferred
@@ -52,11 +55,15 @@ async def first_event(trigger: GeminiBatchJobTrigger) -> dict[str, Any]:
 
 
 def run_task(operator: Any, context: dict[str, Any]) -> Any:
-    """Execute; if the operator defers, run its trigger and resume it the way Airflow does."""
-    try:
-        return operator.execute(context)
-    except TaskDeferred as deferred:
-        if isinstance(operator, GeminiBatchSubmitJobOperator):
-            assert context["ti"].xcoms.get(JOB_NAME_KEY), "job name must be in XCom before deferring"
-        event = asyncio.run(first_event(deferred.trigger))
-        return getattr(operator, deferred.method_name)(context, event)
+    """Execute; each time the operator defers, run its trigger and resume it the way Airflow does
+    (the method it named, with the event and the kwargs it deferred with)."""
+    step: Callable[[], Any] = functools.partial(operator.execute, context)
+    while True:
+        try:
+            return step()
+        except TaskDeferred as deferred:
+            if isinstance(operator, GeminiBatchSubmitJobOperator):
+                assert context["ti"].xcoms.get(JOB_NAME_KEY), "job name must be in XCom before deferring"
+            event = asyncio.run(first_event(deferred.trigger))
+            kwargs = json.loads(json.dumps(deferred.kwargs or {}))  # what Airflow stores must be JSON
+            step = functools.partial(getattr(operator, deferred.method_name), context, event=event, **kwargs)

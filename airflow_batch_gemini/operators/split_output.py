@@ -1,28 +1,41 @@
-"""Split a batch job's output rows into a success file and a failure file, then branch on them."""
+"""Split a batch job's output rows into success, failure and missing files, reconciled with the input."""
 
 from __future__ import annotations
 
-from collections import Counter
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.bases.branch import BranchMixIn
 
-from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchPartialFailureError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
-from airflow_batch_gemini.rows import TokenUsage, classify_line
+from airflow_batch_gemini.job_spec import as_uri_list
+from airflow_batch_gemini.reconcile import (
+    DEFAULT_KEY_FIELDS,
+    Claim,
+    RowLedger,
+    Tally,
+    annotate_failure,
+    disagreements,
+    line_identity,
+    policy_violation,
+    row_identity,
+    summary_table,
+)
+from airflow_batch_gemini.rows import classify_row, parse_line
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 SUCCEEDED_FILE = "succeeded.jsonl"
 FAILED_FILE = "failed.jsonl"
+MISSING_FILE = "missing.jsonl"
 #: The key of the job manifest (the submit task's XCom) that holds the output directory.
 MANIFEST_OUTPUT_KEY = "output_directory"
-#: Failure categories counted one by one; the rarer ones beyond this are counted under ``OTHER``.
-MAX_FAILURE_CATEGORIES = 20
-OTHER_CATEGORY = "OTHER"
+#: The key of the job manifest that holds the job's input URIs (``inputConfig.gcsSource.uris``).
+MANIFEST_INPUT_KEY = "input_uris"
 
 
 def task_id_list(task_ids: str | Iterable[str] | None) -> list[str]:
@@ -46,30 +59,165 @@ def join_uri(prefix: str, name: str) -> str:
     return f"{prefix.rstrip('/')}/{name}"
 
 
-class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
-    """Split a batch job's Cloud Storage output into ``succeeded.jsonl`` and ``failed.jsonl``, and branch.
+def result_uris(destination_prefix: str) -> dict[str, str]:
+    """``{"succeeded_uri", "failed_uri", "missing_uri"}`` under a ``gs://`` prefix (checked)."""
+    parse_gs_uri(destination_prefix)
+    return {
+        "succeeded_uri": join_uri(destination_prefix, SUCCEEDED_FILE),
+        "failed_uri": join_uri(destination_prefix, FAILED_FILE),
+        "missing_uri": join_uri(destination_prefix, MISSING_FILE),
+    }
+
+
+def split_job_output(
+    storage: GeminiBatchStorageHook,
+    *,
+    output_directory: str,
+    destination_prefix: str,
+    input_uris: Sequence[str],
+    key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
+    completion_stats: Mapping[str, Any] | None = None,
+    log: Any = None,
+) -> dict[str, Any]:
+    """Stream a job's output rows into ``succeeded.jsonl``, ``failed.jsonl`` and ``missing.jsonl``.
+
+    With ``input_uris``, every input row ends in exactly one file: its output row is joined to it by
+    key (or request hash); input lines without an output row are copied to ``missing.jsonl``. A second
+    output row for one input row is left out, an output row of no input row is kept; both, and counts
+    that differ from ``completion_stats``, are listed under ``disagreements``. Memory holds one chunk,
+    one line and the :class:`~airflow_batch_gemini.reconcile.RowLedger` (about 100 bytes per input row).
+
+    :return: counts, file URIs, failures by status and code, token usage, model versions (no rows).
+    :raises GeminiBatchOutputError: no ``*.jsonl`` under ``output_directory``.
+    """
+    log = log or logging.getLogger(__name__)
+    uris = result_uris(destination_prefix)
+    own = set(uris.values())
+    # our own result files may sit under the output directory: never read them back as output
+    files = [uri for uri in storage.list_prediction_files(output_directory) if uri not in own]
+    if not files:
+        raise GeminiBatchOutputError(
+            f"No *.jsonl file under {output_directory}; check that this is the job's outputInfo."
+            "gcsOutputDirectory and that the job has ended."
+        )
+    ledger = RowLedger()
+    for uri in input_uris:
+        log.info("Reading input %s", uri)
+        for raw in storage.read_lines(uri):
+            if raw.strip():
+                ledger.expect(line_identity(raw, key_fields))
+    tally = Tally()
+    with storage.open_writer(uris["succeeded_uri"]) as succeeded, storage.open_writer(uris["failed_uri"]) as failed:
+        for uri in files:
+            log.info("Reading output %s", uri)
+            for raw in storage.read_lines(uri):
+                if not raw.strip():
+                    continue
+                row = parse_line(raw)
+                if input_uris:
+                    claim = ledger.claim(row_identity(row, key_fields))
+                    if claim is Claim.DUPLICATE:
+                        tally.duplicates += 1
+                        continue
+                    tally.unexpected += claim is Claim.UNEXPECTED
+                outcome = classify_row(row)
+                tally.add(outcome)
+                if outcome.error is None:
+                    succeeded.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                else:
+                    failed.write(annotate_failure(raw, row, outcome.error))
+    missing = ledger.outstanding
+    with storage.open_writer(uris["missing_uri"]) as missing_file:
+        for uri in input_uris if missing else ():
+            for raw in storage.read_lines(uri):
+                if raw.strip() and ledger.claim(line_identity(raw, key_fields)) is Claim.MATCHED:
+                    missing_file.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    return {
+        **tally.counts(),
+        "missing": missing,
+        "input_rows": ledger.rows if input_uris else None,
+        "reconciled": bool(input_uris),
+        "total": tally.succeeded + tally.failed,
+        **uris,
+        "output_directory": output_directory,
+        "files_read": len(files),
+        "disagreements": disagreements(tally, missing if input_uris else None, completion_stats),
+    }
+
+
+class GeminiBatchResultsMixin(BranchMixIn):
+    """Shared ending of the split and resubmit operators: log, XCom, policy, branches.
+
+    Expects ``success_task_ids``, ``failure_task_ids``, ``fail_on_partial`` and ``max_failure_ratio``.
+    """
+
+    success_task_ids: str | Sequence[str] | None
+    failure_task_ids: str | Sequence[str] | None
+    fail_on_partial: bool
+    max_failure_ratio: float | None
+    do_xcom_push: bool
+    log: Any  # BaseOperator's logger
+
+    def finish(self, context: Context, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Log the summary table, push the manifest, enforce the policy, then follow the branches."""
+        self.log.info("Results:\n%s", summary_table(manifest))
+        for text in manifest.get("disagreements") or []:
+            self.log.warning("Reconciliation: %s", text)
+        if self.do_xcom_push:
+            # pushed now: skipping downstream tasks ends execute() before its return value is stored
+            context["ti"].xcom_push(key="return_value", value=manifest)
+        violation = policy_violation(manifest, self.fail_on_partial, self.max_failure_ratio)
+        if violation is not None:
+            raise GeminiBatchPartialFailureError(violation, manifest)
+        success_ids, failure_ids = task_id_list(self.success_task_ids), task_id_list(self.failure_task_ids)
+        if success_ids or failure_ids:
+            bad = int(manifest["failed"]) + int(manifest.get("missing", 0))
+            self.do_branch(context, choose_branches(int(manifest["succeeded"]), bad, success_ids, failure_ids))
+        return manifest
+
+
+class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
+    """Split a batch job's Cloud Storage output into succeeded, failed and missing rows; reconcile; branch.
 
     Every ``*.jsonl`` under the output directory is streamed (``incremental_predictions`` copies are
-    left out once a final file exists). A row whose ``status`` is ``""`` goes to ``succeeded.jsonl``,
-    any other row (also a line that is not JSON) to ``failed.jsonl``, byte for byte. Each file appears
-    whole or not at all, and a re-run replaces it; both are written even when empty.
+    left out once a final file exists). A row whose ``status`` is ``""`` goes to ``succeeded.jsonl``
+    byte for byte; any other row (also a line that is not JSON) goes to ``failed.jsonl``, with the
+    error parsed out of its status text added as ``parsed_error`` (``{"code", "status", "message"}``;
+    the whole text as message when it embeds no JSON). When the job's input is known (the submit
+    manifest's ``input_uris``, or ``input_uris``), every input row ends in exactly one of the three
+    files: joined by its key (``key_fields``) or a hash of its normalised request, an input line
+    without an output row is copied to ``missing.jsonl``. Each file appears whole or not at all, and
+    a re-run replaces it; all three are written, even when empty. Counts that do not add up (against
+    the input, or the job's ``completionStats``) are logged and listed under ``disagreements``.
 
     Then the success branch is followed if some row succeeded and the failure branch if some row
-    failed (both, when both happened); any other task directly downstream is skipped.
+    failed or is missing (both, when both happened); other tasks directly downstream are skipped.
+    Without branch task ids, nothing is skipped.
 
-    Returns (XCom, also when branches are skipped) ``{"succeeded": n, "failed": m, "total": n + m,
-    "succeeded_uri": ..., "failed_uri": ..., "failures_by_status": {"INVALID_ARGUMENT": k, ...},
-    "token_usage": {"prompt_tokens": ..., ...}, "files_read": f}``: counts only, never rows.
+    Returns (XCom, also when branches are skipped) the manifest, counts only, never rows:
+    ``job_name``, ``model``, ``succeeded``, ``failed``, ``missing``, ``input_rows``, ``total``,
+    ``succeeded_uri``, ``failed_uri``, ``missing_uri``, ``failures_by_status``,
+    ``failures_by_code``, ``token_usage``, ``model_versions``, ``reconciled``, ``unexpected_rows``,
+    ``duplicate_rows``, ``disagreements``, ``completion_stats``, ``input_uris``,
+    ``output_directory``, ``files_read``.
 
-    :param destination_prefix: ``gs://`` folder where ``succeeded.jsonl`` and ``failed.jsonl`` go.
-        (templated)
-    :param output_directory: the job's ``gs://`` output directory (``outputInfo.gcsOutputDirectory``),
-        e.g. ``"{{ ti.xcom_pull(task_ids='submit')['output_directory'] }}"``. Give this or
-        ``job_manifest``. (templated)
-    :param job_manifest: the submit task's XCom dict (e.g. ``submit.output``); its
-        ``output_directory`` key is read. Give this or ``output_directory``. (templated)
+    :param destination_prefix: ``gs://`` folder for the three files (one per job: e.g. with
+        ``{{ run_id }}`` in it). (templated)
+    :param output_directory: the job's ``gs://`` output directory (``outputInfo.gcsOutputDirectory``).
+        Give this or ``job_manifest``. (templated)
+    :param job_manifest: the submit task's XCom dict (e.g. ``submit.output``): its
+        ``output_directory``, ``input_uris``, ``completion_stats``, ``job_name`` and ``model`` are
+        read. Give this or ``output_directory``. (templated)
+    :param input_uris: the job's input, one ``gs://`` object or a list, or the prepare task's dict;
+        by default the manifest's. Without any, rows are split but not reconciled. (templated)
+    :param key_fields: top-level fields that identify a row, first present wins; rows without
+        any are joined by a hash of their request.
     :param success_task_ids: task id(s) to follow when at least one row succeeded. (templated)
-    :param failure_task_ids: task id(s) to follow when at least one row failed. (templated)
+    :param failure_task_ids: task id(s) to follow when a row failed or is missing. (templated)
+    :param fail_on_partial: raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchPartialFailureError`
+        (after writing the files and pushing the manifest) if any row failed or is missing.
+    :param max_failure_ratio: raise the same error when more than this share (0 to 1) of the rows
+        failed or is missing; ``None`` for no limit.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
     """
@@ -78,6 +226,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
         "destination_prefix",
         "output_directory",
         "job_manifest",
+        "input_uris",
         "success_task_ids",
         "failure_task_ids",
         "gcp_conn_id",
@@ -93,8 +242,12 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
         destination_prefix: str,
         output_directory: str | None = None,
         job_manifest: Mapping[str, Any] | None = None,
+        input_uris: str | Sequence[str] | Mapping[str, Any] | None = None,
+        key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
         success_task_ids: str | Sequence[str] | None = None,
         failure_task_ids: str | Sequence[str] | None = None,
+        fail_on_partial: bool = False,
+        max_failure_ratio: float | None = None,
         gcp_conn_id: str = "google_cloud_default",
         impersonation_chain: str | Sequence[str] | None = None,
         **kwargs: Any,
@@ -105,23 +258,28 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
         self.destination_prefix = destination_prefix
         self.output_directory = output_directory
         self.job_manifest = job_manifest
+        self.input_uris = input_uris
+        self.key_fields = tuple(key_fields)
         self.success_task_ids = success_task_ids
         self.failure_task_ids = failure_task_ids
+        self.fail_on_partial = fail_on_partial
+        self.max_failure_ratio = max_failure_ratio
         self.gcp_conn_id = gcp_conn_id
         self.impersonation_chain = impersonation_chain
+
+    def _manifest(self) -> Mapping[str, Any]:
+        if self.job_manifest is not None and not isinstance(self.job_manifest, Mapping):
+            raise GeminiBatchOutputError(
+                f"job_manifest must be the submit task's dict, got {type(self.job_manifest).__name__}"
+            )
+        return self.job_manifest or {}
 
     def resolve_output_directory(self) -> str:
         """Return the ``gs://`` output directory to read, from ``output_directory`` or ``job_manifest``.
 
         :raises GeminiBatchOutputError: if it is missing or not on Cloud Storage (e.g. a BigQuery table).
         """
-        directory: Any = self.output_directory
-        if not directory and self.job_manifest is not None:
-            if not isinstance(self.job_manifest, Mapping):
-                raise GeminiBatchOutputError(
-                    f"job_manifest must be the submit task's dict, got {type(self.job_manifest).__name__}"
-                )
-            directory = self.job_manifest.get(MANIFEST_OUTPUT_KEY)
+        directory: Any = self.output_directory or self._manifest().get(MANIFEST_OUTPUT_KEY)
         if not directory or not isinstance(directory, str):
             raise GeminiBatchOutputError(
                 f"No output directory: output_directory is {self.output_directory!r} and the manifest has "
@@ -137,64 +295,40 @@ class GeminiBatchSplitOutputOperator(BaseOperator, BranchMixIn):
             ) from None
         return directory
 
+    def resolve_input_uris(self) -> list[str]:
+        """The input objects to reconcile with: ``input_uris``, else the manifest's; wildcards are not read."""
+        given: Any = self.input_uris if self.input_uris else self._manifest().get(MANIFEST_INPUT_KEY)
+        if isinstance(given, Mapping):
+            given = given.get(MANIFEST_INPUT_KEY)
+        uris = as_uri_list(given) if given else []
+        if any("*" in uri for uri in uris):
+            self.log.warning("Input %s has wildcards: rows are split without reconciliation", uris)
+            return []
+        return uris
+
     def split(self) -> dict[str, Any]:
-        """Read every output row once and write the two files; return the counts (see the class doc)."""
+        """Read every output row once, write the three files; return the manifest (see the class doc)."""
         directory = self.resolve_output_directory()
-        parse_gs_uri(self.destination_prefix)
-        succeeded_uri = join_uri(self.destination_prefix, SUCCEEDED_FILE)
-        failed_uri = join_uri(self.destination_prefix, FAILED_FILE)
-        hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
-        # our own result files may sit under the output directory: never read them back as output
-        files = [uri for uri in hook.list_prediction_files(directory) if uri not in (succeeded_uri, failed_uri)]
-        if not files:
-            raise GeminiBatchOutputError(
-                f"No *.jsonl file under {directory}; check that this is the job's outputInfo."
-                "gcsOutputDirectory and that the job has ended."
-            )
-        succeeded = 0
-        failures: Counter[str] = Counter()
-        usage = TokenUsage()
-        with hook.open_writer(succeeded_uri) as succeeded_file, hook.open_writer(failed_uri) as failed_file:
-            for uri in files:
-                self.log.info("Reading %s", uri)
-                for raw in hook.read_lines(uri):
-                    if not raw.strip():
-                        continue
-                    line = raw if raw.endswith(b"\n") else raw + b"\n"
-                    outcome = classify_line(line)
-                    usage += outcome.usage
-                    if outcome.error is None:
-                        succeeded += 1
-                        succeeded_file.write(line)
-                        continue
-                    category = outcome.error.category
-                    if category not in failures and len(failures) >= MAX_FAILURE_CATEGORIES:
-                        category = OTHER_CATEGORY
-                    failures[category] += 1
-                    failed_file.write(line)
-        failed = sum(failures.values())
-        self.log.info("%d row(s) succeeded, %d failed: %s", succeeded, failed, dict(failures))
+        manifest = self._manifest()
+        input_uris = self.resolve_input_uris()
+        if not input_uris:
+            self.log.warning("No input URIs: rows are split, not reconciled; missing.jsonl stays empty")
+        summary = split_job_output(
+            GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain),
+            output_directory=directory,
+            destination_prefix=self.destination_prefix,
+            input_uris=input_uris,
+            key_fields=self.key_fields,
+            completion_stats=manifest.get("completion_stats"),
+            log=self.log,
+        )
         return {
-            "succeeded": succeeded,
-            "failed": failed,
-            "total": succeeded + failed,
-            "succeeded_uri": succeeded_uri,
-            "failed_uri": failed_uri,
-            "failures_by_status": dict(failures.most_common()),
-            "token_usage": usage.as_dict(),
-            "files_read": len(files),
+            "job_name": manifest.get("job_name"),
+            "model": manifest.get("model"),
+            "completion_stats": manifest.get("completion_stats"),
+            "input_uris": input_uris,
+            **summary,
         }
 
     def execute(self, context: Context) -> dict[str, Any]:
-        summary = self.split()
-        if self.do_xcom_push:
-            # pushed now: skipping downstream tasks ends execute() before its return value is stored
-            context["ti"].xcom_push(key="return_value", value=summary)
-        branches = choose_branches(
-            summary["succeeded"],
-            summary["failed"],
-            task_id_list(self.success_task_ids),
-            task_id_list(self.failure_task_ids),
-        )
-        self.do_branch(context, branches)
-        return summary
+        return self.finish(context, self.split())

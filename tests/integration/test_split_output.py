@@ -12,13 +12,13 @@ from google.cloud import storage
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
 from airflow_batch_gemini.operators.split_output import (
-    MAX_FAILURE_CATEGORIES,
-    OTHER_CATEGORY,
     GeminiBatchSplitOutputOperator,
     choose_branches,
     join_uri,
     task_id_list,
 )
+from airflow_batch_gemini.reconcile import MAX_CATEGORIES as MAX_FAILURE_CATEGORIES
+from airflow_batch_gemini.reconcile import OTHER_CATEGORY, PARSED_ERROR_FIELD, RowError
 from tests.conftest import TEST_BUCKET
 from tests.seed import FAILURE_ROW, SUCCESS_ROW, row_line
 
@@ -29,6 +29,16 @@ def success(key: str) -> bytes:
 
 def failure(key: str, status: str | None = None) -> bytes:
     return row_line({**FAILURE_ROW, "key": key, **({"status": status} if status is not None else {})})
+
+
+def annotated(line: bytes) -> bytes:
+    """A failed row as failed.jsonl holds it: with the error parsed out of its status."""
+    from airflow_batch_gemini.rows import classify_line
+
+    error = classify_line(line).error
+    assert isinstance(error, RowError)
+    row = {**json.loads(line), PARSED_ERROR_FIELD: error.as_dict()}
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 @pytest.fixture
@@ -66,20 +76,32 @@ def test_rows_of_every_shard_are_split_and_counted(google_connection, hook, job_
 
     summary = operator(google_connection, output_directory=output, destination_prefix=results).split()
 
-    assert summary == {
+    assert {name: summary[name] for name in ("succeeded", "failed", "missing", "total", "input_rows", "reconciled",
+                                             "succeeded_uri", "failed_uri", "missing_uri", "failures_by_status",
+                                             "failures_by_code", "token_usage", "model_versions", "files_read",
+                                             "disagreements")} == {
         "succeeded": 3,
         "failed": 2,
+        "missing": 0,
         "total": 5,
+        "input_rows": None,
+        "reconciled": False,
         "succeeded_uri": f"{results}/succeeded.jsonl",
         "failed_uri": f"{results}/failed.jsonl",
+        "missing_uri": f"{results}/missing.jsonl",
         "failures_by_status": {"INVALID_ARGUMENT": 1, "Internal error": 1},
+        "failures_by_code": {"400": 1, "none": 1},
         "token_usage": {"prompt_tokens": 3 * 29180, "candidates_tokens": 3 * 36, "thoughts_tokens": 0,
                         "cached_tokens": 0, "total_tokens": 3 * 29216},
+        "model_versions": {"gemini-2.0-flash-001@default": 3},
         "files_read": 2,
+        "disagreements": [],
     }
     assert read(summary["succeeded_uri"], gcs_client) == success("a") + success("c") + success("e")
-    assert read(summary["failed_uri"], gcs_client) == failure("b") + failure("d", "Internal error")
-    assert len(json.dumps(summary)) < 1000, "counts only, never rows"
+    expected_failed = annotated(failure("b")) + annotated(failure("d", "Internal error"))
+    assert read(summary["failed_uri"], gcs_client) == expected_failed
+    assert read(summary["missing_uri"], gcs_client) == b""
+    assert len(json.dumps(summary)) < 1500, "counts only, never rows"
 
 
 def test_the_manifest_of_the_submit_task_gives_the_directory(google_connection, hook, job_folder) -> None:
@@ -113,7 +135,7 @@ def test_lines_that_are_not_rows_are_kept_as_failures(google_connection, hook, j
     write(hook, f"{output}/predictions.jsonl", b"\n", b"garbage\n", success("a"), b'{"response": {}}\n')
     summary = operator(google_connection, output_directory=output, destination_prefix=job_folder).split()
     assert summary["failures_by_status"] == {"UNREADABLE_ROW": 1, "MISSING_STATUS": 1}
-    assert read(summary["failed_uri"], gcs_client) == b'garbage\n{"response": {}}\n'
+    assert read(summary["failed_uri"], gcs_client) == b"garbage\n" + annotated(b'{"response": {}}\n')
 
 
 def test_failure_categories_stay_few(google_connection, hook, job_folder) -> None:

@@ -97,7 +97,10 @@ def test_mixed_output_follows_both_branches(airflow_env, case, gcs_client) -> No
     assert split["failures_by_status"] == {"INVALID_ARGUMENT": 1}
     assert read(gcs_client, case["destination"]) == SEED_INPUT.read_bytes()
     assert read(gcs_client, split["succeeded_uri"]) == row_line(SUCCESS_ROW)
-    assert read(gcs_client, split["failed_uri"]) == row_line(FAILURE_ROW)
+    failed = json.loads(read(gcs_client, split["failed_uri"]))
+    assert failed.pop("parsed_error") == {"code": 400, "status": "INVALID_ARGUMENT",
+                                          "message": "Please use a valid role: user, model."}
+    assert failed == FAILURE_ROW
 
 
 def test_only_successes_skip_the_failure_branch_and_still_report(

@@ -1,0 +1,276 @@
+"""Send a batch job's retryable failed rows (and missing rows) again, round by round, and merge the results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
+from airflow_batch_gemini.naming import identity_labels
+from airflow_batch_gemini.operators.split_output import (
+    GeminiBatchResultsMixin,
+    join_uri,
+    result_uris,
+    split_job_output,
+)
+from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.reconcile import (
+    DEFAULT_KEY_FIELDS,
+    Tally,
+    final_sources,
+    is_retryable,
+    merge_rounds,
+    retry_line,
+)
+from airflow_batch_gemini.rows import classify_row, parse_line
+from airflow_batch_gemini.waiting import JobWatch
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Label telling the jobs of the rounds of one task instance apart.
+ROUND_LABEL = "airflow_round"
+#: Cloud Storage composes at most this many objects in one call.
+MAX_COMPOSE_SOURCES = 32
+#: Keys the split manifest (round 0) must hold.
+SPLIT_KEYS = ("succeeded", "failed", "succeeded_uri", "failed_uri", "missing_uri")
+
+
+def round_layout(destination_prefix: str, number: int) -> dict[str, str]:
+    """Where round ``number`` keeps its input, the rows it does not resend, the job's output and its results."""
+    folder = join_uri(destination_prefix, f"rounds/{number}")
+    return {
+        "input_uri": join_uri(folder, "input.jsonl"),
+        "kept_failed_uri": join_uri(folder, "kept_failed.jsonl"),
+        "output_prefix": join_uri(folder, "output"),
+        "results_prefix": join_uri(folder, "results"),
+    }
+
+
+def prepare_round(storage: GeminiBatchStorageHook, previous: Mapping[str, Any], number: int,
+                  destination_prefix: str) -> dict[str, Any]:
+    """Write round ``number``'s input (the previous round's retryable failed rows and missing rows) and the
+    failed rows it keeps; return the round's record so far (layout, ``input_rows``, kept counts)."""
+    layout = round_layout(destination_prefix, number)
+    kept = Tally()
+    resent = 0
+    with storage.open_writer(layout["input_uri"]) as retry, storage.open_writer(layout["kept_failed_uri"]) as keep:
+        for raw in storage.read_lines(str(previous["failed_uri"])):
+            if not raw.strip():
+                continue
+            row = parse_line(raw)
+            if is_retryable(row):
+                retry.write(retry_line(row))
+                resent += 1
+            else:
+                keep.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                kept.add(classify_row(row))
+        for raw in storage.read_lines(str(previous["missing_uri"])) if previous.get("missing") else ():
+            if raw.strip():
+                retry.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                resent += 1
+    return {
+        "round": number,
+        **layout,
+        "input_rows": resent,
+        "kept_failed": kept.failed,
+        "kept_failures_by_status": dict(kept.by_status),
+        "kept_failures_by_code": dict(kept.by_code),
+    }
+
+
+def concatenate(storage: GeminiBatchStorageHook, sources: Sequence[str], destination: str) -> None:
+    """Write the sources one after the other into ``destination`` (server-side compose within one bucket)."""
+    bucket, name = parse_gs_uri(destination)
+    located = [parse_gs_uri(source) for source in sources]
+    if len(located) <= MAX_COMPOSE_SOURCES and all(source_bucket == bucket for source_bucket, _ in located):
+        storage.compose(bucket, [source_name for _, source_name in located], name)
+        return
+    with storage.open_writer(destination) as writer:
+        for source in sources:
+            for line in storage.read_lines(source):
+                writer.write(line)
+
+
+class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatchResultsMixin):
+    """Resubmit the rows of a split whose error is retryable, in bounded rounds, and merge all results.
+
+    Round 0 is the split's manifest (from
+    :class:`~airflow_batch_gemini.operators.split_output.GeminiBatchSplitOutputOperator`). Each round
+    builds an input from the previous round's failed rows whose error is retryable (429
+    RESOURCE_EXHAUSTED, 5xx, deadline exceeded; never 400 INVALID_ARGUMENT) plus its missing rows,
+    submits a follow-up job, waits for it (deferred, or in the worker), and splits its output reconciled
+    with that input. It stops when nothing is left to resend or after ``max_rounds``. Then
+    ``succeeded.jsonl``, ``failed.jsonl`` and ``missing.jsonl`` under ``destination_prefix`` hold the
+    final rows over all rounds; every input row of the first job is in exactly one of them.
+
+    Each round's job has its own identity (task instance and round number in its labels), so a retry of
+    this task re-attaches to the job of each round instead of creating a second one. Round files are
+    kept under ``destination_prefix/rounds/N/`` (``input.jsonl``, ``kept_failed.jsonl``, ``output/``,
+    ``results/``). A round's job that ends FAILED, CANCELLED or EXPIRED raises
+    :class:`~airflow_batch_gemini.exceptions.GeminiBatchJobFailedError`.
+
+    Returns (XCom) one manifest across all rounds: ``job_name`` (the first job), ``job_names``,
+    ``rounds``, ``input_rows``, ``succeeded``, ``failed``, ``missing``, the three URIs,
+    ``failures_by_status``, ``failures_by_code``, ``token_usage`` and ``model_versions`` summed over
+    all rounds, ``round_summaries`` (counts per round), ``disagreements``.
+
+    :param split_manifest: the split task's XCom dict (e.g. ``split.output``). (templated)
+    :param destination_prefix: ``gs://`` folder for the rounds and the final files; not the split's
+        own folder. (templated)
+    :param model: the model of the follow-up jobs; by default the split manifest's ``model``. (templated)
+    :param max_rounds: at most this many follow-up jobs (0 only merges).
+    :param key_fields: top-level fields that identify a row, as for the split.
+    :param success_task_ids: task id(s) to follow when at least one row succeeded. (templated)
+    :param failure_task_ids: task id(s) to follow when a row failed or is missing in the end. (templated)
+    :param fail_on_partial: raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchPartialFailureError`
+        (after the final files and the manifest) if any row failed or is missing in the end.
+    :param max_failure_ratio: raise the same error when more than this share of the input rows
+        failed or is missing in the end; ``None`` for no limit.
+    :param kwargs: every other parameter of
+        :class:`~airflow_batch_gemini.operators.submit_job.GeminiBatchSubmitJobOperator` (``labels``,
+        ``display_name``, ``project_id``, ``location``, ``gcp_conn_id``, ``impersonation_chain``,
+        ``api_endpoint``, ``deferrable``, ``poll_interval``, ``timeout`` per round, ...) except
+        ``input_uris`` and ``output_uri_prefix``, which each round sets.
+    """
+
+    template_fields: Sequence[str] = (
+        "split_manifest",
+        "destination_prefix",
+        "model",
+        "display_name",
+        "labels",
+        "project_id",
+        "location",
+        "gcp_conn_id",
+        "impersonation_chain",
+        "api_endpoint",
+        "success_task_ids",
+        "failure_task_ids",
+    )
+    template_fields_renderers = {"split_manifest": "json", "labels": "json"}
+    inherits_from_skipmixin = True
+    ui_color = "#fce8b2"
+
+    def __init__(
+        self,
+        *,
+        split_manifest: Mapping[str, Any],
+        destination_prefix: str,
+        model: str | None = None,
+        max_rounds: int = 2,
+        key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
+        success_task_ids: str | Sequence[str] | None = None,
+        failure_task_ids: str | Sequence[str] | None = None,
+        fail_on_partial: bool = False,
+        max_failure_ratio: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(input_uris=[], output_uri_prefix=destination_prefix, model=model or "", **kwargs)
+        if max_rounds < 0:
+            raise ValueError(f"max_rounds must be 0 or more, got {max_rounds}")
+        self.split_manifest = split_manifest
+        self.destination_prefix = destination_prefix
+        self.max_rounds = max_rounds
+        self.key_fields = tuple(key_fields)
+        self.success_task_ids = success_task_ids
+        self.failure_task_ids = failure_task_ids
+        self.fail_on_partial = fail_on_partial
+        self.max_failure_ratio = max_failure_ratio
+        self.round_number = 0
+
+    @cached_property
+    def storage(self) -> GeminiBatchStorageHook:
+        """The Cloud Storage hook for this task's connection."""
+        return GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+
+    def _identity(self, context: Context, fingerprint: str) -> dict[str, str]:
+        """Identity labels of this round's job: a retry of the task re-attaches to each round's job."""
+        ti = context["ti"]
+        task = f"{ti.task_id}.round-{self.round_number}"
+        labels = identity_labels(ti.dag_id, task, ti.run_id, getattr(ti, "map_index", -1), fingerprint)
+        return {**labels, ROUND_LABEL: str(self.round_number)}
+
+    def round_zero(self) -> dict[str, Any]:
+        """The split's manifest, checked.
+
+        :raises GeminiBatchOutputError: it is not the split's dict, or shares its folder with the rounds.
+        """
+        manifest = self.split_manifest
+        if not isinstance(manifest, Mapping) or any(key not in manifest for key in SPLIT_KEYS):
+            raise GeminiBatchOutputError(
+                f"split_manifest must be the split task's dict with {', '.join(SPLIT_KEYS)}; got "
+                f"{type(manifest).__name__}. Pass split.output of a GeminiBatchSplitOutputOperator."
+            )
+        if manifest["succeeded_uri"] == result_uris(self.destination_prefix)["succeeded_uri"]:
+            raise GeminiBatchOutputError(
+                f"destination_prefix {self.destination_prefix} is the split's own folder: the final files "
+                "would replace the split's before a retry could read them. Give the resubmission its own folder."
+            )
+        if not self.model:
+            if not manifest.get("model"):
+                raise GeminiBatchOutputError("No model: set model=, or give a split manifest that names it")
+            self.model = str(manifest["model"])
+        return dict(manifest)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        return self.next_round(context, [self.round_zero()])
+
+    def next_round(self, context: Context, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+        """Run the next round if one is allowed and has rows to resend, else merge and finish."""
+        number = len(rounds)
+        if number <= self.max_rounds:
+            pending = prepare_round(self.storage, rounds[-1], number, self.destination_prefix)
+            if pending["input_rows"]:
+                return self.run_round(context, rounds, pending)
+            self.log.info("Round %d: no retryable failed row and no missing row; nothing to resend", number)
+        return self.merge(context, rounds)
+
+    def run_round(self, context: Context, rounds: list[dict[str, Any]], pending: dict[str, Any]) -> dict[str, Any]:
+        """Submit the round's job (or re-attach to it) and wait: deferred, or in this worker."""
+        self.round_number = int(pending["round"])
+        self.input_uris = [pending["input_uri"]]
+        self.output_uri_prefix = pending["output_prefix"]
+        self.log.info("Round %d: resending %d row(s) from %s", self.round_number, pending["input_rows"],
+                      pending["input_uri"])
+        job = self.submit(context)
+        watch = JobWatch(str(job["name"]), self._deadline(context), self.max_transient_errors)
+        event = watch.observe(job).event
+        if event is None and self.deferrable:
+            self.defer(
+                trigger=self.job_trigger(watch.job_name, self.poll_interval, watch.deadline, self.cancel_on_kill),
+                method_name="resume_round",
+                kwargs={"round_number": self.round_number, "rounds": rounds, "pending": pending},
+            )
+        return self.resume_round(context, event or self.wait(watch), self.round_number, rounds, pending)
+
+    def resume_round(
+        self,
+        context: Context,
+        event: dict[str, Any],
+        round_number: int,
+        rounds: list[dict[str, Any]],
+        pending: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Called with the round's event (also after deferral): split the round's output, then go on."""
+        self.round_number = round_number
+        job = self.execute_complete(context, event)
+        summary = split_job_output(
+            self.storage,
+            output_directory=str(job["output_directory"]),
+            destination_prefix=str(pending["results_prefix"]),
+            input_uris=[str(pending["input_uri"])],
+            key_fields=self.key_fields,
+            completion_stats=job.get("completion_stats"),
+            log=self.log,
+        )
+        return self.next_round(context, [*rounds, {**pending, **summary, "job_name": job.get("job_name")}])
+
+    def merge(self, context: Context, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+        """Write the final files from the rounds' files, then log, push, check the policy and branch."""
+        finals = result_uris(self.destination_prefix)
+        for name, sources in final_sources(rounds).items():
+            concatenate(self.storage, sources, finals[name])
+        return self.finish(context, {**merge_rounds(rounds), **finals})

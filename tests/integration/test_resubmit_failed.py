@@ -1,0 +1,137 @@
+"""Split, reconcile and resubmit on the local stack: a job with successes, 400 rows and 429 rows.
+
+Round 0 (the submit operator) carries the emulator label ``emulator-row-failure: 429-50``, so about
+half its valid rows fail with 429 RESOURCE_EXHAUSTED; rows with the role ``tester`` fail with 400
+INVALID_ARGUMENT whatever the labels. The resubmit operator's follow-up jobs carry no such label (its
+``labels`` are its own), so the 429 rows succeed in the next round and the 400 rows stay failed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from google.cloud import storage
+
+from airflow_batch_gemini.exceptions import GeminiBatchPartialFailureError
+from airflow_batch_gemini.hooks.storage import parse_gs_uri
+from airflow_batch_gemini.operators.resubmit_failed import ROUND_LABEL, GeminiBatchResubmitFailedOperator
+from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
+from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from tests.conftest import TEST_BUCKET, request_line
+from tests.taskrun import new_context, run_task
+
+pytestmark = pytest.mark.usefixtures("google_connection")
+_runs = itertools.count()
+VALID, INVALID = 30, 3
+
+
+def read_rows(uri: str, gcs_client: storage.Client) -> list[dict[str, Any]]:
+    bucket, name = parse_gs_uri(uri)
+    return [json.loads(line) for line in gcs_client.bucket(bucket).blob(name).download_as_bytes().splitlines()]
+
+
+def invalid_line(key: str) -> dict[str, Any]:
+    return {"key": key, "request": {"contents": [{"role": "tester", "parts": [{"text": "bad role"}]}]}}
+
+
+@pytest.fixture
+def folder() -> str:
+    return f"gs://{TEST_BUCKET}/resubmit/{next(_runs)}"
+
+
+def submit_split(upload_lines, folder: str, deferrable: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    lines = [request_line(f"question {i}", key=f"q{i:03d}") for i in range(VALID)]
+    lines += [invalid_line(f"bad{i}") for i in range(INVALID)]
+    input_uri = upload_lines(f"{folder.split('/', 3)[3]}/input.jsonl", lines)
+    submit = GeminiBatchSubmitJobOperator(
+        task_id="submit", input_uris=input_uri, output_uri_prefix=f"{folder}/output", display_name="resubmit-test",
+        labels={"emulator-row-failure": "429-50"}, poll_interval=0.2, deferrable=deferrable,
+    )
+    context = new_context()
+    job = run_task(submit, context)
+    split = GeminiBatchSplitOutputOperator(task_id="split", job_manifest=job, destination_prefix=f"{folder}/split")
+    return run_task(split, context), context
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferred", "sync"])
+def test_429_rows_succeed_in_the_next_round_and_400_rows_stay_failed(
+    upload_lines, gcs_client, folder: str, deferrable: bool
+) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable)
+    assert split["input_rows"] == VALID + INVALID
+    assert split["succeeded"] + split["failed"] + split["missing"] == VALID + INVALID
+    assert split["failures_by_status"]["INVALID_ARGUMENT"] == INVALID
+    quota = split["failures_by_status"].get("RESOURCE_EXHAUSTED", 0)
+    assert quota > 0, "the 429 label made some rows fail"
+    assert split["failures_by_code"] == {"429": quota, "400": INVALID} or split["failures_by_code"] == {
+        "400": INVALID, "429": quota}
+    assert split["disagreements"] == [], "counts agree with completionStats"
+
+    resubmit = GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
+        max_rounds=2, poll_interval=0.2, deferrable=deferrable,
+    )
+    final = run_task(resubmit, context)
+
+    assert (final["succeeded"], final["failed"], final["missing"]) == (VALID, INVALID, 0)
+    assert final["succeeded"] + final["failed"] + final["missing"] == final["input_rows"] == VALID + INVALID
+    assert final["rounds"] == 1, "round 1 resent the 429 rows; nothing retryable was left for round 2"
+    assert [r["resubmitted"] for r in final["round_summaries"]] == [quota, 0]
+    assert final["round_summaries"][1]["succeeded"] == quota
+    assert final["failures_by_status"] == {"INVALID_ARGUMENT": INVALID}
+    assert final["token_usage"]["total_tokens"] > 0 and final["disagreements"] == []
+    assert final["model_versions"] == {"gemini-2.5-flash@default": VALID}
+    assert len(json.dumps(final)) < 4000, "counts only, never rows"
+
+    succeeded = read_rows(final["succeeded_uri"], gcs_client)
+    assert sorted(row["key"] for row in succeeded) == [f"q{i:03d}" for i in range(VALID)]
+    failed = read_rows(final["failed_uri"], gcs_client)
+    assert sorted(row["key"] for row in failed) == [f"bad{i}" for i in range(INVALID)]
+    for row in failed:
+        assert row["parsed_error"]["code"] == 400
+        assert row["parsed_error"]["status"] == "INVALID_ARGUMENT"
+        assert "valid role" in row["parsed_error"]["message"]
+    assert read_rows(final["missing_uri"], gcs_client) == []
+
+
+def test_a_retry_of_the_task_reattaches_to_each_rounds_job(upload_lines, folder: str, emulator) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable=True)
+    kwargs = {"split_manifest": split, "destination_prefix": f"{folder}/final", "display_name": "resubmit-test",
+              "poll_interval": 0.2}
+    first = run_task(GeminiBatchResubmitFailedOperator(task_id="resubmit", **kwargs), context)
+    creates = emulator.calls("create")
+    again = run_task(GeminiBatchResubmitFailedOperator(task_id="resubmit", **kwargs), context)
+    assert emulator.calls("create") == creates, "the second try found round 1's job by its labels"
+    assert again["job_names"] == first["job_names"]
+    assert (again["succeeded"], again["failed"]) == (first["succeeded"], first["failed"])
+
+
+def test_rounds_are_bounded_and_the_policy_raises_after_writing(upload_lines, gcs_client, folder: str) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable=True)
+    quota = split["failures_by_status"]["RESOURCE_EXHAUSTED"]
+    resubmit = GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
+        max_rounds=0, max_failure_ratio=0.01, poll_interval=0.2,
+    )
+    with pytest.raises(GeminiBatchPartialFailureError, match="more than max_failure_ratio") as raised:
+        run_task(resubmit, context)
+    final = raised.value.manifest
+    assert (final["rounds"], final["failed"]) == (0, quota + INVALID)
+    assert len(read_rows(final["failed_uri"], gcs_client)) == quota + INVALID
+    assert context["ti"].xcoms["return_value"] == final, "the manifest is pushed before the error"
+
+
+def test_each_round_has_its_own_identity_label() -> None:
+    operator = GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest={}, destination_prefix=f"gs://{TEST_BUCKET}/x"
+    )
+    context = new_context()
+    labels = []
+    for number in (1, 2):
+        operator.round_number = number
+        labels.append(operator._identity(context, "rfingerprint"))
+    assert labels[0][ROUND_LABEL] == "1" and labels[1][ROUND_LABEL] == "2"
+    assert labels[0]["airflow_batch_key"] != labels[1]["airflow_batch_key"]
