@@ -135,3 +135,15 @@ def test_each_round_has_its_own_identity_label() -> None:
         labels.append(operator._identity(context, "rfingerprint"))
     assert labels[0][ROUND_LABEL] == "1" and labels[1][ROUND_LABEL] == "2"
     assert labels[0]["airflow_batch_key"] != labels[1]["airflow_batch_key"]
+
+
+def test_the_example_dag_wires_split_into_resubmission() -> None:
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "dags" / "gemini_batch_resubmit_example.py"
+    dag = runpy.run_path(str(path))["dag"]
+    resubmit = dag.get_task("resubmit_failed")
+    assert isinstance(resubmit, GeminiBatchResubmitFailedOperator)
+    assert resubmit.upstream_task_ids == {"split_results"}
+    assert resubmit.downstream_task_ids == {"use_successes", "review_failures"}
