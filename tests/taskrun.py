@@ -13,6 +13,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY, GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 
@@ -67,3 +68,23 @@ def run_task(operator: Any, context: dict[str, Any]) -> Any:
             event = asyncio.run(first_event(deferred.trigger))
             kwargs = json.loads(json.dumps(deferred.kwargs or {}))  # what Airflow stores must be JSON
             step = functools.partial(getattr(operator, deferred.method_name), context, event=event, **kwargs)
+
+
+def wait_through_pause(trigger: GeminiBatchJobTrigger, job_name: str, resume: Callable[[str], object],
+                       hold: float = 1.0) -> dict[str, Any]:
+    """Run ``trigger`` while its job pauses: once the job is PAUSED the trigger must still be waiting
+    ``hold`` seconds later; then ``resume(job_name)`` and return the trigger's event."""
+
+    async def wait() -> dict[str, Any]:
+        waiting = asyncio.ensure_future(first_event(trigger))
+        hook = GeminiBatchHook()
+        for _ in range(200):
+            if (await asyncio.to_thread(hook.get_job, job_name))["state"] == "JOB_STATE_PAUSED":
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(hold)
+        assert not waiting.done(), "PAUSED must keep the trigger waiting"
+        await asyncio.to_thread(resume, job_name)
+        return await asyncio.wait_for(waiting, timeout=60)
+
+    return asyncio.run(wait())

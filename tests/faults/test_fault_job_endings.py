@@ -7,9 +7,6 @@ resumes; a partial success is a success whose failed rows are split out, none lo
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
@@ -19,7 +16,7 @@ from airflow_batch_gemini.job_states import job_progress
 from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY
 from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord
-from tests.taskrun import first_event, run_task
+from tests.taskrun import run_task, wait_through_pause
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 
@@ -60,20 +57,9 @@ def test_paused_then_resumed(fault: FaultRecord, upload_lines, emulator) -> None
         operator.execute(context)
     job_name = context["ti"].xcoms[JOB_NAME_KEY]
 
-    async def wait_pause_resume() -> dict[str, Any]:
-        waiting = asyncio.ensure_future(first_event(deferred.value.trigger))
-        hook = GeminiBatchHook()
-        for _ in range(200):
-            if (await asyncio.to_thread(hook.get_job, job_name))["state"] == "JOB_STATE_PAUSED":
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
-        assert not waiting.done(), "PAUSED must keep the trigger waiting"
-        await asyncio.to_thread(emulator.resume, job_name)
-        return await asyncio.wait_for(waiting, timeout=60)
-
     fault.injected += 1
-    manifest = operator.execute_complete(context, asyncio.run(wait_pause_resume()))
+    event = wait_through_pause(deferred.value.trigger, job_name, emulator.resume, hold=0.5)
+    manifest = operator.execute_complete(context, event)
     fault.jobs(logical=1, created=jobs_created(fault))
     assert manifest["state"] == "JOB_STATE_SUCCEEDED"
     account(fault, manifest, keys)

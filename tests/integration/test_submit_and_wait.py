@@ -28,7 +28,7 @@ from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY, GeminiBatchS
 from airflow_batch_gemini.sensors.batch_job import GeminiBatchJobSensor
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 from tests.conftest import TEST_BUCKET, request_line
-from tests.taskrun import FakeStateStore, first_event, new_context, run_task
+from tests.taskrun import FakeStateStore, new_context, run_task, wait_through_pause
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 _runs = itertools.count()
@@ -133,19 +133,7 @@ def test_paused_keeps_waiting_until_resumed(input_uri: str, emulator) -> None:
         operator.execute(context)
     job_name = context["ti"].xcoms[JOB_NAME_KEY]
 
-    async def wait_then_resume() -> dict[str, Any]:
-        waiting = asyncio.ensure_future(first_event(deferred.value.trigger))
-        hook = GeminiBatchHook()
-        for _ in range(100):
-            if (await asyncio.to_thread(hook.get_job, job_name))["state"] == "JOB_STATE_PAUSED":
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
-        assert not waiting.done(), "PAUSED must keep the trigger waiting"
-        await asyncio.to_thread(emulator.resume, job_name)
-        return await asyncio.wait_for(waiting, timeout=60)
-
-    event = asyncio.run(wait_then_resume())
+    event = wait_through_pause(deferred.value.trigger, job_name, emulator.resume)
     assert operator.execute_complete(context, event)["state"] == "JOB_STATE_SUCCEEDED"
 
 
