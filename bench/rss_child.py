@@ -16,6 +16,7 @@ def main() -> None:
     parser.add_argument("mode", choices=("prepare", "upload", "split", "copy"))
     parser.add_argument("source")
     parser.add_argument("destination")
+    parser.add_argument("input", nargs="?", help="split: the job's input, to reconcile with")
     args = parser.parse_args()
     idle = peak_rss_mb()  # after importing Airflow, the providers and the package
     if args.mode == "prepare":
@@ -23,7 +24,7 @@ def main() -> None:
     elif args.mode == "upload":
         workloads.plain_upload(Path(args.source), args.destination)
     elif args.mode == "split":
-        workloads.split(args.source, args.destination)
+        workloads.split(args.source, args.destination, args.input)
     else:
         workloads.plain_copy(args.source, args.destination)
     print(json.dumps({"peak_rss_mb": peak_rss_mb(), "idle_rss_mb": idle}))

@@ -32,10 +32,12 @@ def plain_upload(source: Path, destination_uri: str) -> int:
     return size
 
 
-def split(output_directory: str, destination_prefix: str) -> dict[str, Any]:
-    """The package's way: ``GeminiBatchSplitOutputOperator.split`` on a job's output directory."""
+def split(output_directory: str, destination_prefix: str, input_uri: str | None = None) -> dict[str, Any]:
+    """The package's way: ``GeminiBatchSplitOutputOperator.split`` on a job's output directory
+    (reconciled with ``input_uri`` when given)."""
     operator = GeminiBatchSplitOutputOperator(
-        task_id="bench_split", output_directory=output_directory, destination_prefix=destination_prefix
+        task_id="bench_split", output_directory=output_directory, destination_prefix=destination_prefix,
+        input_uris=input_uri,
     )
     return operator.split()
 
