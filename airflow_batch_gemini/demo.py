@@ -37,11 +37,11 @@ _REJECTED_MAX_TOKENS = [100_000, 70_000]
 
 def sample_lines() -> list[dict[str, object]]:
     """The demo input: answerable requests plus requests the service rejects row by row."""
-    good = [
+    good: list[dict[str, object]] = [
         {"key": f"q{index:03d}", "request": {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}}
         for index, prompt in enumerate(_PROMPTS)
     ]
-    rejected = [
+    rejected: list[dict[str, object]] = [
         {
             "key": f"q{len(_PROMPTS) + index:03d}",
             "request": {

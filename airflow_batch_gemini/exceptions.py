@@ -14,19 +14,19 @@ class GeminiBatchError(AirflowException):
 class GeminiBatchApiError(GeminiBatchError):
     """The Vertex AI API answered with an error.
 
-    :param status_code: the HTTP status code.
+    :param http_code: the HTTP status code (``status_code`` is taken by AirflowException).
     :param status: the Google status name, e.g. ``NOT_FOUND``.
     :param message: the service's message.
     :param method: the API method that failed, e.g. ``create``.
     """
 
-    def __init__(self, status_code: int, status: str, message: str, method: str = "") -> None:
-        self.status_code = status_code
+    def __init__(self, http_code: int, status: str, message: str, method: str = "") -> None:
+        self.http_code = http_code
         self.status = status
         self.message = message
         self.method = method
         where = f" on {method}" if method else ""
-        super().__init__(f"Vertex AI answered {status_code} {status}{where}: {message}")
+        super().__init__(f"Vertex AI answered {http_code} {status}{where}: {message}")
 
 
 class GeminiBatchTransientError(GeminiBatchApiError):

@@ -90,7 +90,7 @@ def test_deadline_gives_a_timeout_event_and_cuts_the_sleep() -> None:
 
 def test_api_error_parses_google_bodies_and_keeps_other_text() -> None:
     err = api_error(404, b'{"error": {"code": 404, "message": "Job not found", "status": "NOT_FOUND"}}', "get")
-    assert (err.status_code, err.status, err.message) == (404, "NOT_FOUND", "Job not found")
+    assert (err.http_code, err.status, err.message) == (404, "NOT_FOUND", "Job not found")
     assert not isinstance(err, GeminiBatchTransientError)
     proxy = api_error(502, "<html>bad gateway</html>", "get")
     assert isinstance(proxy, GeminiBatchTransientError) and "bad gateway" in proxy.message
