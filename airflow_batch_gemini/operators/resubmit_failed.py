@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 ROUND_LABEL = "airflow_round"
 #: Cloud Storage composes at most this many objects in one call.
 MAX_COMPOSE_SOURCES = 32
+#: Submit parameters each round sets itself (not templated here).
+ROUND_SET_FIELDS = ("input_uris", "output_uri_prefix")
 #: Keys the split manifest (round 0) must hold.
 SPLIT_KEYS = ("succeeded", "failed", "succeeded_uri", "failed_uri", "missing_uri")
 
@@ -139,14 +141,7 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
     template_fields: Sequence[str] = (
         "split_manifest",
         "destination_prefix",
-        "model",
-        "display_name",
-        "labels",
-        "project_id",
-        "location",
-        "gcp_conn_id",
-        "impersonation_chain",
-        "api_endpoint",
+        *(name for name in GeminiBatchSubmitJobOperator.template_fields if name not in ROUND_SET_FIELDS),
         "success_task_ids",
         "failure_task_ids",
     )
