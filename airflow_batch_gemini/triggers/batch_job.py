@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
-from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchAsyncHook
 from airflow_batch_gemini.naming import DEFAULT_LOCATION
 from airflow_batch_gemini.waiting import JobWatch
+
+if TYPE_CHECKING:
+    from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchAsyncHook
+
+#: Imported on first use in a worker thread: the Google provider takes over a second to import,
+#: which would otherwise block the triggerer's event loop (and every other trigger on it).
+_HOOK_MODULE = "airflow_batch_gemini.hooks.batch_prediction"
 
 
 class GeminiBatchJobTrigger(BaseTrigger):
@@ -75,8 +82,9 @@ class GeminiBatchJobTrigger(BaseTrigger):
             },
         )
 
-    def _hook(self) -> GeminiBatchAsyncHook:
-        return GeminiBatchAsyncHook(
+    async def _hook(self) -> GeminiBatchAsyncHook:
+        hooks = await asyncio.to_thread(importlib.import_module, _HOOK_MODULE)
+        return hooks.GeminiBatchAsyncHook(
             gcp_conn_id=self.gcp_conn_id,
             impersonation_chain=self.impersonation_chain,
             location=self.location,
@@ -86,7 +94,7 @@ class GeminiBatchJobTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the job ends, the deadline passes or polling fails; yield exactly one event."""
         watch = JobWatch(self.job_name, self.deadline, self.max_transient_errors)
-        hook = self._hook()
+        hook = await self._hook()
         try:
             while True:
                 decision = watch.check_deadline(time.time())
@@ -107,7 +115,7 @@ class GeminiBatchJobTrigger(BaseTrigger):
         """Cancel the remote job when a user kills the task (called by Airflow 3.3+ only)."""
         if not self.cancel_on_kill:
             return
-        hook = self._hook()
+        hook = await self._hook()
         try:
             cancelled = await asyncio.wait_for(hook.cancel_job(self.job_name), timeout=60)
             self.log.warning(
