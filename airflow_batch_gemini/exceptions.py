@@ -72,15 +72,19 @@ class GeminiBatchInputError(GeminiBatchError):
 
     :param problems: one human-readable line per problem (``line N: /pointer: message``).
     :param total: how many problems there are in all (``problems`` may hold only the first few).
+    :param rejects_uri: the rejects file listing every invalid line, when one was written.
     """
 
-    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
+    def __init__(self, source: str, problems: list[str], total: int | None = None,
+                 rejects_uri: str | None = None) -> None:
         self.source = source
         self.problems = problems
         self.total = len(problems) if total is None else total
+        self.rejects_uri = rejects_uri
         shown = "\n  ".join(problems)
         more = f"\n  ... and {self.total - len(problems)} more" if self.total > len(problems) else ""
-        super().__init__(f"{source}: {self.total} invalid line(s), nothing uploaded:\n  {shown}{more}")
+        every = f"\nEvery rejected line, with all its problems: {rejects_uri}" if rejects_uri else ""
+        super().__init__(f"{source}: {self.total} problem(s), nothing uploaded:\n  {shown}{more}{every}")
 
 
 class GeminiBatchUploadConflictError(GeminiBatchError):

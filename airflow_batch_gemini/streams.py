@@ -1,10 +1,12 @@
-"""Streaming helpers: split byte chunks into lines, digest content the way Cloud Storage does. No I/O."""
+"""Streaming helpers: split byte chunks into lines, digest content the way Cloud Storage does, cut an
+input into files within the service's limits. No I/O."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 import google_crc32c
 
@@ -66,3 +68,134 @@ class ContentDigest:
     def describe(self) -> str:
         """A short human-readable summary, for messages."""
         return f"{self.size:,} bytes, crc32c {self.crc32c}"
+
+
+class LineSet:
+    """A set of line numbers as a bitmap: one bit per line up to the highest number added, whatever
+    how many there are (a million invalid lines take 125 KB, not tens of MB)."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._count = 0
+
+    def add(self, number: int) -> None:
+        """Add a line number (``>= 0``)."""
+        index, bit = divmod(number, 8)
+        if index >= len(self._bits):
+            self._bits.extend(bytes(index + 1 - len(self._bits)))
+        if not self._bits[index] >> bit & 1:
+            self._bits[index] |= 1 << bit
+            self._count += 1
+
+    def __contains__(self, number: object) -> bool:
+        if not isinstance(number, int) or number < 0:
+            return False
+        index, bit = divmod(number, 8)
+        return index < len(self._bits) and bool(self._bits[index] >> bit & 1)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[int]:
+        for index, byte in enumerate(self._bits):
+            if byte:
+                yield from (index * 8 + bit for bit in range(8) if byte >> bit & 1)
+
+
+@dataclass
+class Shard:
+    """One planned input file: which input lines it holds and the digest of its bytes.
+
+    :param first_line: the number of its first input line.
+    :param last_line: the number of its last input line (lines in between may be left out as invalid).
+    :param row_count: how many lines it holds.
+    :param digest: size and checksums of its content.
+    """
+
+    first_line: int
+    last_line: int
+    row_count: int = 0
+    digest: ContentDigest = field(default_factory=ContentDigest)
+
+
+#: The planner hashes lines in batches of about this many bytes (one C call instead of three per line).
+_DIGEST_BATCH_BYTES = 1 << 20
+
+
+class ShardPlanner:
+    """Cuts a stream of lines into consecutive files of at most ``max_rows`` lines and ``max_bytes`` bytes.
+
+    Deterministic: the same lines give the same files. Each file is filled before the next one starts.
+    """
+
+    def __init__(self, max_rows: int, max_bytes: int) -> None:
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self._shards: list[Shard] = []
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._size = 0
+
+    def add(self, number: int, line: bytes) -> None:
+        """Add input line ``number`` (its bytes as they will be uploaded) to the current file or a new one."""
+        size = len(line)
+        current = self._shards[-1] if self._shards else None
+        if current is None or current.row_count >= self.max_rows or self._size + size > self.max_bytes:
+            self._flush()
+            current = Shard(first_line=number, last_line=number)
+            self._shards.append(current)
+            self._size = 0
+        current.last_line = number
+        current.row_count += 1
+        self._size += size
+        self._pending.append(line)
+        self._pending_bytes += size
+        if self._pending_bytes >= _DIGEST_BATCH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._shards[-1].digest.update(b"".join(self._pending))
+            self._pending.clear()
+            self._pending_bytes = 0
+
+    def finish(self) -> list[Shard]:
+        """The planned files, in order (none if no line was added)."""
+        self._flush()
+        return self._shards
+
+
+def shard_uri(destination_uri: str, index: int, count: int) -> str:
+    """The URI of file ``index`` of ``count``: the destination itself when there is one file, else
+    ``requests-00000-of-00003.jsonl`` beside it for ``requests.jsonl``."""
+    if count == 1:
+        return destination_uri
+    return _with_stem_suffix(destination_uri, f"-{index:05d}-of-{count:05d}")
+
+
+def shard_lines(
+    numbered: Iterator[tuple[int, bytes]], shard: Shard, skipped: LineSet, transform: Callable[[int, bytes], bytes]
+) -> Iterator[bytes]:
+    """Take one file's lines from a shared stream of ``(number, line)``: those up to ``shard.last_line``
+    that are not ``skipped``, each passed through ``transform(number, line)``.
+
+    Lines before ``shard.first_line`` are passed over, so a file that was not read (an upload that
+    re-used an identical object) leaves the stream where the next file can start.
+    """
+    for number, raw in numbered:
+        if number >= shard.first_line and number not in skipped:
+            yield transform(number, raw)
+        if number >= shard.last_line:
+            return
+
+
+def rejects_uri_for(destination_uri: str) -> str:
+    """Where the rejected lines of an input go: ``requests.rejects.jsonl`` beside ``requests.jsonl``."""
+    return _with_stem_suffix(destination_uri, ".rejects")
+
+
+def _with_stem_suffix(uri: str, suffix: str) -> str:
+    """``gs://b/dir/requests.jsonl`` with ``suffix`` after ``requests`` (a name without extension gets ``.jsonl``)."""
+    head, slash, name = uri.rpartition("/")
+    stem, _, extension = name.partition(".")
+    return f"{head}{slash}{stem}{suffix}.{extension or 'jsonl'}"

@@ -4,23 +4,30 @@ One input line is a JSON object ``{"request": {GenerateContentRequest}, ...}``. 
 the package (``airflow_batch_gemini/schemas/request.schema.json``, JSON Schema draft 2020-12) and can
 be tightened per job with an ``extra_schema`` that must hold as well (``allOf``), e.g. to require a
 ``key`` on every line.
+
+Two engines check the same schema. The fast path (orjson parsing, jsonschema-rs, and importer checks
+that look at the raw bytes before walking anything) decides that a line is valid; a line it finds
+invalid is checked again by the reference (the standard library's parser and jsonschema), which
+writes the messages. A differential test keeps the two verdicts identical.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
 
-from airflow_batch_gemini.streams import ContentDigest
+from airflow_batch_gemini.streams import LineSet, Shard, ShardPlanner
 
 REQUEST_SCHEMA_RESOURCE = "request.schema.json"
 
@@ -35,14 +42,22 @@ MAX_MESSAGE_CHARS = 300
 MAX_OBJECT_DEPTH = 15
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
 _IMPORTER_REJECTS = "the batch importer fails the whole job for this"
-_JSON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
-    ("boolean", bool), ("number", (int, float)), ("string", str), ("object", dict), ("array", list),
-)
+_JSON_TYPES: dict[type, str | None] = {
+    bool: "boolean", int: "number", float: "number", str: "string", dict: "object", list: "array", type(None): None,
+}
 
 #: Strings the service may turn into numbers when it copies a line's extra keys to its output row.
 _NUMERIC_LOOKING = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
+_NUMBER_STARTS = frozenset(" \t\r\n+-.0123456789")
+
 _UTF8_BOM = "\ufeff"
+
+#: An empty object in a raw line must look like this outside strings; no match means none anywhere.
+_EMPTY_OBJECT_BYTES = re.compile(rb"\{[ \t\r\n]*\}")
+
+#: The top-level field :func:`with_row_key` adds, which the output reconciliation joins on.
+DEFAULT_ROW_KEY_FIELD = "key"
 
 
 @dataclass(frozen=True)
@@ -70,32 +85,55 @@ def load_request_schema() -> dict[str, Any]:
     return schema
 
 
-@functools.cache
-def _base_resource() -> Resource[Any]:
-    return Resource.from_contents(load_request_schema())
+def line_schema(extra_schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the schema of one input line: the packaged one, and ``extra_schema`` too (``allOf``) if given.
+
+    :raises ValueError: if ``extra_schema`` is not a valid JSON Schema (draft 2020-12).
+    """
+    base = load_request_schema()
+    if extra_schema is None:
+        return base
+    try:
+        Draft202012Validator.check_schema(extra_schema)
+    except Exception as err:
+        raise ValueError(f"extra_schema is not a valid JSON Schema (draft 2020-12): {err}") from err
+    return {"$schema": base["$schema"], "allOf": [base, dict(extra_schema)]}
 
 
-def build_validator(extra_schema: Mapping[str, Any] | None = None) -> Draft202012Validator:
+class LineValidator:
+    """The schema of one input line in both engines: jsonschema-rs answers valid or not, fast;
+    jsonschema, the reference, explains what is wrong.
+
+    :param schema: from :func:`line_schema`.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.reference = Draft202012Validator(schema)
+        try:
+            fast = jsonschema_rs.validator_for(schema)
+        except ValueError:
+            # a pattern only Python's re understands (e.g. \Z in an extra_schema): the reference decides alone
+            self.is_valid: Callable[[Any], bool] = self.reference.is_valid
+        else:
+            self.is_valid = fast.is_valid
+
+    def iter_errors(self, value: Any) -> Iterator[ValidationError]:
+        """The reference's errors for a parsed line."""
+        return self.reference.iter_errors(value)
+
+
+def build_validator(extra_schema: Mapping[str, Any] | None = None) -> LineValidator:
     """Return a validator of one input line: the packaged schema, plus ``extra_schema`` if given.
 
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy as well, e.g.
         ``{"required": ["key"], "properties": {"key": {"type": "string", "pattern": "^[a-z]"}}}``.
     :raises ValueError: if ``extra_schema`` is not a valid JSON Schema.
     """
-    base = _base_resource()
-    if extra_schema is None:
-        return Draft202012Validator(base.contents)
-    try:
-        Draft202012Validator.check_schema(extra_schema)
-    except Exception as err:
-        raise ValueError(f"extra_schema is not a valid JSON Schema (draft 2020-12): {err}") from err
-    registry: Registry[Any] = Registry().with_resource(base.id() or "", base)
-    combined = {"allOf": [{"$ref": base.id()}, dict(extra_schema)]}
-    return Draft202012Validator(combined, registry=registry)
+    return LineValidator(line_schema(extra_schema))
 
 
 @functools.cache
-def default_validator() -> Draft202012Validator:
+def default_validator() -> LineValidator:
     """Return the (cached) validator of the packaged schema alone."""
     return build_validator()
 
@@ -135,6 +173,8 @@ def _message(error: ValidationError) -> str:
         shown = [name for name in choices if "_" not in name or _camel_case(name) not in choices]
         found = [name for name in choices if name in error.instance]
         return f"needs exactly one of {', '.join(shown)}; found {', '.join(found) if found else 'none'}"
+    if error.validator == "pattern" and isinstance(error.schema, dict) and "description" in error.schema:
+        return _shorten(f"{error.instance!r} is not {error.schema['description']}")
     return _shorten(error.message)
 
 
@@ -172,7 +212,7 @@ def parse_line(raw: bytes | str, line: int) -> tuple[Any, list[LineProblem]]:
         return None, [LineProblem(line, "", f"is not valid JSON: {err}")]
 
 
-def validate_value(value: Any, line: int, validator: Draft202012Validator | None = None) -> list[LineProblem]:
+def validate_value(value: Any, line: int, validator: LineValidator | None = None) -> list[LineProblem]:
     """Check one parsed input line against the schema; return its problems, in document order.
 
     :param value: the parsed line.
@@ -189,9 +229,15 @@ def validate_value(value: Any, line: int, validator: Draft202012Validator | None
     return schema_problems + [p for p in importer_problems(value, line) if p.pointer not in reported]
 
 
+@functools.lru_cache(maxsize=4096)
+def is_column_name(key: str) -> bool:
+    """Whether a top-level key is a valid column name for the importer (cached: inputs repeat their keys)."""
+    return _COLUMN_NAME.fullmatch(key) is not None
+
+
 def _column_problems(record: dict[str, Any], line: int) -> Iterator[LineProblem]:
     for key in record:
-        if not _COLUMN_NAME.fullmatch(key):
+        if not is_column_name(key):
             yield LineProblem(
                 line, json_pointer([key]),
                 "is not a valid column name (letters, digits and _, not starting with a digit, at most 300) "
@@ -244,14 +290,23 @@ def importer_problems(record: dict[str, Any], line: int) -> list[LineProblem]:
     return problems
 
 
+def importer_accepts(raw: bytes, record: dict[str, Any]) -> bool:
+    """Whether :func:`importer_problems` finds nothing in ``record``, parsed from ``raw``, cheaply.
+
+    Objects nested more than :data:`MAX_OBJECT_DEPTH` deep need that many ``{`` in the raw line, and an
+    empty object needs ``{}`` (whitespace allowed) in it: the parsed value is walked only when the raw
+    bytes allow either. Braces inside strings can only cause a walk, never a wrong answer.
+    """
+    if not all(map(is_column_name, record)):
+        return False
+    if raw.count(b"{") > MAX_OBJECT_DEPTH and _first_too_deep(record, []) is not None:
+        return False
+    return _EMPTY_OBJECT_BYTES.search(raw) is None or next(_empty_objects(record, []), None) is None
+
+
 def json_type(value: Any) -> str | None:
     """Return the JSON type name of a parsed value (``None`` for null, which fits any type)."""
-    if value is None:
-        return None
-    for kind, python_types in _JSON_TYPES:
-        if isinstance(value, python_types):
-            return kind
-    return type(value).__name__
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 class TopLevelColumns:
@@ -281,7 +336,7 @@ class TopLevelColumns:
                     f"is a {kind} here but a {first_kind} on line {first_line:,}; every line must give a "
                     f"top-level key the same type ({_IMPORTER_REJECTS})",
                 ))
-            elif kind == "string" and _NUMERIC_LOOKING.fullmatch(value):
+            elif kind == "string" and value[:1] in _NUMBER_STARTS and _NUMERIC_LOOKING.fullmatch(value):
                 first, count = self.numeric_strings.get(key, (line, 0))
                 self.numeric_strings[key] = (first, count + 1)
         return problems
@@ -296,7 +351,7 @@ class TopLevelColumns:
 
 
 def validate_line(
-    raw: bytes | str, line: int, validator: Draft202012Validator | None = None
+    raw: bytes | str, line: int, validator: LineValidator | None = None
 ) -> list[LineProblem]:
     """Check one raw input line; return its problems (an empty list when the line is valid).
 
@@ -308,67 +363,140 @@ def validate_line(
     return problems or validate_value(value, line, validator)
 
 
-def limit_problems(row_count: int, size_bytes: int) -> list[str]:
-    """Return the service limits a whole input file breaks (an empty list when within limits)."""
-    problems = []
-    if row_count == 0:
-        problems.append("the input holds no request; a batch job needs at least one line")
-    if row_count > MAX_REQUESTS_PER_JOB:
-        problems.append(
-            f"{row_count:,} requests is more than the {MAX_REQUESTS_PER_JOB:,} a batch job accepts; "
-            "split the input into several jobs"
-        )
-    if size_bytes > MAX_INPUT_BYTES:
-        problems.append(
-            f"{size_bytes:,} bytes is more than the {MAX_INPUT_BYTES:,} a batch job input file may hold; "
-            "split the input into several jobs"
-        )
-    return problems
+def parse_fast(raw: bytes | str) -> Any:
+    """Parse a line with orjson; ``None`` when orjson refuses it (the reference then explains why)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def passes_fast(raw: bytes, value: Any, validator: LineValidator) -> bool:
+    """The fast path's verdict on one line without the cross-line type check: ``True`` means valid.
+
+    :param raw: the line as read.
+    :param value: ``parse_fast(raw)``.
+    :param validator: from :func:`build_validator`.
+    """
+    return type(value) is dict and validator.is_valid(value) and importer_accepts(raw, value)
+
+
+def with_row_key(raw: bytes, value: Any, line: int, key_field: str) -> bytes:
+    """Give a line that has no ``key_field`` a stable row key, ``r`` and its 8-digit line number.
+
+    The key goes first in the line; the rest of its bytes are kept. ``value`` (``parse_fast(raw)``) gets
+    the key too. A line that is not a non-empty object is returned unchanged (it is invalid anyway).
+
+    :param key_field: a valid column name (so it needs no escaping in JSON).
+    """
+    if type(value) is not dict or not value or key_field in value:
+        return raw
+    key = f"r{line:08d}"
+    value[key_field] = key
+    return b'{"%s":"%s",' % (key_field.encode(), key.encode()) + raw.lstrip()[1:]
+
+
+def reject_record(raw: bytes, problems: list[LineProblem]) -> bytes:
+    """One line of a rejects file: the line number, every problem, and the original line.
+
+    The original is kept as text (``original``) when it is UTF-8, else as base64 (``original_base64``).
+    """
+    record: dict[str, Any] = {
+        "line": problems[0].line,
+        "problems": [{"pointer": problem.pointer, "message": problem.message} for problem in problems],
+        "error": "; ".join(str(problem) for problem in problems),
+    }
+    try:
+        record["original"] = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        record["original_base64"] = base64.b64encode(raw.rstrip(b"\r\n")).decode("ascii")
+    return orjson.dumps(record) + b"\n"
+
+
+NO_REQUEST = "the input holds no request (no valid line); a batch job needs at least one"
 
 
 @dataclass
 class InputScan:
     """What one pass over an input found.
 
-    :param digest: size and checksums of the valid lines, in order, as they would be uploaded.
-    :param row_count: how many lines are valid.
+    :param shards: the input files to upload, each within the service's limits: the line numbers they
+        span, their row counts and digests (as uploaded, row keys included).
+    :param line_count: how many lines were read.
     :param problems: the first problems found (at most the ``max_problems`` asked for).
     :param problem_count: how many problems there are in all.
     :param invalid_lines: the numbers of the lines with at least one problem.
     :param columns: what the top-level keys hold, for :meth:`TopLevelColumns.warnings`.
     """
 
-    digest: ContentDigest = field(default_factory=ContentDigest)
-    row_count: int = 0
+    shards: list[Shard] = field(default_factory=list)
+    line_count: int = 0
     problems: list[LineProblem] = field(default_factory=list)
     problem_count: int = 0
-    invalid_lines: set[int] = field(default_factory=set)
+    invalid_lines: LineSet = field(default_factory=LineSet)
     columns: TopLevelColumns = field(default_factory=TopLevelColumns)
+
+    @property
+    def row_count(self) -> int:
+        """How many lines are valid (and would be uploaded)."""
+        return sum(shard.row_count for shard in self.shards)
+
+    @property
+    def size_bytes(self) -> int:
+        """How many bytes would be uploaded."""
+        return sum(shard.digest.size for shard in self.shards)
+
+
+def line_problems(raw: bytes, line: int, validator: LineValidator, columns: TopLevelColumns) -> list[LineProblem]:
+    """The reference's problems of one line, the cross-line type check included (recorded in ``columns``)."""
+    value, problems = parse_line(raw, line)
+    if problems:
+        return problems
+    return validate_value(value, line, validator) + (columns.check(value, line) if isinstance(value, dict) else [])
 
 
 def scan_lines(
-    lines: Iterable[bytes], validator: Draft202012Validator | None = None, max_problems: int = 20
+    lines: Iterable[bytes],
+    validator: LineValidator | None = None,
+    max_problems: int = 20,
+    *,
+    row_key_field: str | None = None,
+    max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
+    max_bytes_per_file: int = MAX_INPUT_BYTES,
+    on_reject: Callable[[bytes], object] | None = None,
 ) -> InputScan:
-    """Validate every line of an input, keeping the digest of the valid ones and the first problems.
+    """Validate every line of an input and plan its upload as files within the service's limits.
 
-    Memory holds one line at a time, the first ``max_problems`` problems and the invalid line numbers.
+    Memory holds one line at a time, the first ``max_problems`` problems, one bit per line and one
+    digest per planned file. The fast path decides a line is valid; the reference explains the others.
 
     :param lines: the raw lines, numbered from 1.
     :param validator: from :func:`build_validator`; the packaged schema alone by default.
     :param max_problems: how many problems to keep for the report (all are counted).
+    :param row_key_field: give every line without this top-level field a row key (:func:`with_row_key`).
+    :param max_rows_per_file: at most this many lines per planned file.
+    :param max_bytes_per_file: at most this many bytes per planned file.
+    :param on_reject: called with the :func:`reject_record` of every invalid line, in order.
     """
+    checker = validator or default_validator()
     scan = InputScan()
+    planner = ShardPlanner(max_rows_per_file, max_bytes_per_file)
+    number = 0
     for number, raw in enumerate(lines, start=1):
-        value, problems = parse_line(raw, number)
-        if not problems:
-            problems = validate_value(value, number, validator)
-            if isinstance(value, dict):
-                problems += scan.columns.check(value, number)
+        value = parse_fast(raw)
+        line = raw if row_key_field is None else with_row_key(raw, value, number, row_key_field)
+        if passes_fast(line, value, checker):
+            problems = scan.columns.check(value, number)
+        else:
+            problems = line_problems(line, number, checker, scan.columns)
         if problems:
             scan.invalid_lines.add(number)
             scan.problem_count += len(problems)
             scan.problems.extend(problems[: max(0, max_problems - len(scan.problems))])
+            if on_reject is not None:
+                on_reject(reject_record(raw, problems))
         else:
-            scan.row_count += 1
-            scan.digest.update(raw)
+            planner.add(number, line)
+    scan.line_count = number
+    scan.shards = planner.finish()
     return scan

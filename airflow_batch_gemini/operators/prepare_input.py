@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
-from airflow_batch_gemini.validation import build_validator, limit_problems, scan_lines
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult, parse_gs_uri
+from airflow_batch_gemini.streams import rejects_uri_for, shard_lines, shard_uri
+from airflow_batch_gemini.validation import (
+    DEFAULT_ROW_KEY_FIELD,
+    MAX_INPUT_BYTES,
+    MAX_REQUESTS_PER_JOB,
+    NO_REQUEST,
+    InputScan,
+    build_validator,
+    is_column_name,
+    parse_fast,
+    scan_lines,
+    with_row_key,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -37,25 +50,40 @@ def request_line(item: Any) -> bytes:
 
 
 class GeminiBatchPrepareInputOperator(BaseOperator):
-    """Validate batch requests and upload them as one JSON Lines file to Cloud Storage.
+    """Validate batch requests and upload them as JSON Lines files to Cloud Storage.
 
     Every line is checked against the request schema (``{"request": {GenerateContentRequest}}``) and
-    the service's limits before anything is sent. The upload writes only to an absent object; an
-    object already holding exactly this input is re-used (so a retry is harmless), and one holding
-    other content is left alone with an error unless ``overwrite`` is set.
+    the batch importer's rules before anything is sent; every invalid line goes, with its line number
+    and problems, to a rejects file beside the destination. An input beyond the service's limits of
+    one job (200,000 requests, 1 GB) is cut into several files, ``requests-00000-of-00003.jsonl``, so
+    that one job per file can be mapped over ``input_uris``. Each upload writes only to an absent
+    object; an object already holding exactly that content is re-used (so a retry is harmless), and
+    one holding other content is left alone with an error unless ``overwrite`` is set.
 
-    Returns (XCom) ``{"input_uris": [uri], "input_uri": uri, "row_count": n, "reused": bool,
-    "skipped_count": k}``.
+    Returns (XCom) ``{"input_uris": [uri, ...], "input_uri": first uri, "row_count": n, "row_counts":
+    [n per file], "reused": bool (every file), "skipped_count": k, "rejects_uri": uri or None}``.
 
     :param source: the requests: a local file path, a ``gs://`` object, or a list of dicts (e.g. a
         task's ``.output``). A dict is either a whole line (with ``request`` and extra keys such as
         ``key``) or a bare request, which is wrapped as ``{"request": ...}``. (templated)
-    :param destination_uri: where to upload, ``gs://bucket/path.jsonl``. (templated)
+    :param destination_uri: where to upload, ``gs://bucket/path.jsonl``; several files get
+        ``-00000-of-0000N`` after the name's stem. (templated)
     :param on_invalid: ``"fail"`` (default) raises :class:`GeminiBatchInputError` listing the first
-        problems and uploads nothing; ``"skip"`` uploads only the valid lines and logs the others.
+        problems and uploads no request; ``"skip"`` uploads only the valid lines. Either way the
+        invalid lines are written to ``rejects_uri``.
     :param max_problems: how many problems to list in the error and the log. (templated)
+    :param max_rejected_ratio: with ``on_invalid="skip"``, fail as ``"fail"`` does when more than this
+        share of the lines (0 to 1) is invalid. ``None``: no bound.
+    :param rejects_uri: where the rejected lines go, one JSON object per line (``line``, ``problems``,
+        ``error``, ``original``); written only when a line is rejected. Default: beside the
+        destination, ``requests.rejects.jsonl`` for ``requests.jsonl``. (templated)
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy too, on top of the
         packaged one, e.g. ``{"required": ["key"]}``.
+    :param add_row_keys: give every line without a ``row_key_field`` a stable key, ``r`` and its
+        8-digit line number in the source (``"r00001204"``), so that output rows can be joined back.
+    :param row_key_field: the top-level field of the row key (a valid column name).
+    :param max_rows_per_file: at most this many requests per uploaded file (the service's limit).
+    :param max_bytes_per_file: at most this many bytes per uploaded file (the service's limit).
     :param overwrite: replace a destination object that holds other content (it is replaced only
         if it did not change since it was looked at).
     :param local_base_dir: if set, a local ``source`` must lie inside this folder (after ``..`` and
@@ -68,6 +96,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     template_fields: Sequence[str] = (
         "source",
         "destination_uri",
+        "rejects_uri",
         "max_problems",
         "gcp_conn_id",
         "impersonation_chain",
@@ -82,7 +111,13 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         destination_uri: str,
         on_invalid: str = "fail",
         max_problems: int = 20,
+        max_rejected_ratio: float | None = None,
+        rejects_uri: str | None = None,
         extra_schema: Mapping[str, Any] | None = None,
+        add_row_keys: bool = False,
+        row_key_field: str = DEFAULT_ROW_KEY_FIELD,
+        max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
+        max_bytes_per_file: int = MAX_INPUT_BYTES,
         overwrite: bool = False,
         local_base_dir: str | os.PathLike[str] | None = None,
         gcp_conn_id: str = "google_cloud_default",
@@ -92,11 +127,26 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         super().__init__(**kwargs)
         if on_invalid not in ON_INVALID_CHOICES:
             raise ValueError(f"on_invalid must be one of {ON_INVALID_CHOICES}, not {on_invalid!r}")
+        if max_rejected_ratio is not None and not 0 <= max_rejected_ratio <= 1:
+            raise ValueError(f"max_rejected_ratio must be between 0 and 1, not {max_rejected_ratio!r}")
+        if not is_column_name(row_key_field):
+            raise ValueError(f"row_key_field must be a valid column name (letters, digits, _), not {row_key_field!r}")
+        if not (0 < max_rows_per_file <= MAX_REQUESTS_PER_JOB and 0 < max_bytes_per_file <= MAX_INPUT_BYTES):
+            raise ValueError(
+                f"max_rows_per_file and max_bytes_per_file must be positive and within the service's limits "
+                f"({MAX_REQUESTS_PER_JOB:,} requests, {MAX_INPUT_BYTES:,} bytes)"
+            )
         self.source = source
         self.destination_uri = destination_uri
         self.on_invalid = on_invalid
         self.max_problems = max_problems
+        self.max_rejected_ratio = max_rejected_ratio
+        self.rejects_uri = rejects_uri
         self.extra_schema = extra_schema
+        self.add_row_keys = add_row_keys
+        self.row_key_field = row_key_field
+        self.max_rows_per_file = max_rows_per_file
+        self.max_bytes_per_file = max_bytes_per_file
         self.overwrite = overwrite
         self.local_base_dir = local_base_dir
         self.gcp_conn_id = gcp_conn_id
@@ -159,37 +209,90 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             raise FileNotFoundError(f"the source {self.source} does not exist")
         return stored.generation
 
+    def _row_key_field(self) -> str | None:
+        return self.row_key_field if self.add_row_keys else None
+
+    def _scan(self, lines: Iterator[bytes], hook: GeminiBatchStorageHook, rejects_uri: str) -> tuple[InputScan, bool]:
+        """Pass 1: validate every line and plan the files; stream the rejected lines to ``rejects_uri``.
+
+        Returns the scan and whether a rejects file was written.
+        """
+        with contextlib.ExitStack() as stack:
+            writer: IO[bytes] | None = None
+
+            def reject(record: bytes) -> None:
+                nonlocal writer
+                if writer is None:
+                    writer = stack.enter_context(hook.open_writer(rejects_uri))
+                writer.write(record)
+
+            scan = scan_lines(
+                lines, build_validator(self.extra_schema), int(self.max_problems),
+                row_key_field=self._row_key_field(), max_rows_per_file=self.max_rows_per_file,
+                max_bytes_per_file=self.max_bytes_per_file, on_reject=reject,
+            )
+            return scan, writer is not None
+
+    def _refusal(self, scan: InputScan) -> tuple[list[str], int]:
+        """Why no request may be uploaded: the messages to show and how many problems there are in all
+        (``([], 0)`` when the valid lines may go)."""
+        shown = [str(problem) for problem in scan.problems]
+        rejected = len(scan.invalid_lines)
+        if rejected and self.on_invalid == "fail":
+            return shown, scan.problem_count
+        if self.max_rejected_ratio is not None and rejected > self.max_rejected_ratio * scan.line_count:
+            ratio = (f"{rejected:,} of {scan.line_count:,} lines are invalid, more than max_rejected_ratio "
+                     f"{self.max_rejected_ratio:g} allows")
+            return [ratio, *shown], scan.problem_count + 1
+        if not scan.row_count:
+            return [NO_REQUEST, *shown], scan.problem_count + 1
+        return [], 0
+
+    def _transform(self) -> Callable[[int, bytes], bytes]:
+        """What pass 2 does to a valid line: add its row key as pass 1 did, or nothing."""
+        field = self._row_key_field()
+        if field is None:
+            return lambda number, raw: raw
+        return lambda number, raw: with_row_key(raw, parse_fast(raw), number, field)
+
     def execute(self, context: Context) -> dict[str, Any]:
         parse_gs_uri(self.destination_uri)
+        rejects_uri = self.rejects_uri or rejects_uri_for(self.destination_uri)
+        parse_gs_uri(rejects_uri)
         self._check_source()
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         generation = self._source_generation(hook)
-        scan = scan_lines(
-            self._lines(hook, generation, local), build_validator(self.extra_schema), int(self.max_problems)
-        )
-        shown = [str(problem) for problem in scan.problems]
-        # in "fail" mode the invalid lines count towards the limits: fixing them must not break one
-        counted = scan.row_count + (len(scan.invalid_lines) if self.on_invalid == "fail" else 0)
-        whole_file = limit_problems(counted, scan.digest.size)
-        if whole_file or (scan.problem_count and self.on_invalid == "fail"):
-            raise GeminiBatchInputError(self.source_label, whole_file + shown, scan.problem_count + len(whole_file))
+        scan, wrote_rejects = self._scan(self._lines(hook, generation, local), hook, rejects_uri)
+        shown_rejects = rejects_uri if wrote_rejects else None
+        refusal, total = self._refusal(scan)
+        if refusal:
+            raise GeminiBatchInputError(self.source_label, refusal, total, rejects_uri=shown_rejects)
         if scan.problem_count:
             self.log.warning(
-                "Skipping %d invalid line(s) of %s (%d problem(s)); the first:\n  %s",
-                len(scan.invalid_lines), self.source_label, scan.problem_count, "\n  ".join(shown),
+                "Skipping %d invalid line(s) of %s (%d problem(s); all in %s); the first:\n  %s",
+                len(scan.invalid_lines), self.source_label, scan.problem_count, rejects_uri,
+                "\n  ".join(str(problem) for problem in scan.problems),
             )
         for warning in scan.columns.warnings():
             self.log.warning("%s: %s", self.source_label, warning)
-        valid = (
-            raw for number, raw in enumerate(self._lines(hook, generation, local), start=1)
-            if number not in scan.invalid_lines
-        )
-        result = hook.upload_lines(self.destination_uri, valid, scan.digest, overwrite=self.overwrite)
+        numbered = enumerate(self._lines(hook, generation, local), start=1)
+        transform = self._transform()
+        results: list[UploadResult] = []
+        for index, shard in enumerate(scan.shards):
+            uri = shard_uri(self.destination_uri, index, len(scan.shards))
+            lines = shard_lines(numbered, shard, scan.invalid_lines, transform)
+            results.append(hook.upload_lines(uri, lines, shard.digest, overwrite=self.overwrite))
+        if len(results) > 1:
+            self.log.info("%s: %d requests in %d files (at most %d requests and %d bytes each)",
+                          self.source_label, scan.row_count, len(results), self.max_rows_per_file,
+                          self.max_bytes_per_file)
         return {
-            "input_uris": [result.uri],
-            "input_uri": result.uri,
+            "input_uris": [result.uri for result in results],
+            "input_uri": results[0].uri,
             "row_count": scan.row_count,
-            "reused": result.reused,
+            "row_counts": [shard.row_count for shard in scan.shards],
+            "reused": all(result.reused for result in results),
             "skipped_count": len(scan.invalid_lines),
+            "rejects_uri": shown_rejects,
         }

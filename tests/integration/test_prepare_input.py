@@ -44,8 +44,8 @@ def jsonl_file(path: Path, rows: list[Any]) -> Path:
 
 def test_the_seed_file_is_uploaded_byte_for_byte(google_connection, destination, gcs_client) -> None:
     result = run(google_connection, source=str(SEED_INPUT), destination_uri=destination)
-    assert result == {"input_uris": [destination], "input_uri": destination, "row_count": 1, "reused": False,
-                      "skipped_count": 0}
+    assert result == {"input_uris": [destination], "input_uri": destination, "row_count": 1, "row_counts": [1],
+                      "reused": False, "skipped_count": 0, "rejects_uri": None}
     assert stored(destination, gcs_client) == SEED_INPUT.read_bytes()
 
 
