@@ -105,3 +105,22 @@ def test_example_dag_end_to_end(
     states = task_states(airflow_home, "gemini_batch_example")
     assert states["use_successes"] == "success"
     assert states["review_failures"] == ("success" if expected["failed"] else "skipped")
+
+
+def test_sharded_example_maps_one_job_over_each_input_file(
+    stack, airflow_home, emulator, gcs_client, tmp_path, monkeypatch
+) -> None:
+    rows = [request_line(f"q{i}") for i in range(5)]
+    source = tmp_path / "requests.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    monkeypatch.setenv("GEMINI_BATCH_ROWS_PER_FILE", "2")
+    creates = emulator.calls("create")
+    conf = {"input_source": str(source), "bucket": TEST_BUCKET}
+    output = dags_test(stack, airflow_home, REPO / "dags", "gemini_batch_sharded_example", conf, "2026-03-01")
+    assert emulator.calls("create") == creates + 3, "one job per file: 2 + 2 + 1 rows"
+    partition = f"gs://{TEST_BUCKET}/gemini-batch-sharded/2026-03-01"
+    assert count_rows(gcs_client, f"{partition}/input/requests-00002-of-00003.jsonl") == 1
+    succeeded = [count_rows(gcs_client, f"{partition}/results/shard-{index}/succeeded.jsonl") for index in range(3)]
+    assert sorted(succeeded) == [1, 2, 2]
+    assert "3 job(s): {'succeeded': 5, 'failed': 0, 'missing': 0, 'total': 5}" in output
+    assert task_states(airflow_home, "gemini_batch_sharded_example")["report"] == "success"

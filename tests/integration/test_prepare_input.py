@@ -1,4 +1,5 @@
-"""GeminiBatchPrepareInputOperator against fake-gcs-server: validate, then upload all or nothing."""
+"""GeminiBatchPrepareInputOperator against fake-gcs-server: validate, then upload all or nothing; at the
+service's scale, files cut at the limits, the rejects file, row keys, the share of rejected lines allowed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUploadConflictError
-from airflow_batch_gemini.hooks.storage import parse_gs_uri
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
@@ -222,3 +223,120 @@ def test_local_base_dir_reads_inside_and_refuses_a_way_out(
     for way_out in ("escape.jsonl", "daily/../../inputs/../x.jsonl", str(SEED_INPUT)):
         with pytest.raises(PermissionError, match="outside local_base_dir"):
             run(google_connection, source=way_out, destination_uri=destination, local_base_dir=base)
+
+
+@pytest.fixture
+def folder() -> str:
+    return f"gs://{TEST_BUCKET}/prepare-scale/{uuid.uuid4().hex}"
+
+
+def rows_of(uri: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in GeminiBatchStorageHook().read_lines(uri)]
+
+
+def test_an_input_beyond_the_row_limit_is_cut_into_numbered_files(google_connection, folder, tmp_path) -> None:
+    rows = [line_asking(f"q{i}", key=f"k{i}") for i in range(7)]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    result = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_rows_per_file=3)
+    names = [f"{folder}/requests-0000{i}-of-00003.jsonl" for i in range(3)]
+    assert result["input_uris"] == names and result["input_uri"] == names[0]
+    assert (result["row_count"], result["row_counts"], result["reused"]) == (7, [3, 3, 1], False)
+    assert [row for uri in names for row in rows_of(uri)] == rows, "every line once, in order"
+    assert GeminiBatchStorageHook().stat(f"{folder}/requests.jsonl") is None
+
+    again = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_rows_per_file=3)
+    assert again["reused"] is True and again["input_uris"] == names, "a re-run re-uses every file"
+
+
+def test_an_input_beyond_the_byte_limit_is_cut_too(google_connection, folder, tmp_path) -> None:
+    rows = [line_asking("x" * 100, key=f"k{i}") for i in range(4)]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    size = len(source.read_bytes()) // 4
+    result = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl",
+                 max_bytes_per_file=2 * size + 1)
+    assert result["row_counts"] == [2, 2]
+
+
+def test_a_rerun_re_uses_the_files_already_there_and_uploads_the_rest(google_connection, folder, tmp_path) -> None:
+    rows = [line_asking(f"q{i}", key=f"k{i}") for i in range(4)]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    first = f"{folder}/requests-00000-of-00002.jsonl"
+    begun = jsonl_file(tmp_path / "begun.jsonl", rows[:2])
+    run(google_connection, source=begun, destination_uri=first)  # as if a first try died after one file
+    result = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_rows_per_file=2)
+    assert result["reused"] is False and result["row_counts"] == [2, 2]
+    assert rows_of(result["input_uris"][1]) == rows[2:], "the second file starts where the first one ends"
+
+
+def test_fail_writes_every_rejected_line_and_uploads_no_request(google_connection, folder, tmp_path) -> None:
+    rows: list[Any] = [line_asking(f"q{i}") for i in range(6)]
+    rows[1] = TESTER_ROLE
+    rows[4] = TESTER_ROLE
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_problems=1)
+    rejects = f"{folder}/requests.rejects.jsonl"
+    assert caught.value.rejects_uri == rejects and rejects in str(caught.value)
+    assert caught.value.problems == ["line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']"]
+    assert [(row["line"], row["problems"][0]["pointer"]) for row in rows_of(rejects)] == [
+        (2, "/request/contents/0/role"), (5, "/request/contents/0/role"),
+    ], "all of them, not only the first max_problems"
+    assert json.loads(rows_of(rejects)[0]["original"]) == TESTER_ROLE
+    assert GeminiBatchStorageHook().stat(f"{folder}/requests.jsonl") is None
+
+
+def test_skip_uploads_the_rest_and_writes_the_rejects_with_their_reasons(google_connection, folder,
+                                                                         tmp_path: Path) -> None:
+    source = tmp_path / "input.jsonl"
+    source.write_bytes(json.dumps(line_asking("one")).encode() + b"\n\xff\xfe\n" + json.dumps(TESTER_ROLE).encode())
+    result = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", on_invalid="skip",
+                 rejects_uri=f"{folder}/bad/rejected.jsonl")
+    assert (result["row_count"], result["skipped_count"]) == (1, 2)
+    assert result["rejects_uri"] == f"{folder}/bad/rejected.jsonl"
+    not_utf8, tester = rows_of(result["rejects_uri"])
+    assert not_utf8["line"] == 2 and not_utf8["original_base64"] == "//4="
+    assert not_utf8["error"] == "line 2: is not UTF-8 text (byte 1); save the file as UTF-8"
+    assert tester["line"] == 3 and "'tester' is not one of" in tester["error"]
+
+
+def test_max_rejected_ratio_bounds_what_skip_tolerates(google_connection, folder, tmp_path) -> None:
+    rows = [line_asking("a"), TESTER_ROLE, line_asking("c"), line_asking("d")]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    destination = f"{folder}/requests.jsonl"
+    with pytest.raises(GeminiBatchInputError, match=r"1 of 4 lines are invalid, more than max_rejected_ratio 0\.2"):
+        run(google_connection, source=source, destination_uri=destination, on_invalid="skip", max_rejected_ratio=0.2)
+    assert GeminiBatchStorageHook().stat(destination) is None
+    result = run(google_connection, source=source, destination_uri=destination, on_invalid="skip",
+                 max_rejected_ratio=0.25)
+    assert result["row_count"] == 3
+
+
+def test_row_keys_are_added_where_a_line_has_none(google_connection, folder, tmp_path) -> None:
+    rows = [line_asking("a"), line_asking("b", key="mine"), line_asking("c"), TESTER_ROLE, line_asking("e")]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    kwargs = {"source": source, "destination_uri": f"{folder}/requests.jsonl", "on_invalid": "skip",
+              "add_row_keys": True, "max_rows_per_file": 2}
+    result = run(google_connection, **kwargs)
+    uploaded = [row for uri in result["input_uris"] for row in rows_of(uri)]
+    assert [row["key"] for row in uploaded] == ["r00000001", "mine", "r00000003", "r00000005"]
+    assert [row["request"] for row in uploaded] == [rows[i]["request"] for i in (0, 1, 2, 4)]
+    assert run(google_connection, **kwargs)["reused"] is True, "the same keys on a re-run"
+
+    other = run(google_connection, source=source, destination_uri=f"{folder}/ids.jsonl", on_invalid="skip",
+                add_row_keys=True, row_key_field="row_id")
+    assert [row.get("row_id") for row in rows_of(other["input_uri"])] == ["r00000001", "r00000002", "r00000003",
+                                                                          "r00000005"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"max_rejected_ratio": 1.5}, "max_rejected_ratio must be between 0 and 1"),
+        ({"row_key_field": "row-id"}, "row_key_field must be a valid column name"),
+        ({"max_rows_per_file": 200_001}, "within the service's limits"),
+        ({"max_bytes_per_file": 0}, "within the service's limits"),
+    ],
+)
+def test_parameters_out_of_range_are_refused(kwargs: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        GeminiBatchPrepareInputOperator(task_id="p", source="x.jsonl", destination_uri="gs://b/o.jsonl", **kwargs)

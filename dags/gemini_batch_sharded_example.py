@@ -1,0 +1,99 @@
+"""
+### Gemini batch prediction of an input larger than one job takes
+
+One Vertex AI batch job takes at most 200,000 requests and 1 GB of input. This DAG runs an input of
+any size as one job per file, in parallel, with dynamic task mapping; everything lands under
+`gs://{bucket}/gemini-batch-sharded/{ds}/`:
+
+1. **prepare_input** validates every line of `params.input_source` (a local path or a `gs://`
+   object), gives each line without one a row key (`key: "r00001204"`, its line number), and uploads
+   the valid lines as `input/requests-00000-of-0000N.jsonl`, each file within the limits (one file,
+   `input/requests.jsonl`, when the input fits). Every invalid line goes, with its problems, to
+   `input/requests.rejects.jsonl`; `on_invalid="skip"` uploads the rest unless more than 1 % are invalid.
+   A re-run with the same content re-uses every file.
+2. **input_files** lists the uploaded files, one element each, to map over.
+3. **submit_and_wait** is mapped over the files: one batch job each (identity labels include the map
+   index, so a retry of one file re-attaches to that file's job), each waiting in the triggerer.
+4. **split_results** is mapped over the jobs: each job's rows go to `results/shard-N/succeeded.jsonl`,
+   `failed.jsonl` and `missing.jsonl` (N is the map index), joined to its input file by the row key.
+5. **report** adds the counts of every file up.
+
+`GEMINI_BATCH_ROWS_PER_FILE` lowers the number of requests per file (default: the service's 200,000),
+e.g. to try the fan-out on a small input.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, Param, task
+
+from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
+from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
+from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.validation import MAX_REQUESTS_PER_JOB
+
+BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
+POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
+ROWS_PER_FILE = int(os.environ.get("GEMINI_BATCH_ROWS_PER_FILE", str(MAX_REQUESTS_PER_JOB)))
+PARTITION = "gs://{{ params.bucket }}/gemini-batch-sharded/{{ ds }}"
+
+with DAG(
+    dag_id="gemini_batch_sharded_example",
+    description="One Vertex AI Gemini batch job per input file, mapped over an input of any size",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    params={
+        "model": Param("gemini-2.5-flash", type="string", title="Model",
+                       description="A Gemini model id, or a full publisher or tuned-model path."),
+        "input_source": Param(f"gs://{BUCKET}/samples/requests.jsonl", type="string", title="Input",
+                              description="JSON Lines of {\"request\": ...}: a gs:// object or a local path."),
+        "bucket": Param(BUCKET, type="string", title="Bucket",
+                        description="Bucket for the dated input, output and result folders."),
+    },
+    doc_md=__doc__,
+    tags=["gemini", "vertex-ai", "batch"],
+) as dag:
+    prepare_input = GeminiBatchPrepareInputOperator(
+        task_id="prepare_input",
+        source="{{ params.input_source }}",
+        destination_uri=f"{PARTITION}/input/requests.jsonl",
+        on_invalid="skip",
+        max_rejected_ratio=0.01,
+        add_row_keys=True,
+        max_rows_per_file=ROWS_PER_FILE,
+        doc_md="Validate every line, add row keys, upload as files within one job's limits; rejects beside.",
+    )
+
+    @task
+    def input_files(prepared: dict[str, Any]) -> list[str]:
+        """The uploaded files, one element each to map over (a task cannot map over a key of another's XCom)."""
+        return list(prepared["input_uris"])
+
+    submit_and_wait = GeminiBatchSubmitJobOperator.partial(
+        task_id="submit_and_wait",
+        output_uri_prefix=f"{PARTITION}/output",
+        model="{{ params.model }}",
+        labels={"pipeline": "gemini-batch-sharded-example"},
+        poll_interval=POLL_INTERVAL,
+        doc_md="One batch job per input file, created idempotently, waited for in the triggerer.",
+    ).expand(input_uris=input_files(prepare_input.output))
+    split_results = GeminiBatchSplitOutputOperator.partial(
+        task_id="split_results",
+        destination_prefix=f"{PARTITION}/results/shard-{{{{ ti.map_index }}}}",
+        doc_md="Each job's rows into succeeded/failed/missing files of its own, joined to its input file.",
+    ).expand(job_manifest=submit_and_wait.output)  # each manifest names its job's input file
+
+    @task
+    def report(splits: list[dict[str, Any]]) -> dict[str, int]:
+        """Add the counts of every file's split up."""
+        totals = {name: sum(int(split.get(name, 0)) for split in splits)
+                  for name in ("succeeded", "failed", "missing", "total")}
+        print(f"{len(splits)} job(s): {totals}")
+        return totals
+
+    report(split_results.output)
