@@ -44,7 +44,7 @@ bench: install
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check airflow_batch_gemini dags tests
+	$(VENV)/bin/ruff check airflow_batch_gemini dags tests bench
 	$(VENV)/bin/mypy
 
 clean:
