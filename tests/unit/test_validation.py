@@ -320,3 +320,144 @@ def test_numeric_looking_key_values_are_noted_for_a_warning() -> None:
     [warning] = scan.columns.warnings()
     assert warning.startswith("'key' holds numeric-looking strings on 4 line(s), the first on line 1")
     assert "prefix them with a letter" in warning
+
+
+def test_every_camel_case_field_has_its_snake_case_twin() -> None:
+    def objects(schema: Any) -> Any:
+        if isinstance(schema, dict):
+            yield schema
+            for value in schema.values():
+                yield from objects(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                yield from objects(value)
+
+    for schema in objects(load_request_schema()):
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        for name, subschema in properties.items():
+            twin = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+            assert properties.get(twin) == subschema, f"{name} has no snake_case twin {twin}"
+
+
+def part_line(part: dict[str, Any]) -> str:
+    return line({"contents": [{"role": "user", "parts": [part]}]})
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "expected"),
+    [
+        ({"safetySettings": [{"category": "HARM_CATEGORY_HATE", "threshold": "BLOCK_NONE"}]},
+         "/request/safetySettings/0/category: 'HARM_CATEGORY_HATE' is not one of ['HARM_CATEGORY_UNSPECIFIED'"),
+        ({"safety_settings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_SOME"}]},
+         "/request/safety_settings/0/threshold: 'BLOCK_SOME' is not one of ['HARM_BLOCK_THRESHOLD_UNSPECIFIED'"),
+        ({"generationConfig": {"stopSequences": ["a", "b", "c", "d", "e", "f"]}},
+         "/request/generationConfig/stopSequences: ['a', 'b', 'c', 'd', 'e', 'f'] is too long"),
+        ({"generationConfig": {"presencePenalty": 2}}, "/request/generationConfig/presencePenalty: 2 is greater than"),
+        ({"generationConfig": {"frequency_penalty": -2.5}},
+         "/request/generationConfig/frequency_penalty: -2.5 is less"),
+        ({"generationConfig": {"seed": 1.5}}, "/request/generationConfig/seed: 1.5 is not of type 'integer'"),
+        ({"generationConfig": {"topK": 0}}, "/request/generationConfig/topK: 0 is less than the minimum of 1"),
+        ({"generationConfig": {"candidateCount": 9}}, "/request/generationConfig/candidateCount: 9 is greater"),
+        ({"generationConfig": {"responseMimeType": "text/csv"}},
+         "/request/generationConfig/responseMimeType: 'text/csv' is not one of"),
+        ({"generationConfig": {"responseSchema": "OBJECT"}},
+         "/request/generationConfig/responseSchema: 'OBJECT' is not of type 'object'"),
+        ({"generationConfig": {"responseModalities": ["TEXT", "VIDEO"]}},
+         "/request/generationConfig/responseModalities/1: 'VIDEO' is not one of"),
+        ({"generationConfig": {"thinkingConfig": {"thinkingBudget": -2}}},
+         "/request/generationConfig/thinkingConfig/thinkingBudget: -2 is less than the minimum of -1"),
+        ({"tools": [{"functionDeclarations": [{"name": "get weather"}]}]},
+         "/request/tools/0/functionDeclarations/0/name: 'get weather' is not a function name"),
+        ({"tools": [{"retrieval": {"disableAttribution": True}}]}, "/request/tools/0/retrieval: "),
+        ({"tools": [{"webSearch": {"on": True}}]}, "/request/tools/0: "),
+        ({"toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}}},
+         "/request/toolConfig/functionCallingConfig/mode: 'SOMETIMES' is not one of"),
+        ({"labels": {"team": "x" * 64}}, "/request/labels/team: "),
+        ({"systemInstruction": {"parts": []}}, "/request/systemInstruction/parts: [] should be non-empty"),
+    ],
+)
+def test_request_rules_each_with_a_failing_example(request_fields: dict[str, Any], expected: str) -> None:
+    [problem] = messages(line(text_request(**request_fields)))
+    assert problem.startswith(f"line 1: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("part", "expected"),
+    [
+        ({"fileData": {"fileUri": "s3://bucket/a.png", "mimeType": "image/png"}},
+         "/request/contents/0/parts/0/fileData/fileUri: 's3://bucket/a.png' is not a gs://bucket/object or "
+         "https:// URI"),
+        ({"fileData": {"fileUri": "gs://bucket/a.png"}}, "/request/contents/0/parts/0/fileData: "),
+        ({"inline_data": {"mime_type": "image/png\n", "data": "AA=="}},
+         "/request/contents/0/parts/0/inline_data/mime_type: 'image/png\\n' is not a MIME type such as image/png"),
+        ({"text": "a", "thought": "yes"}, "/request/contents/0/parts/0/thought: 'yes' is not of type 'boolean'"),
+        ({"text": "a", "thoughtSignature": ""}, "/request/contents/0/parts/0/thoughtSignature: '' should be non-empty"),
+        ({"executableCode": {"language": "JS", "code": "1"}},
+         "/request/contents/0/parts/0/executableCode/language: 'JS' is not one of"),
+        ({"codeExecutionResult": {"output": "1"}},
+         "/request/contents/0/parts/0/codeExecutionResult: 'outcome' is a required property"),
+        ({"functionResponse": {"name": "f"}},
+         "/request/contents/0/parts/0/functionResponse: 'response' is a required property"),
+    ],
+)
+def test_part_rules_each_with_a_failing_example(part: dict[str, Any], expected: str) -> None:
+    [problem] = messages(part_line(part))
+    assert problem.startswith(f"line 1: {expected}")
+
+
+def test_thought_parts_and_every_tool_kind_are_accepted() -> None:
+    request = text_request(
+        tools=[{"googleSearch": {"excludeDomains": ["example.com"]}}, {"codeExecution": {"enabled": True}},
+               {"retrieval": {"vertexAiSearch": {"datastore": "projects/p/datastores/d"}}},
+               {"functionDeclarations": [{"name": "get_weather", "parameters": {"type": "OBJECT"}}]}],
+        toolConfig={"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}},
+        generationConfig={"responseModalities": ["TEXT"], "thinkingConfig": {"thinkingBudget": -1,
+                                                                             "includeThoughts": True}},
+    )
+    request["contents"].append({"role": "model", "parts": [{"text": "thinking", "thought": True,
+                                                            "thoughtSignature": "c2ln"}]})
+    assert messages(line(request)) == []
+
+
+def test_an_extra_schema_is_applied_in_scans_by_the_fast_path() -> None:
+    validator = build_validator({"required": ["key"]})
+    scan = scan_lines([SEED_LINE, (line(text_request(), key="a") + "\n").encode()], validator)
+    assert [str(problem) for problem in scan.problems] == ["line 1: 'key' is a required property"]
+    assert scan.row_count == 1
+
+
+def test_rows_are_planned_into_files_within_the_limits() -> None:
+    lines = [(line(text_request(), key=f"k{i}") + "\n").encode() for i in range(7)]
+    scan = scan_lines([*lines[:3], b"\n", *lines[3:]], max_rows_per_file=3)
+    assert [(shard.first_line, shard.last_line, shard.row_count) for shard in scan.shards] == [
+        (1, 3, 3), (5, 7, 3), (8, 8, 1)]
+    assert scan.shards[1].digest.size == sum(map(len, lines[3:6]))
+    by_bytes = scan_lines(lines, max_bytes_per_file=2 * len(lines[0]))
+    assert [shard.row_count for shard in by_bytes.shards] == [2, 2, 2, 1]
+
+
+def test_row_keys_are_added_where_missing_and_stable() -> None:
+    from airflow_batch_gemini.validation import parse_fast, with_row_key
+
+    raw = b' {"request": {"contents": []}}\n'
+    value = parse_fast(raw)
+    keyed = with_row_key(raw, value, 1204, "key")
+    assert keyed == b'{"key":"r00001204","request": {"contents": []}}\n'
+    assert value["key"] == "r00001204" and json.loads(keyed) == value
+    assert with_row_key(keyed, parse_fast(keyed), 7, "key") == keyed, "a line with a key keeps it"
+    assert with_row_key(b"{}", {}, 1, "key") == b"{}" and with_row_key(b"[1]", [1], 1, "key") == b"[1]"
+    scan = scan_lines([SEED_LINE, SEED_LINE], row_key_field="key")
+    assert scan.row_count == 2 and scan.size_bytes == 2 * len(SEED_LINE) + 2 * len('"key":"r00000001",')
+
+
+def test_rejected_lines_are_recorded_with_every_problem() -> None:
+    rejects: list[bytes] = []
+    bad = (line({"contents": [{"role": "bot", "parts": [{"text": 1}]}]}) + "\n").encode()
+    scan_lines([SEED_LINE, bad, b"\xff\n"], max_problems=0, on_reject=rejects.append)
+    first, second = (json.loads(record) for record in rejects)
+    assert first["line"] == 2 and [p["pointer"] for p in first["problems"]] == [
+        "/request/contents/0/parts/0/text", "/request/contents/0/role"]
+    assert first["original"] == bad.decode().rstrip("\n") and first["error"].startswith("line 2: ")
+    assert second == {"line": 3, "problems": [{"pointer": "", "message": "is not UTF-8 text (byte 1); save the file "
+                                                                         "as UTF-8"}],
+                      "error": "line 3: is not UTF-8 text (byte 1); save the file as UTF-8", "original_base64": "/w=="}
