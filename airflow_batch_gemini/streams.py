@@ -118,8 +118,8 @@ class Shard:
     digest: ContentDigest = field(default_factory=ContentDigest)
 
 
-#: The planner hashes lines in batches of about this many bytes (one C call instead of three per line).
-_DIGEST_BATCH_BYTES = 1 << 20
+#: The planner hashes lines in batches of this many (one C call instead of three per line).
+_DIGEST_BATCH_LINES = 1024
 
 
 class ShardPlanner:
@@ -132,32 +132,30 @@ class ShardPlanner:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self._shards: list[Shard] = []
+        self._current: Shard | None = None
         self._pending: list[bytes] = []
-        self._pending_bytes = 0
         self._size = 0
 
     def add(self, number: int, line: bytes) -> None:
         """Add input line ``number`` (its bytes as they will be uploaded) to the current file or a new one."""
         size = len(line)
-        current = self._shards[-1] if self._shards else None
+        current = self._current
         if current is None or current.row_count >= self.max_rows or self._size + size > self.max_bytes:
             self._flush()
-            current = Shard(first_line=number, last_line=number)
+            current = self._current = Shard(first_line=number, last_line=number)
             self._shards.append(current)
             self._size = 0
         current.last_line = number
         current.row_count += 1
         self._size += size
         self._pending.append(line)
-        self._pending_bytes += size
-        if self._pending_bytes >= _DIGEST_BATCH_BYTES:
+        if len(self._pending) >= _DIGEST_BATCH_LINES:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
             self._shards[-1].digest.update(b"".join(self._pending))
             self._pending.clear()
-            self._pending_bytes = 0
 
     def finish(self) -> list[Shard]:
         """The planned files, in order (none if no line was added)."""

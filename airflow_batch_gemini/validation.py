@@ -42,8 +42,9 @@ MAX_MESSAGE_CHARS = 300
 MAX_OBJECT_DEPTH = 15
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
 _IMPORTER_REJECTS = "the batch importer fails the whole job for this"
-_JSON_TYPES: dict[type, str | None] = {
-    bool: "boolean", int: "number", float: "number", str: "string", dict: "object", list: "array", type(None): None,
+#: JSON type names of the Python types the parsers give (null is left out: it fits any type).
+_JSON_TYPES: dict[type, str] = {
+    bool: "boolean", int: "number", float: "number", str: "string", dict: "object", list: "array",
 }
 
 #: Strings the service may turn into numbers when it copies a line's extra keys to its output row.
@@ -229,10 +230,20 @@ def validate_value(value: Any, line: int, validator: LineValidator | None = None
     return schema_problems + [p for p in importer_problems(value, line) if p.pointer not in reported]
 
 
-@functools.lru_cache(maxsize=4096)
+#: Valid column names seen so far (inputs repeat their keys): a set, so a whole line is checked in C.
+_KNOWN_COLUMNS: set[str] = set()
+_KNOWN_COLUMNS_MAX = 4096
+
+
 def is_column_name(key: str) -> bool:
-    """Whether a top-level key is a valid column name for the importer (cached: inputs repeat their keys)."""
-    return _COLUMN_NAME.fullmatch(key) is not None
+    """Whether a top-level key is a valid column name for the importer."""
+    if key in _KNOWN_COLUMNS:
+        return True
+    if _COLUMN_NAME.fullmatch(key) is None:
+        return False
+    if len(_KNOWN_COLUMNS) < _KNOWN_COLUMNS_MAX:
+        _KNOWN_COLUMNS.add(key)
+    return True
 
 
 def _column_problems(record: dict[str, Any], line: int) -> Iterator[LineProblem]:
@@ -297,16 +308,11 @@ def importer_accepts(raw: bytes, record: dict[str, Any]) -> bool:
     empty object needs ``{}`` (whitespace allowed) in it: the parsed value is walked only when the raw
     bytes allow either. Braces inside strings can only cause a walk, never a wrong answer.
     """
-    if not all(map(is_column_name, record)):
+    if not (record.keys() <= _KNOWN_COLUMNS or all(map(is_column_name, record))):
         return False
     if raw.count(b"{") > MAX_OBJECT_DEPTH and _first_too_deep(record, []) is not None:
         return False
     return _EMPTY_OBJECT_BYTES.search(raw) is None or next(_empty_objects(record, []), None) is None
-
-
-def json_type(value: Any) -> str | None:
-    """Return the JSON type name of a parsed value (``None`` for null, which fits any type)."""
-    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 class TopLevelColumns:
@@ -325,18 +331,22 @@ class TopLevelColumns:
     def check(self, record: dict[str, Any], line: int) -> list[LineProblem]:
         """Record ``record``'s top-level keys; return a problem for each whose type changed."""
         problems = []
+        types = self._types
         for key, value in record.items():
-            kind = json_type(value)
-            if kind is None:
+            kind = _JSON_TYPES.get(type(value))
+            if kind is None:  # null fits any type
                 continue
-            first_kind, first_line = self._types.setdefault(key, (kind, line))
-            if first_kind != kind:
+            seen = types.get(key)
+            if seen is None:
+                types[key] = (kind, line)
+            elif seen[0] != kind:
                 problems.append(LineProblem(
                     line, json_pointer([key]),
-                    f"is a {kind} here but a {first_kind} on line {first_line:,}; every line must give a "
+                    f"is a {kind} here but a {seen[0]} on line {seen[1]:,}; every line must give a "
                     f"top-level key the same type ({_IMPORTER_REJECTS})",
                 ))
-            elif kind == "string" and value[:1] in _NUMBER_STARTS and _NUMERIC_LOOKING.fullmatch(value):
+                continue
+            if kind == "string" and value[:1] in _NUMBER_STARTS and _NUMERIC_LOOKING.fullmatch(value):
                 first, count = self.numeric_strings.get(key, (line, 0))
                 self.numeric_strings[key] = (first, count + 1)
         return problems
