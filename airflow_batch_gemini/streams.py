@@ -171,20 +171,35 @@ def shard_uri(destination_uri: str, index: int, count: int) -> str:
     return _with_stem_suffix(destination_uri, f"-{index:05d}-of-{count:05d}")
 
 
+#: :func:`shard_lines` hands lines on joined in blocks of about this many bytes (fewer, larger writes).
+UPLOAD_BLOCK_BYTES = 1 << 20
+
+
 def shard_lines(
     numbered: Iterator[tuple[int, bytes]], shard: Shard, skipped: LineSet, transform: Callable[[int, bytes], bytes]
 ) -> Iterator[bytes]:
-    """Take one file's lines from a shared stream of ``(number, line)``: those up to ``shard.last_line``
-    that are not ``skipped``, each passed through ``transform(number, line)``.
+    """Take one file's content from a shared stream of ``(number, line)``: the lines up to
+    ``shard.last_line`` that are not ``skipped``, each passed through ``transform(number, line)``,
+    joined into blocks of about :data:`UPLOAD_BLOCK_BYTES` (whole lines each).
 
     Lines before ``shard.first_line`` are passed over, so a file that was not read (an upload that
     re-used an identical object) leaves the stream where the next file can start.
     """
+    block: list[bytes] = []
+    size = 0
     for number, raw in numbered:
         if number >= shard.first_line and number not in skipped:
-            yield transform(number, raw)
+            line = transform(number, raw)
+            block.append(line)
+            size += len(line)
+            if size >= UPLOAD_BLOCK_BYTES:
+                yield b"".join(block)
+                block.clear()
+                size = 0
         if number >= shard.last_line:
-            return
+            break
+    if block:
+        yield b"".join(block)
 
 
 def rejects_uri_for(destination_uri: str) -> str:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_batch_gemini.streams import (
+    UPLOAD_BLOCK_BYTES,
     ContentDigest,
     LineSet,
     ShardPlanner,
@@ -83,8 +84,8 @@ def test_each_file_takes_its_lines_from_one_shared_stream() -> None:
     skipped.add(3)
     numbered = iter(enumerate([b"a\n", b"b\n", b"c\n", b"d\n", b"e\n"], start=1))
     keep = lambda number, raw: raw  # noqa: E731
-    assert list(shard_lines(numbered, first, skipped, keep)) == [b"a\n", b"b\n"]
-    assert list(shard_lines(numbered, second, skipped, keep)) == [b"d\n", b"e\n"]
+    assert list(shard_lines(numbered, first, skipped, keep)) == [b"a\nb\n"]
+    assert list(shard_lines(numbered, second, skipped, keep)) == [b"d\ne\n"]
 
 
 def test_a_file_not_read_leaves_the_stream_for_the_next() -> None:
@@ -93,7 +94,17 @@ def test_a_file_not_read_leaves_the_stream_for_the_next() -> None:
         planner.add(number, b"x\n")
     _, second = planner.finish()
     numbered = iter(enumerate([b"a\n", b"b\n", b"c\n", b"d\n"], start=1))
-    assert list(shard_lines(numbered, second, LineSet(), lambda n, raw: raw.upper())) == [b"C\n", b"D\n"]
+    assert list(shard_lines(numbered, second, LineSet(), lambda n, raw: raw.upper())) == [b"C\nD\n"]
+
+
+def test_file_content_is_handed_on_in_blocks_of_whole_lines() -> None:
+    line = b"x" * (UPLOAD_BLOCK_BYTES // 3) + b"\n"
+    planner = ShardPlanner(max_rows=10, max_bytes=10 * len(line))
+    for number in range(1, 8):
+        planner.add(number, line)
+    (shard,) = planner.finish()
+    blocks = list(shard_lines(iter(enumerate([line] * 7, start=1)), shard, LineSet(), lambda n, raw: raw))
+    assert [len(block) // len(line) for block in blocks] == [3, 3, 1] and b"".join(blocks) == line * 7
 
 
 @given(st.lists(st.binary(min_size=1, max_size=40), max_size=60), st.integers(1, 7), st.integers(40, 200))
