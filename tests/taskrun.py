@@ -11,7 +11,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from airflow.sdk.exceptions import TaskDeferred
+try:
+    from airflow.sdk.exceptions import TaskDeferred
+except ImportError:  # Airflow 3.0 keeps it in airflow.exceptions
+    from airflow.exceptions import TaskDeferred  # type: ignore[no-redef,attr-defined,unused-ignore]
 
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY, GeminiBatchSubmitJobOperator

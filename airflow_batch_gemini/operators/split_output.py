@@ -7,7 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.bases.branch import BranchMixIn
+
+try:
+    from airflow.sdk.bases.branch import BranchMixIn
+except ImportError:  # Airflow 3.0 keeps it in the standard provider
+    from airflow.providers.standard.operators.branch import BranchMixIn  # type: ignore[assignment,unused-ignore]
 
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchPartialFailureError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri

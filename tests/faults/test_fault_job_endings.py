@@ -8,7 +8,6 @@ resumes; a partial success is a success whose failed rows are split out, none lo
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
@@ -16,7 +15,7 @@ from airflow_batch_gemini.job_states import job_progress
 from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY
 from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord
-from tests.taskrun import run_task, wait_through_pause
+from tests.taskrun import TaskDeferred, run_task, wait_through_pause
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_batch_gemini.exceptions import (
     GeminiBatchApiError,
@@ -28,7 +27,7 @@ from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY, GeminiBatchS
 from airflow_batch_gemini.sensors.batch_job import GeminiBatchJobSensor
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 from tests.conftest import TEST_BUCKET, request_line
-from tests.taskrun import FakeStateStore, new_context, run_task, wait_through_pause
+from tests.taskrun import FakeStateStore, TaskDeferred, new_context, run_task, wait_through_pause
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 _runs = itertools.count()

@@ -13,14 +13,13 @@ import logging
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from tests.conftest import TEST_BUCKET, request_line
 from tests.security.conftest import ServiceAccount
-from tests.taskrun import first_event, new_context
+from tests.taskrun import TaskDeferred, first_event, new_context
 
 
 def test_no_secret_leaves_the_connection(service_account: ServiceAccount, caplog: pytest.LogCaptureFixture,

@@ -26,7 +26,8 @@ def test_airflow_providers_list_shows_the_package(tmp_path) -> None:
         env={"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    listed = {row["package_name"]: row for row in json.loads(result.stdout[result.stdout.index("["):])}
+    table = next(line for line in result.stdout.splitlines() if line.startswith("[{"))  # log lines come first
+    listed = {row["package_name"]: row for row in json.loads(table)}
     assert listed["airflow-batch-gemini"]["version"] == __version__
 
 
