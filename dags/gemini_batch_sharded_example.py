@@ -3,7 +3,7 @@
 
 One Vertex AI batch job takes at most 200,000 requests and 1 GB of input. This DAG runs an input of
 any size as one job per file, in parallel, with dynamic task mapping; everything lands under
-`gs://{bucket}/gemini-batch-sharded/{ds}/`:
+`gs://$GEMINI_BATCH_BUCKET/gemini-batch-sharded/{ds}/`:
 
 1. **prepare_input** validates every line of `params.input_source` (a local path or a `gs://`
    object), gives each line without one a row key (`key: "r00001204"`, its line number), and uploads
@@ -38,7 +38,7 @@ from airflow_batch_gemini.validation import MAX_REQUESTS_PER_JOB
 BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
 POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
 ROWS_PER_FILE = int(os.environ.get("GEMINI_BATCH_ROWS_PER_FILE", str(MAX_REQUESTS_PER_JOB)))
-PARTITION = "gs://{{ params.bucket }}/gemini-batch-sharded/{{ ds }}"
+PARTITION = f"gs://{BUCKET}/gemini-batch-sharded/{{{{ ds }}}}"
 
 with DAG(
     dag_id="gemini_batch_sharded_example",
@@ -48,12 +48,9 @@ with DAG(
     catchup=False,
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
-        "model": Param("gemini-2.5-flash", type="string", title="Model",
-                       description="A Gemini model id, or a full publisher or tuned-model path."),
         "input_source": Param(f"gs://{BUCKET}/samples/requests.jsonl", type="string", title="Input",
-                              description="JSON Lines of {\"request\": ...}: a gs:// object or a local path."),
-        "bucket": Param(BUCKET, type="string", title="Bucket",
-                        description="Bucket for the dated input, output and result folders."),
+                              description="JSON Lines of any size: a gs:// object or a local path."),
+        "model": Param("gemini-2.5-flash", type="string", title="Model"),
     },
     doc_md=__doc__,
     tags=["gemini", "vertex-ai", "batch"],

@@ -115,7 +115,7 @@ def test_sharded_example_maps_one_job_over_each_input_file(
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     monkeypatch.setenv("GEMINI_BATCH_ROWS_PER_FILE", "2")
     creates = emulator.calls("create")
-    conf = {"input_source": str(source), "bucket": TEST_BUCKET}
+    conf = {"input_source": str(source)}
     output = dags_test(stack, airflow_home, REPO / "dags", "gemini_batch_sharded_example", conf, "2026-03-01")
     assert emulator.calls("create") == creates + 3, "one job per file: 2 + 2 + 1 rows"
     partition = f"gs://{TEST_BUCKET}/gemini-batch-sharded/2026-03-01"
