@@ -18,7 +18,7 @@ from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, Gemini
 from airflow_batch_gemini.streams import ContentDigest, iter_lines
 
 #: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.
-DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024
 JSONL_CONTENT_TYPE = "application/jsonl"
 INCREMENTAL_DIRECTORY = "incremental_predictions"
 
