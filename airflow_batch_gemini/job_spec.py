@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow_batch_gemini.exceptions import GeminiBatchError
 from airflow_batch_gemini.naming import InvalidNameError, validate_labels
 
 MAX_DISPLAY_NAME = 128
@@ -15,6 +16,23 @@ def as_uri_list(uris: str | Sequence[str]) -> list[str]:
     if isinstance(uris, str):
         return [uri.strip() for uri in uris.split(",") if uri.strip()]
     return [str(uri) for uri in uris]
+
+
+def prepared_input_uris(prepared: Mapping[str, Any]) -> list[str]:
+    """The input file of a prepare-input result (its ``input_uris``).
+
+    A result cut into several files is refused: the input was cut because it is over one job's
+    limits (200,000 requests, 1 GB), so each file needs a job of its own.
+    """
+    uris = as_uri_list(prepared["input_uris"])
+    if len(uris) > 1:
+        raise GeminiBatchError(
+            f"The prepared input was cut into {len(uris)} files because it is over one job's limits "
+            "(200,000 requests or 1 GB); submit one job per file by mapping the submit task over them, "
+            "e.g. GeminiBatchSubmitJobOperator.partial(...).expand(input_uris=<the files>) as in "
+            "dags/gemini_batch_sharded_example.py"
+        )
+    return uris
 
 
 def output_config(output_uri: str) -> dict[str, Any]:

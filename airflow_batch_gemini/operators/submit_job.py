@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
 from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
-from airflow_batch_gemini.job_spec import as_uri_list, build_job_body
+from airflow_batch_gemini.job_spec import as_uri_list, build_job_body, prepared_input_uris
 from airflow_batch_gemini.job_states import JobOutcome, classify_state
 from airflow_batch_gemini.lineage import openlineage_datasets
 from airflow_batch_gemini.links import GeminiBatchJobLink
@@ -57,7 +57,8 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
 
     :param input_uris: the JSON Lines input: one ``gs://`` URI, a list of them, or the dict
         returned by :class:`~airflow_batch_gemini.operators.prepare_input.GeminiBatchPrepareInputOperator`
-        (its ``input_uris`` are used). Templated.
+        (its ``input_uris`` are used; a result cut into several files is refused, map the task over
+        the files instead). Templated.
     :param output_uri_prefix: where results go: ``gs://bucket/prefix`` (each job gets its own
         ``prediction-model-*`` folder below it) or ``bq://project.dataset.table``. Templated.
     :param model: ``gemini-2.5-flash``, ``publishers/google/models/...`` or a tuned model
@@ -144,10 +145,9 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
 
     # -- submission ------------------------------------------------------------------------------
     def _input_uri_list(self) -> list[str]:
-        uris = self.input_uris
-        if isinstance(uris, Mapping):
-            uris = uris["input_uris"]
-        return as_uri_list(uris)
+        if isinstance(self.input_uris, Mapping):
+            return prepared_input_uris(self.input_uris)
+        return as_uri_list(self.input_uris)
 
     def _identity(self, context: Context, fingerprint: str) -> dict[str, str]:
         ti = context["ti"]

@@ -108,3 +108,12 @@ def test_create_body_refuses_what_the_service_would(kwargs: dict, match: str) ->
     args = {"display_name": "j", "model": "m", "input_uris": "gs://b/i", "output_uri": "gs://b/o", **kwargs}
     with pytest.raises(InvalidNameError, match=match):
         build_job_body(**args)
+
+
+def test_a_prepared_input_cut_into_files_needs_one_job_per_file() -> None:
+    from airflow_batch_gemini.exceptions import GeminiBatchError
+    from airflow_batch_gemini.job_spec import prepared_input_uris
+
+    assert prepared_input_uris({"input_uris": ["gs://b/in.jsonl"], "row_count": 3}) == ["gs://b/in.jsonl"]
+    with pytest.raises(GeminiBatchError, match=r"cut into 2 files.*expand\(input_uris="):
+        prepared_input_uris({"input_uris": ["gs://b/in-00000-of-00002.jsonl", "gs://b/in-00001-of-00002.jsonl"]})
