@@ -29,7 +29,7 @@ def test_pending_job_wire_format(api: RawApi, upload: Any, prefix: str) -> None:
 
 def test_completion_stats_are_int64_strings_and_grow(api: RawApi, upload: Any, prefix: str) -> None:
     source = upload(f"{prefix}/in.jsonl", [text_line(f"q{i}", id=f"r{i}") for i in range(6)])
-    body = job_body(source, f"{prefix}/out", {"emulator-run-seconds": "2", "emulator-row-failure": "503-50"})
+    body = job_body(source, f"{prefix}/out", {"emulator-run-seconds": "2", "emulator-row-failure": "503-20"})
     job = api.create(body)
     running = api.wait(job["name"], {"JOB_STATE_RUNNING"})
     assert running["completionStats"]["incompleteCount"] in {"1", "2", "3", "4", "5", "6"}

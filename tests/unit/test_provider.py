@@ -82,7 +82,7 @@ def test_dataset_name_refuses_other_schemes() -> None:
 
 def test_submit_operator_reports_its_input_and_output_datasets() -> None:
     operator = GeminiBatchSubmitJobOperator(
-        task_id="submit", input_uris={"input_uris": ["gs://in/a.jsonl", "gs://in/b.jsonl"]},
+        task_id="submit", input_uris=["gs://in/a.jsonl", "gs://in/b.jsonl"],
         output_uri_prefix="gs://out/2026-01-01/output",
     )
     lineage = operator.get_openlineage_facets_on_complete(None)
