@@ -94,13 +94,18 @@ def job_progress(job: Mapping[str, Any]) -> Progress:
     )
 
 
+def is_reusable(job: Mapping[str, Any]) -> bool:
+    """Whether a retry may re-attach to ``job``: it is still waiting or has succeeded."""
+    return classify_state(str(job.get("state", ""))) in _REUSABLE
+
+
 def pick_reusable_job(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The newest job that is still waiting or has succeeded: what a retry re-attaches to.
 
     Jobs in a failed terminal state are never re-used: a retry after FAILED, CANCELLED or EXPIRED
     submits afresh.
     """
-    usable = [job for job in jobs if classify_state(str(job.get("state", ""))) in _REUSABLE]
+    usable = [job for job in jobs if is_reusable(job)]
     return max(usable, key=lambda job: str(job.get("createTime", "")), default=None)
 
 

@@ -12,7 +12,7 @@ from airflow.sdk import BaseOperator
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
 from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
 from airflow_batch_gemini.job_spec import as_uri_list, build_job_body, prepared_input_uris
-from airflow_batch_gemini.job_states import JobOutcome, classify_state
+from airflow_batch_gemini.job_states import is_reusable
 from airflow_batch_gemini.lineage import openlineage_datasets
 from airflow_batch_gemini.links import GeminiBatchJobLink
 from airflow_batch_gemini.naming import (
@@ -161,9 +161,8 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         if not isinstance(name, str) or not name:
             return None
         job = self.hook.get_job(name)
-        reusable = classify_state(str(job.get("state", ""))) in (JobOutcome.WAIT, JobOutcome.SUCCEEDED)
         same_request = (job.get("labels") or {}).get(REQUEST_LABEL) == fingerprint
-        return job if reusable and same_request else None
+        return job if is_reusable(job) and same_request else None
 
     def submit(self, context: Context) -> dict[str, Any]:
         """Create the job, or re-attach to the one an earlier try of this task instance created."""
