@@ -7,6 +7,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import google_crc32c
 
@@ -26,6 +27,34 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         pending = pending[start:]
     if pending:
         yield pending
+
+
+def iter_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield a byte stream given in chunks as blocks of whole lines, each ending with ``\\n`` (the last
+    may lack it): one block per chunk, less the partial line carried to the next.
+
+    Memory holds one chunk plus one line at a time, whatever the size of the stream.
+    """
+    pending: list[bytes] = []
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            pending.append(chunk)
+            continue
+        yield b"".join([*pending, chunk[:cut]]) if pending else chunk[:cut]
+        pending = [chunk[cut:]] if cut < len(chunk) else []
+    if pending:
+        yield b"".join(pending)
+
+
+def split_lines(block: bytes) -> list[bytes]:
+    """The lines of a block, each with its ``\\n`` (the last may lack it); only ``\\n`` ends a line."""
+    pieces = block.split(b"\n")
+    last = pieces.pop()
+    lines = [piece + b"\n" for piece in pieces]
+    if last:
+        lines.append(last)
+    return lines
 
 
 class ContentDigest:
@@ -126,36 +155,77 @@ class ShardPlanner:
     """Cuts a stream of lines into consecutive files of at most ``max_rows`` lines and ``max_bytes`` bytes.
 
     Deterministic: the same lines give the same files. Each file is filled before the next one starts.
+
+    :param max_rows: at most this many lines per file.
+    :param max_bytes: at most this many bytes per file.
+    :param digest: compute each file's :class:`ContentDigest` (size, CRC32C, MD5); without it only the
+        size is counted.
     """
 
-    def __init__(self, max_rows: int, max_bytes: int) -> None:
+    def __init__(self, max_rows: int, max_bytes: int, digest: bool = True) -> None:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
+        self.digest = digest
         self._shards: list[Shard] = []
         self._current: Shard | None = None
         self._pending: list[bytes] = []
         self._size = 0
 
+    @property
+    def index(self) -> int:
+        """The index of the file the last line went to (``-1`` before the first)."""
+        return len(self._shards) - 1
+
+    def _room_for(self, rows: int, size: int) -> bool:
+        current = self._current
+        return current is not None and current.row_count + rows <= self.max_rows and self._size + size <= self.max_bytes
+
     def add(self, number: int, line: bytes) -> None:
         """Add input line ``number`` (its bytes as they will be uploaded) to the current file or a new one."""
         size = len(line)
-        current = self._current
-        if current is None or current.row_count >= self.max_rows or self._size + size > self.max_bytes:
+        if not self._room_for(1, size):
             self._flush()
-            current = self._current = Shard(first_line=number, last_line=number)
-            self._shards.append(current)
+            self._current = Shard(first_line=number, last_line=number)
+            self._shards.append(self._current)
             self._size = 0
-        current.last_line = number
-        current.row_count += 1
-        self._size += size
+        self._take(number, 1, size)
         self._pending.append(line)
         if len(self._pending) >= _DIGEST_BATCH_LINES:
             self._flush()
 
+    def add_block(self, first: int, count: int, size: int, block: bytes | None) -> bool:
+        """Add ``count`` consecutive lines numbered from ``first``, ``size`` bytes in all, if they all fit in
+        the current file; return ``False`` (and add nothing) when they do not: add them one by one then.
+
+        :param block: the lines joined (needed only when digesting).
+        """
+        if not self._room_for(count, size):
+            return False
+        self._flush()
+        self._take(first + count - 1, count, size)
+        if self.digest:
+            self._shards[-1].digest.update(cast("bytes", block))
+        else:
+            self._shards[-1].digest.size += size
+        return True
+
+    def _take(self, last: int, count: int, size: int) -> None:
+        current = self._shards[-1]
+        current.last_line = last
+        current.row_count += count
+        self._size += size
+
     def _flush(self) -> None:
         if self._pending:
-            self._shards[-1].digest.update(b"".join(self._pending))
+            self._digest(b"".join(self._pending))
             self._pending.clear()
+
+    def _digest(self, data: bytes) -> None:
+        digest = self._shards[-1].digest
+        if self.digest:
+            digest.update(data)
+        else:
+            digest.size += len(data)
 
     def finish(self) -> list[Shard]:
         """The planned files, in order (none if no line was added)."""

@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from msgspec import UNSET
 
-from airflow_batch_gemini.streams import LineSet, Shard, ShardPlanner
+from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoder
+from airflow_batch_gemini.streams import LineSet, Shard, ShardPlanner, split_lines
 
 REQUEST_SCHEMA_RESOURCE = "request.schema.json"
 
@@ -51,6 +55,7 @@ _JSON_TYPES: dict[type, str] = {
 _NUMERIC_LOOKING = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 _NUMBER_STARTS = frozenset(" \t\r\n+-.0123456789")
+_LAST_NUMBER_START = max(_NUMBER_STARTS)
 
 _UTF8_BOM = "\ufeff"
 
@@ -106,9 +111,12 @@ class LineValidator:
     jsonschema, the reference, explains what is wrong.
 
     :param schema: from :func:`line_schema`.
+    :param packaged: ``schema`` is the packaged schema alone (no ``extra_schema``), which the Structs of
+        :mod:`~airflow_batch_gemini.request_structs` describe a subset of: they may then decide first.
     """
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], packaged: bool = False) -> None:
+        self.packaged = packaged
         self.reference = Draft202012Validator(schema)
         try:
             fast = jsonschema_rs.validator_for(schema)
@@ -130,7 +138,7 @@ def build_validator(extra_schema: Mapping[str, Any] | None = None) -> LineValida
         ``{"required": ["key"], "properties": {"key": {"type": "string", "pattern": "^[a-z]"}}}``.
     :raises ValueError: if ``extra_schema`` is not a valid JSON Schema.
     """
-    return LineValidator(line_schema(extra_schema))
+    return LineValidator(line_schema(extra_schema), packaged=extra_schema is None)
 
 
 @functools.cache
@@ -351,6 +359,34 @@ class TopLevelColumns:
                 self.numeric_strings[key] = (first, count + 1)
         return problems
 
+    def record_strings(self, key: str, values: list[Any], first: int) -> bool:
+        """Record the top-level ``key`` holding string ``values`` (:data:`msgspec.UNSET` where a line has
+        none) on consecutive lines from ``first``; ``False``, recording nothing, if ``key`` held another
+        type before (:meth:`check` then says where)."""
+        seen = self._types.get(key)
+        if seen is not None:
+            if seen[0] != "string":
+                return False
+        else:
+            given = next((offset for offset, value in enumerate(values) if value is not UNSET), None)
+            if given is None:
+                return True
+            self._types[key] = ("string", first + given)
+        strings = [value for value in values if value is not UNSET] if UNSET in values else values
+        if not strings or min(strings)[:1] > _LAST_NUMBER_START:
+            return True  # every value starts with a character after all those a number can start with
+        for offset, value in enumerate(values):
+            if value is not UNSET and value[:1] in _NUMBER_STARTS and _NUMERIC_LOOKING.fullmatch(value):
+                line, count = self.numeric_strings.get(key, (first + offset, 0))
+                self.numeric_strings[key] = (line, count + 1)
+        return True
+
+    def record_objects(self, key: str, first: int) -> bool:
+        """Record the top-level ``key`` holding an object on line ``first`` (and maybe later ones);
+        ``False``, recording nothing, if it held another type before."""
+        seen = self._types.setdefault(key, ("object", first))
+        return seen[0] == "object"
+
     def warnings(self) -> list[str]:
         """Advice about the keys holding numeric-looking strings, one line per key."""
         return [
@@ -392,7 +428,7 @@ def passes_fast(raw: bytes, value: Any, validator: LineValidator) -> bool:
 
 
 def with_row_key(raw: bytes, value: Any, line: int, key_field: str) -> bytes:
-    """Give a line that has no ``key_field`` a stable row key, ``r`` and its 8-digit line number.
+    """Give a line that has no ``key_field`` a stable row key, :func:`row_key` of its line number.
 
     The key goes first in the line; the rest of its bytes are kept. ``value`` (``parse_fast(raw)``) gets
     the key too. A line that is not a non-empty object is returned unchanged (it is invalid anyway).
@@ -401,8 +437,17 @@ def with_row_key(raw: bytes, value: Any, line: int, key_field: str) -> bytes:
     """
     if type(value) is not dict or not value or key_field in value:
         return raw
-    key = f"r{line:08d}"
-    value[key_field] = key
+    value[key_field] = row_key(line)
+    return keyed_line(raw, key_field, value[key_field])
+
+
+def row_key(line: int) -> str:
+    """The row key given to input line ``line``: ``r`` and its 8-digit number (``r00001204``)."""
+    return f"r{line:08d}"
+
+
+def keyed_line(raw: bytes, key_field: str, key: str) -> bytes:
+    """``raw``, a non-empty JSON object, with ``"key_field": "key"`` first (both need no escaping)."""
     return b'{"%s":"%s",' % (key_field.encode(), key.encode()) + raw.lstrip()[1:]
 
 
@@ -465,6 +510,165 @@ def line_problems(raw: bytes, line: int, validator: LineValidator, columns: TopL
     return validate_value(value, line, validator) + (columns.check(value, line) if isinstance(value, dict) else [])
 
 
+#: Lines checked together by the first tier: one refused line sends its group to the line-by-line tiers.
+GROUP_LINES = 256
+
+
+class _InputScanner:
+    """One pass over an input: the state of :func:`scan_blocks` (see there)."""
+
+    def __init__(
+        self,
+        validator: LineValidator,
+        max_problems: int,
+        row_key_field: str | None,
+        planner: ShardPlanner,
+        on_reject: Callable[[bytes], object] | None,
+        on_rows: Callable[[int, bytes], object] | None,
+    ) -> None:
+        self.validator = validator
+        self.max_problems = max_problems
+        self.row_key_field = row_key_field
+        self.planner = planner
+        self.on_reject = on_reject
+        self.on_rows = on_rows
+        self.scan = InputScan()
+        self.number = 0  # the number of the last line read
+        key_fields = tuple(dict.fromkeys(
+            name for name in (DEFAULT_ROW_KEY_FIELD, row_key_field) if name is not None and is_column_name(name)
+        ))
+        self.key_fields = key_fields
+        self.decode = line_decoder(key_fields).decode if validator.packaged else None
+        self.keys_of = operator.attrgetter(*key_fields)
+
+    def block(self, block: bytes) -> None:
+        """Check a block of whole lines (the last line of the input may lack its line break)."""
+        lines = split_lines(block)
+        if len(lines) <= GROUP_LINES:
+            self.group(lines, block)
+            return
+        for start in range(0, len(lines), GROUP_LINES):
+            group = lines[start : start + GROUP_LINES]
+            self.group(group, b"".join(group))
+
+    def group(self, lines: list[bytes], data: bytes | None = None) -> None:
+        """Check consecutive lines (``data``: the same joined, if at hand)."""
+        first = self.number + 1
+        self.number += len(lines)
+        if self.decode is None or not self._group_fast(first, lines, data):
+            for number, raw in enumerate(lines, start=first):
+                self._line(number, raw)
+
+    def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:
+        """The first tier: every line of the group decoded into the Structs (which refuse empty objects
+        too), the top-level keys' types unchanged. Adds the group and returns ``True``, or returns
+        ``False`` having changed nothing."""
+        decode = cast("Callable[[bytes], Any]", self.decode)
+        keys_of = self.keys_of
+        try:
+            keys = [keys_of(decode(raw)) for raw in lines]
+        except DecodeRefusal:
+            return False
+        by_field: list[list[Any]] = [keys] if len(self.key_fields) == 1 else [list(v) for v in zip(*keys, strict=True)]
+        field = self.row_key_field
+        if field is not None:
+            given = by_field[self.key_fields.index(field)]
+            missing = [offset for offset, value in enumerate(given) if value is UNSET]
+            for offset in missing:
+                key = given[offset] = row_key(first + offset)
+                lines[offset] = keyed_line(lines[offset], field, key)
+            if missing:
+                data = None
+        columns = self.scan.columns
+        if not columns.record_objects("request", first) or not all(
+            columns.record_strings(name, values, first) for name, values in zip(self.key_fields, by_field, strict=True)
+        ):
+            return False
+        self._accept_group(first, lines, data)
+        return True
+
+    def _accept_group(self, first: int, lines: list[bytes], data: bytes | None) -> None:
+        planner = self.planner
+        if data is None and (planner.digest or self.on_rows is not None):
+            data = b"".join(lines)
+        size = len(data) if data is not None else sum(map(len, lines))
+        if planner.add_block(first, len(lines), size, data):
+            if self.on_rows is not None:
+                self.on_rows(planner.index, cast("bytes", data))
+            return
+        for number, raw in enumerate(lines, start=first):
+            self._accept(number, raw)
+
+    def _accept(self, number: int, line: bytes) -> None:
+        self.planner.add(number, line)
+        if self.on_rows is not None:
+            self.on_rows(self.planner.index, line)
+
+    def _line(self, number: int, raw: bytes) -> None:
+        """The second tier (orjson, jsonschema-rs, importer checks), then the reference for the messages."""
+        value = parse_fast(raw)
+        field = self.row_key_field
+        line = raw if field is None else with_row_key(raw, value, number, field)
+        if passes_fast(line, value, self.validator):
+            problems = self.scan.columns.check(value, number)
+        else:
+            problems = line_problems(line, number, self.validator, self.scan.columns)
+        if not problems:
+            self._accept(number, line)
+            return
+        scan = self.scan
+        scan.invalid_lines.add(number)
+        scan.problem_count += len(problems)
+        scan.problems.extend(problems[: max(0, self.max_problems - len(scan.problems))])
+        if self.on_reject is not None:
+            self.on_reject(reject_record(raw, problems))
+
+    def finish(self) -> InputScan:
+        self.scan.line_count = self.number
+        self.scan.shards = self.planner.finish()
+        return self.scan
+
+
+def scan_blocks(
+    blocks: Iterable[bytes],
+    validator: LineValidator | None = None,
+    max_problems: int = 20,
+    *,
+    row_key_field: str | None = None,
+    max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
+    max_bytes_per_file: int = MAX_INPUT_BYTES,
+    digest: bool = False,
+    on_reject: Callable[[bytes], object] | None = None,
+    on_rows: Callable[[int, bytes], object] | None = None,
+) -> InputScan:
+    """Validate every line of an input and plan its upload as files within the service's limits.
+
+    Memory holds one block at a time, the first ``max_problems`` problems, one bit per line and one
+    digest per planned file. Three tiers decide: the Structs of
+    :mod:`~airflow_batch_gemini.request_structs` accept groups of :data:`GROUP_LINES` lines of the common
+    shape (packaged schema only); the lines of any other group go one by one through orjson,
+    jsonschema-rs and the importer checks; the reference (jsonschema) explains the lines found invalid.
+
+    :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.streams.iter_line_blocks`),
+        lines numbered from 1; only the input's last line may lack its line break.
+    :param validator: from :func:`build_validator`; the packaged schema alone by default.
+    :param max_problems: how many problems to keep for the report (all are counted).
+    :param row_key_field: give every line without this top-level field a row key (:func:`with_row_key`).
+    :param max_rows_per_file: at most this many lines per planned file.
+    :param max_bytes_per_file: at most this many bytes per planned file.
+    :param digest: compute each planned file's CRC32C and MD5 (its size is always counted).
+    :param on_reject: called with the :func:`reject_record` of every invalid line, in order.
+    :param on_rows: called with the index of a planned file and the next valid lines of it, row keys
+        included (the bytes to upload), in order; the files are filled one after the other.
+    """
+    scanner = _scanner(validator, max_problems, row_key_field, max_rows_per_file, max_bytes_per_file, digest,
+                       on_reject, on_rows)
+    for block in blocks:
+        if block:
+            scanner.block(block)
+    return scanner.finish()
+
+
 def scan_lines(
     lines: Iterable[bytes],
     validator: LineValidator | None = None,
@@ -473,40 +677,28 @@ def scan_lines(
     row_key_field: str | None = None,
     max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
     max_bytes_per_file: int = MAX_INPUT_BYTES,
+    digest: bool = False,
     on_reject: Callable[[bytes], object] | None = None,
+    on_rows: Callable[[int, bytes], object] | None = None,
 ) -> InputScan:
-    """Validate every line of an input and plan its upload as files within the service's limits.
+    """:func:`scan_blocks` on an input given line by line, each line with its line break (the last may lack it)."""
+    scanner = _scanner(validator, max_problems, row_key_field, max_rows_per_file, max_bytes_per_file, digest,
+                       on_reject, on_rows)
+    feed = iter(lines)
+    while group := list(itertools.islice(feed, GROUP_LINES)):
+        scanner.group(group)
+    return scanner.finish()
 
-    Memory holds one line at a time, the first ``max_problems`` problems, one bit per line and one
-    digest per planned file. The fast path decides a line is valid; the reference explains the others.
 
-    :param lines: the raw lines, numbered from 1.
-    :param validator: from :func:`build_validator`; the packaged schema alone by default.
-    :param max_problems: how many problems to keep for the report (all are counted).
-    :param row_key_field: give every line without this top-level field a row key (:func:`with_row_key`).
-    :param max_rows_per_file: at most this many lines per planned file.
-    :param max_bytes_per_file: at most this many bytes per planned file.
-    :param on_reject: called with the :func:`reject_record` of every invalid line, in order.
-    """
-    checker = validator or default_validator()
-    scan = InputScan()
-    planner = ShardPlanner(max_rows_per_file, max_bytes_per_file)
-    number = 0
-    for number, raw in enumerate(lines, start=1):
-        value = parse_fast(raw)
-        line = raw if row_key_field is None else with_row_key(raw, value, number, row_key_field)
-        if passes_fast(line, value, checker):
-            problems = scan.columns.check(value, number)
-        else:
-            problems = line_problems(line, number, checker, scan.columns)
-        if problems:
-            scan.invalid_lines.add(number)
-            scan.problem_count += len(problems)
-            scan.problems.extend(problems[: max(0, max_problems - len(scan.problems))])
-            if on_reject is not None:
-                on_reject(reject_record(raw, problems))
-        else:
-            planner.add(number, line)
-    scan.line_count = number
-    scan.shards = planner.finish()
-    return scan
+def _scanner(
+    validator: LineValidator | None,
+    max_problems: int,
+    row_key_field: str | None,
+    max_rows_per_file: int,
+    max_bytes_per_file: int,
+    digest: bool,
+    on_reject: Callable[[bytes], object] | None,
+    on_rows: Callable[[int, bytes], object] | None,
+) -> _InputScanner:
+    planner = ShardPlanner(max_rows_per_file, max_bytes_per_file, digest=digest)
+    return _InputScanner(validator or default_validator(), max_problems, row_key_field, planner, on_reject, on_rows)

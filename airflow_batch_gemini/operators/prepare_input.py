@@ -229,7 +229,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             scan = scan_lines(
                 lines, build_validator(self.extra_schema), int(self.max_problems),
                 row_key_field=self._row_key_field(), max_rows_per_file=self.max_rows_per_file,
-                max_bytes_per_file=self.max_bytes_per_file, on_reject=reject,
+                max_bytes_per_file=self.max_bytes_per_file, digest=True, on_reject=reject,
             )
             return scan, writer is not None
 
