@@ -16,12 +16,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from airflow_batch_gemini.validation import NO_REQUEST, InputScan, LineValidator, build_validator, scan_lines
+from airflow_batch_gemini.streams import iter_line_blocks
+from airflow_batch_gemini.validation import NO_REQUEST, InputScan, LineValidator, build_validator, scan_blocks
 
-#: Redraw the progress bar at most this often (seconds), and look at the clock every this many lines.
+#: Redraw the progress bar at most this often (seconds).
 PROGRESS_INTERVAL = 0.2
-_PROGRESS_EVERY_LINES = 2048
 _BAR_WIDTH = 30
+#: Files are read in chunks of this many bytes (the checks take whole lines of them at a time).
+READ_CHUNK_BYTES = 1 << 20
 
 
 def progress_text(name: str, done_bytes: int, total_bytes: int, lines: int) -> str:
@@ -31,17 +33,18 @@ def progress_text(name: str, done_bytes: int, total_bytes: int, lines: int) -> s
     return f"{name} [{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {share:4.0%} {lines:,} lines"
 
 
-def with_progress(lines: Iterable[bytes], name: str, total_bytes: int, stream: TextIO) -> Iterator[bytes]:
-    """Yield ``lines`` unchanged, redrawing a progress bar on ``stream`` as they pass."""
+def with_progress(blocks: Iterable[bytes], name: str, total_bytes: int, stream: TextIO) -> Iterator[bytes]:
+    """Yield ``blocks`` of whole lines unchanged, redrawing a progress bar on ``stream`` as they pass."""
     done = count = 0
     shown = 0.0
-    for count, line in enumerate(lines, start=1):
-        done += len(line)
-        if count % _PROGRESS_EVERY_LINES == 0 and (now := time.monotonic()) - shown >= PROGRESS_INTERVAL:
+    for block in blocks:
+        done += len(block)
+        count += block.count(b"\n") + (not block.endswith(b"\n"))
+        if (now := time.monotonic()) - shown >= PROGRESS_INTERVAL:
             shown = now
             stream.write("\r" + progress_text(name, done, total_bytes, count))
             stream.flush()
-        yield line
+        yield block
     stream.write("\r" + progress_text(name, done, total_bytes, count) + "\n")
     stream.flush()
 
@@ -61,10 +64,10 @@ def validate_file(path: Path, validator: LineValidator, max_problems: int, progr
                   err: TextIO) -> bool:
     """Check one file, print its problems and summary; return whether it is valid."""
     with path.open("rb") as handle:
-        lines: Iterable[bytes] = handle
+        blocks = iter_line_blocks(iter(lambda: handle.read(READ_CHUNK_BYTES), b""))
         if progress:
-            lines = with_progress(handle, path.name, path.stat().st_size, err)
-        scan = scan_lines(lines, validator, max_problems)
+            blocks = with_progress(blocks, path.name, path.stat().st_size, err)
+        scan = scan_blocks(blocks, validator, max_problems)
     for problem in scan.problems:
         out.write(f"{path}: {problem}\n")
     if scan.problem_count > len(scan.problems):

@@ -548,8 +548,7 @@ class _InputScanner:
             self.group(lines, block)
             return
         for start in range(0, len(lines), GROUP_LINES):
-            group = lines[start : start + GROUP_LINES]
-            self.group(group, b"".join(group))
+            self.group(lines[start : start + GROUP_LINES])
 
     def group(self, lines: list[bytes], data: bytes | None = None) -> None:
         """Check consecutive lines (``data``: the same joined, if at hand)."""

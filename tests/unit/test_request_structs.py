@@ -1,0 +1,277 @@
+"""The first tier of validation, the msgspec Structs: a line they accept must be valid for the reference
+(jsonschema and the importer checks), and a scan with them must report exactly what a scan without them
+reports: the same invalid lines, problems, files, warnings and uploaded bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoder
+from airflow_batch_gemini.streams import iter_line_blocks
+from airflow_batch_gemini.validation import (
+    GROUP_LINES,
+    InputScan,
+    LineValidator,
+    default_validator,
+    line_schema,
+    scan_blocks,
+    scan_lines,
+    validate_line,
+)
+from tests.faults.malformed_lines import MALFORMED
+from tests.seed import SEED_INPUT
+
+#: The same schema with the first tier switched off: the second tier and the reference decide alone.
+WITHOUT_STRUCTS = LineValidator(line_schema())
+
+
+def first_tier_accepts(raw: bytes, key_fields: tuple[str, ...] = ("key",)) -> bool:
+    try:
+        line_decoder(key_fields).decode(raw)
+    except DecodeRefusal:
+        return False
+    return True
+
+
+def reference_accepts(raw: bytes) -> bool:
+    return validate_line(raw, 1) == []
+
+
+def line(request: Any, **extra: Any) -> bytes:
+    return json.dumps({"request": request, **extra}).encode() + b"\n"
+
+
+def text_request(**fields: Any) -> dict[str, Any]:
+    return {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **fields}
+
+
+COMMON_SHAPES = [
+    SEED_INPUT.read_bytes().splitlines()[0],
+    line(text_request(), key="row-1"),
+    line({"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": "AA=="}}, {"text": "what?"}]}]}),
+    line({"contents": [{"role": "user", "parts": [{"text": "a"}]}, {"role": "model", "parts": [{"text": "b"}]}]}),
+    line(text_request(systemInstruction={"parts": [{"text": "be brief"}], "role": "system"})),
+    line(text_request(safetySettings=[{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_NONE",
+                                       "method": "SEVERITY"}])),
+    line(text_request(generationConfig={
+        "temperature": 2, "topP": 0, "topK": 40, "candidateCount": 8, "maxOutputTokens": 1, "seed": -3,
+        "stopSequences": ["a"] * 5, "presencePenalty": -2, "frequencyPenalty": 1.99, "logprobs": 20,
+        "responseMimeType": "application/json", "responseModalities": ["TEXT"], "responseLogprobs": True,
+        "audioTimestamp": False, "mediaResolution": "MEDIA_RESOLUTION_LOW",
+        "thinkingConfig": {"thinkingBudget": -1, "includeThoughts": True, "thinkingLevel": "HIGH"},
+    })),
+    line(text_request(generationConfig={"seed": 1}, labels={"team": "ml"}, cachedContent="projects/p/c/1")),
+    line({"contents": [{"parts": [{"text": "x", "thought": True, "thoughtSignature": "c2ln"}]}]}),
+    b'{ "request" : { "contents" : [ { "parts" : [ { "text" : "{}" } ] } ] } }  \r\n',
+    line(text_request(generationConfig={"seed": 2**70}), key=""),
+]
+
+
+@pytest.mark.parametrize("raw", COMMON_SHAPES)
+def test_the_common_shapes_take_the_first_tier(raw: bytes) -> None:
+    assert first_tier_accepts(raw)
+    assert reference_accepts(raw)
+
+
+#: Lines the first tier hands on, each with the reference's verdict: valid ones it does not describe, and
+#: invalid ones, among them every kind of empty object it can meet.
+HANDED_ON = [
+    (line(text_request(generation_config={"temperature": 1})), True),
+    (line(text_request(tools=[{"googleSearch": {"excludeDomains": ["x.com"]}}])), True),
+    (line(text_request(generationConfig={"responseMimeType": "application/json",
+                                         "responseSchema": {"type": "OBJECT"}})), True),
+    (line(text_request(), key=7), True),
+    (line(text_request(), id="a"), True),
+    (line(text_request(generationConfig={"maxOutputTokens": 256.0})), True),
+    (line({"contents": [{"parts": [{"text": "a", "videoMetadata": {"fps": 1}}]}]}), True),
+    (line(text_request(generationConfig={})), False),
+    (line(text_request(generationConfig={"thinkingConfig": {}})), False),
+    (line(text_request(labels={})), False),
+    (line({"contents": [{"parts": [{}]}]}), False),
+    (line({"contents": [{"parts": [{"text": "a", "fileData": {"fileUri": "gs://b/o", "mimeType": "a/b"}}]}]}), False),
+    (line({"contents": [{"role": "tester", "parts": [{"text": "a"}]}]}), False),
+    (line({"contents": []}), False),
+    (line(text_request(generationConfig={"temperature": 2.01})), False),
+    (line(text_request(generationConfig={"presencePenalty": 2})), False),
+    (line(text_request(generationConfig={"stopSequences": ["a"] * 6})), False),
+    (line(text_request(generationConfig={"temperature": None})), False),
+    (line(text_request(generationConfig={"responseLogprobs": 1})), False),
+    (line(text_request(labels={"a": "x" * 64})), False),
+    (line({"contents": [{"parts": [{"fileData": {"fileUri": "s3://b/o", "mimeType": "image/png"}}]}]}), False),
+    (line({"contents": [{"parts": [{"inlineData": {"mimeType": "image/png\n", "data": "AA=="}}]}]}), False),
+    (line({"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": ""}}]}]}), False),
+    (b'{"request": {"contents": [{"parts": [{"text": "a"}]}]}, "request": 5}\n', False),
+    (b'{"request": 5, "request": {"contents": [{"parts": [{"text": "a"}]}]}}\n', True),
+]
+
+
+@pytest.mark.parametrize(("raw", "valid"), HANDED_ON)
+def test_lines_the_first_tier_hands_on_get_the_references_verdict(raw: bytes, valid: bool) -> None:
+    assert reference_accepts(raw) is valid
+    assert not first_tier_accepts(raw)
+    assert (scan_lines([raw]).row_count == 1) is valid
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=[case.kind for case in MALFORMED])
+def test_no_malformed_kind_passes_the_first_tier(case: Any) -> None:
+    assert not first_tier_accepts(case.raw)
+
+
+# camelCase lines around the first tier's shape, with a wrong value, an unknown or empty field now and then
+WRONG = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.floats(-3, 3, allow_nan=False),
+                  st.sampled_from(["", "x", "1", "{}", "user", "image/png", "gs://b/o"]), st.just({}), st.just([]))
+
+
+def rarely(odd: st.SearchStrategy[Any], usual: st.SearchStrategy[Any], one_in: int = 40) -> st.SearchStrategy[Any]:
+    """``usual``, and one time in ``one_in`` ``odd``."""
+    return st.integers(1, one_in).flatmap(lambda draw: odd if draw == 1 else usual)
+
+
+def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly a plausible value, rarely a wrong one."""
+    return rarely(WRONG, strategy)
+
+
+def loose(fields: dict[str, st.SearchStrategy[Any]], required: tuple[str, ...] = ()) -> st.SearchStrategy[Any]:
+    """An object with some of ``fields`` (the ``required`` ones mostly there); rarely empty, or with an
+    unknown field."""
+    optional = {name: maybe(value) for name, value in fields.items() if name not in required}
+    base = st.fixed_dictionaries({name: maybe(fields[name]) for name in required}, optional=optional).filter(bool)
+    unknown = st.tuples(base, WRONG).map(lambda pair: {**pair[0], "unknownField": pair[1]})
+    return rarely(st.just({}), rarely(unknown, base))
+
+
+def edge(good: st.SearchStrategy[Any], *bad: Any) -> st.SearchStrategy[Any]:
+    """Values within bounds (their edges included), and one time in eight a value just beyond."""
+    return rarely(st.sampled_from(bad), good, 8)
+
+
+MIME = rarely(st.sampled_from(["png", "image/png\n", "a/b/c", ""]), st.sampled_from(["image/png", "video/mp4"]), 5)
+PART = st.one_of(
+    loose({"text": st.text(max_size=4), "thought": st.booleans(), "thoughtSignature": edge(st.just("c2ln"), "")},
+          ("text",)),
+    loose({"inlineData": loose({"mimeType": MIME, "data": edge(st.just("AA=="), "")}, ("mimeType", "data"))},
+          ("inlineData",)),
+    loose({"fileData": loose({"mimeType": MIME, "fileUri": edge(st.sampled_from(["gs://b/o.png", "https://e.com/x"]),
+                                                                 "http://e.com", "gs://", "gs://B/o")},
+                             ("mimeType", "fileUri"))},
+        ("fileData",)),
+)
+PART = rarely(st.just({"text": "a", "fileData": {"mimeType": "a/b", "fileUri": "gs://b/o"}}), PART)
+PARTS = rarely(st.just([]), st.lists(PART, min_size=1, max_size=3))
+CONTENT = loose({"parts": PARTS, "role": rarely(st.just("tester"), st.sampled_from(["user", "model"]), 10)}, ("parts",))
+GENERATION_CONFIG = loose({
+    "temperature": edge(st.sampled_from([0, 2, 0.7]) | st.floats(0, 2), -0.01, 2.01),
+    "topP": edge(st.floats(0, 1), -0.5, 1.5), "topK": edge(st.integers(1, 3) | st.just(1.5), 0, 0.99),
+    "candidateCount": edge(st.integers(1, 8), 0, 9, 1.5), "maxOutputTokens": edge(st.integers(1, 3), 0, 2.0, True),
+    "stopSequences": edge(st.lists(st.just("a"), max_size=5), ["a"] * 6, [""]), "seed": edge(st.integers(-2, 2), "1"),
+    "presencePenalty": edge(st.floats(-2, 1.99), 2, -2.01), "frequencyPenalty": edge(st.sampled_from([-2, 1.99]), 2),
+    "logprobs": edge(st.integers(1, 20), 0, 21), "responseMimeType": edge(st.just("application/json"), "text/csv"),
+    "responseModalities": edge(st.lists(st.just("TEXT"), max_size=2), ["VIDEO"]),
+    "responseLogprobs": edge(st.booleans(), 1), "mediaResolution": edge(st.just("MEDIA_RESOLUTION_LOW"), "LOW"),
+    "thinkingConfig": loose({"thinkingBudget": edge(st.integers(-1, 2), -2), "includeThoughts": st.booleans(),
+                             "thinkingLevel": edge(st.just("LOW"), "LOUD")}),
+})
+REQUEST = loose({
+    "contents": rarely(st.just([]), st.lists(CONTENT, min_size=1, max_size=2)),
+    "systemInstruction": loose({"parts": PARTS, "role": st.text(max_size=3)}, ("parts",)),
+    "safetySettings": st.lists(loose({
+        "category": edge(st.just("HARM_CATEGORY_HARASSMENT"), "HARASSMENT"),
+        "threshold": edge(st.just("BLOCK_NONE"), "HIGH"), "method": edge(st.just("SEVERITY"), "X")},
+        ("category", "threshold")), max_size=2),
+    "generationConfig": GENERATION_CONFIG,
+    "labels": edge(st.dictionaries(st.sampled_from(["team", "a" * 63]), st.sampled_from(["x", "y" * 63]), min_size=1,
+                                   max_size=2),
+                   {"": "x"}, {"a" * 64: "x"}, {"team": "y" * 64}),
+    "cachedContent": edge(st.just("c"), ""),
+}, ("contents",))
+KEY = st.sampled_from(["a1", "r00000001", "1", " 2.5", "", "-x"]) | rarely(st.integers(0, 9), st.just("b2"), 4)
+LINE = rarely(st.fixed_dictionaries({"request": REQUEST}, optional={"key": KEY, "id": st.just("x")}),
+              st.fixed_dictionaries({"request": maybe(REQUEST)}, optional={"key": KEY}), 10)
+
+
+def encoded(value: dict[str, Any], spaced: bool) -> bytes:
+    return json.dumps(value, separators=(", ", ": ") if spaced else (",", ":")).encode() + b"\n"
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LINE, st.booleans())
+def test_a_line_the_first_tier_accepts_is_valid(value: dict[str, Any], spaced: bool) -> None:
+    raw = encoded(value, spaced)
+    if first_tier_accepts(raw):
+        assert reference_accepts(raw), f"the first tier accepts a line the reference refuses: {raw[:400]!r}"
+
+
+def scan_report(scan: InputScan) -> tuple[Any, ...]:
+    return (scan.line_count, list(scan.invalid_lines), [str(p) for p in scan.problems], scan.problem_count,
+            [(s.first_line, s.last_line, s.row_count, s.digest.size, s.digest.crc32c, s.digest.md5)
+             for s in scan.shards], scan.columns.warnings())
+
+
+def scan_both(lines: list[bytes], **options: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], list[bytes], list[bytes]]:
+    """The reports and uploaded bytes of a scan with and without the first tier."""
+    with_tier: list[bytes] = []
+    without: list[bytes] = []
+    fast = scan_blocks([b"".join(lines)], default_validator(), 10_000, digest=True,
+                       on_rows=lambda index, data: with_tier.append(b"%d:" % index + data), **options)
+    slow = scan_lines(lines, WITHOUT_STRUCTS, 10_000, digest=True,
+                      on_rows=lambda index, data: without.append(b"%d:" % index + data), **options)
+    return scan_report(fast), scan_report(slow), with_tier, without
+
+
+def by_file(chunks: list[bytes]) -> dict[bytes, bytes]:
+    files: dict[bytes, bytes] = {}
+    for chunk in chunks:
+        index, _, data = chunk.partition(b":")
+        files[index] = files.get(index, b"") + data
+    return files
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(st.tuples(LINE, st.booleans()), min_size=1, max_size=40), st.integers(0, 2 * GROUP_LINES),
+       st.sampled_from([None, "key", "rk"]), st.sampled_from([3, 1000]))
+def test_a_scan_reports_the_same_with_and_without_the_first_tier(
+    values: list[tuple[dict[str, Any], bool]], common: int, row_key_field: str | None, max_rows: int
+) -> None:
+    lines = [encoded(value, spaced) for value, spaced in values]
+    lines += [line(text_request(), key=f"k{index}") for index in range(common)]  # whole groups of the common shape
+    fast, slow, fast_bytes, slow_bytes = scan_both(lines, row_key_field=row_key_field, max_rows_per_file=max_rows)
+    assert fast == slow
+    assert by_file(fast_bytes) == by_file(slow_bytes)
+
+
+@pytest.mark.parametrize(("first", "problems", "warned"), [
+    (line(text_request(), key=7), GROUP_LINES, False),  # every string key after an integer one
+    (line(text_request(), key="12"), 1, True),  # the integer key at the end; "12" looks numeric
+    (b'{"request": "x"}\n', GROUP_LINES + 3, False),  # "x" is no object, and no later request is a string
+])
+def test_types_across_lines_and_groups_are_followed_by_both_tiers(first: bytes, problems: int, warned: bool) -> None:
+    common = [line(text_request(), key=f"k{index}") for index in range(GROUP_LINES)]
+    fast, slow, _, _ = scan_both([first, *common, line(text_request(), key=8)])
+    assert fast == slow
+    assert fast[3] == problems and bool(fast[5]) is warned
+
+
+def test_row_keys_are_given_in_the_first_tier_as_in_the_second() -> None:
+    lines = [line(text_request()) for _ in range(GROUP_LINES + 3)]
+    lines[5] = line(text_request(), key="own")
+    fast, slow, fast_bytes, slow_bytes = scan_both(lines, row_key_field="key")
+    assert fast == slow and by_file(fast_bytes) == by_file(slow_bytes)
+    uploaded = by_file(fast_bytes)[b"0"].splitlines()
+    assert uploaded[0].startswith(b'{"key":"r00000001",') and b'"key": "own"' in uploaded[5]
+    assert uploaded[-1].startswith(b'{"key":"r%08d",' % (GROUP_LINES + 3))
+
+
+def test_blocks_cut_anywhere_give_the_same_scan() -> None:
+    lines = [line(text_request(), key=f"k{index}") for index in range(3 * GROUP_LINES)]
+    lines[400] = line(text_request(generationConfig={}))
+    data = b"".join(lines)
+    reference = scan_report(scan_lines(lines, WITHOUT_STRUCTS, digest=True))
+    for cut in (1, 4096, 65536, len(data) // 2):
+        chunks = [data[start : start + cut] for start in range(0, len(data), cut)]
+        assert scan_report(scan_blocks(iter_line_blocks(chunks), digest=True)) == reference
