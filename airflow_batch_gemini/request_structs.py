@@ -17,7 +17,7 @@ checks.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -45,8 +45,16 @@ class FileData(_Strict):
     file_uri: Annotated[str, _FILE_URI]
 
 
+class TextPart(_Strict):
+    """A text part: the common case, decoded without :class:`Part`'s Python check."""
+
+    text: str
+    thought: bool | UnsetType = UNSET
+    thought_signature: NonEmptyText | UnsetType = UNSET
+
+
 class Part(_Strict):
-    """One part; exactly one of ``text``, ``inlineData`` and ``fileData``."""
+    """Any part these Structs know; exactly one of ``text``, ``inlineData`` and ``fileData``."""
 
     text: str | UnsetType = UNSET
     inline_data: Blob | UnsetType = UNSET
@@ -60,16 +68,17 @@ class Part(_Strict):
             raise ValueError("a part needs exactly one of text, inlineData, fileData")
 
 
-Parts = Annotated[list[Part], _NON_EMPTY]
+#: The kind of part a request is decoded with: :class:`TextPart` or :class:`Part`.
+P = TypeVar("P", TextPart, Part)
 
 
-class Content(_Strict):
-    parts: Parts
+class Content(_Strict, Generic[P]):
+    parts: Annotated[list[P], _NON_EMPTY]
     role: Literal["user", "model"] | UnsetType = UNSET
 
 
-class SystemInstruction(_Strict):
-    parts: Parts
+class SystemInstruction(_Strict, Generic[P]):
+    parts: Annotated[list[P], _NON_EMPTY]
     role: str | UnsetType = UNSET
 
 
@@ -144,9 +153,9 @@ Labels = Annotated[
 ]
 
 
-class GenerateContentRequest(_Strict):
-    contents: Annotated[list[Content], _NON_EMPTY]
-    system_instruction: SystemInstruction | UnsetType = UNSET
+class GenerateContentRequest(_Strict, Generic[P]):
+    contents: Annotated[list[Content[P]], _NON_EMPTY]
+    system_instruction: SystemInstruction[P] | UnsetType = UNSET
     safety_settings: list[SafetySetting] | UnsetType = UNSET
     generation_config: GenerationConfig | UnsetType = UNSET
     labels: Labels | UnsetType = UNSET
@@ -154,19 +163,22 @@ class GenerateContentRequest(_Strict):
 
 
 @functools.cache
-def line_decoder(key_fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
-    """Return a decoder of one input line: ``request`` and, optionally, each of ``key_fields`` as a string.
+def line_decoders(key_fields: tuple[str, ...]) -> tuple[msgspec.json.Decoder[Any], ...]:
+    """Return the decoders of one input line, to try in order: text parts only, then every part known here.
 
-    The decoded value has an attribute per field (:data:`msgspec.UNSET` when the line lacks it). A line
-    with any other top-level key is refused (it goes to the next tier).
+    A line is ``request`` and, optionally, each of ``key_fields`` as a string; the decoded value has an
+    attribute per field (:data:`msgspec.UNSET` when the line lacks it). A line with any other top-level
+    key is refused (it goes to the next tier). Text-only requests, the common case, skip :class:`Part`'s
+    check in Python.
 
     :param key_fields: top-level string fields allowed beside ``request``, each a valid column name.
     """
     fields: list[tuple[str, Any, Any]] = [(name, str | UnsetType, UNSET) for name in key_fields]
-    line = msgspec.defstruct(
-        "Line", [("request", GenerateContentRequest), *fields], forbid_unknown_fields=True, gc=False
+    return tuple(
+        msgspec.json.Decoder(msgspec.defstruct("Line", [("request", request), *fields], forbid_unknown_fields=True,
+                                               gc=False))
+        for request in (GenerateContentRequest[TextPart], GenerateContentRequest[Part])
     )
-    return msgspec.json.Decoder(line)
 
 
 #: What a refusing decoder raises: a line that is not JSON, not UTF-8, or not of the shape above.

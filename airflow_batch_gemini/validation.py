@@ -30,7 +30,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from msgspec import UNSET
 
-from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoder
+from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoders
 from airflow_batch_gemini.streams import LineSet, Shard, ShardPlanner, split_lines
 
 REQUEST_SCHEMA_RESOURCE = "request.schema.json"
@@ -538,7 +538,7 @@ class _InputScanner:
             name for name in (DEFAULT_ROW_KEY_FIELD, row_key_field) if name is not None and is_column_name(name)
         ))
         self.key_fields = key_fields
-        self.decode = line_decoder(key_fields).decode if validator.packaged else None
+        self.decoders = [decoder.decode for decoder in line_decoders(key_fields)] if validator.packaged else []
         self.keys_of = operator.attrgetter(*key_fields)
 
     def block(self, block: bytes) -> None:
@@ -554,15 +554,14 @@ class _InputScanner:
         """Check consecutive lines (``data``: the same joined, if at hand)."""
         first = self.number + 1
         self.number += len(lines)
-        if self.decode is None or not self._group_fast(first, lines, data):
+        if not any(self._group_fast(decode, first, lines, data) for decode in self.decoders):
             for number, raw in enumerate(lines, start=first):
                 self._line(number, raw)
 
-    def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:
+    def _group_fast(self, decode: Callable[[bytes], Any], first: int, lines: list[bytes], data: bytes | None) -> bool:
         """The first tier: every line of the group decoded into the Structs (which refuse empty objects
         too), the top-level keys' types unchanged. Adds the group and returns ``True``, or returns
         ``False`` having changed nothing."""
-        decode = cast("Callable[[bytes], Any]", self.decode)
         keys_of = self.keys_of
         try:
             keys = [keys_of(decode(raw)) for raw in lines]

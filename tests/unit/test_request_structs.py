@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoder
+from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoders
 from airflow_batch_gemini.streams import iter_line_blocks
 from airflow_batch_gemini.validation import (
     GROUP_LINES,
@@ -30,12 +30,18 @@ from tests.seed import SEED_INPUT
 WITHOUT_STRUCTS = LineValidator(line_schema())
 
 
-def first_tier_accepts(raw: bytes, key_fields: tuple[str, ...] = ("key",)) -> bool:
+def decodes(decoder: Any, raw: bytes) -> bool:
     try:
-        line_decoder(key_fields).decode(raw)
+        decoder.decode(raw)
     except DecodeRefusal:
         return False
     return True
+
+
+def first_tier_accepts(raw: bytes) -> bool:
+    text_only, general = line_decoders(("key",))
+    assert not decodes(text_only, raw) or decodes(general, raw), "text-only accepts what the general one refuses"
+    return decodes(general, raw)
 
 
 def reference_accepts(raw: bytes) -> bool:
