@@ -313,6 +313,7 @@ def merge_rounds(rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             }
             for index, item in enumerate(rounds)
         ],
+        "unfinished_rounds": [item["unfinished"] for item in later if item.get("unfinished")],
         "disagreements": [
             f"round {index}: {text}" for index, item in enumerate(rounds) for text in item.get("disagreements") or []
         ],

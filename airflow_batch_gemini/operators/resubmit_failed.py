@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError, GeminiBatchOutputError, GeminiBatchTimeoutError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
+from airflow_batch_gemini.job_states import TERMINAL_STATES, job_manifest
 from airflow_batch_gemini.naming import identity_labels
 from airflow_batch_gemini.operators.split_output import (
     GeminiBatchResultsMixin,
@@ -111,13 +112,15 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
     Each round's job has its own identity (task instance and round number in its labels), so a retry of
     this task re-attaches to the job of each round instead of creating a second one. Round files are
     kept under ``destination_prefix/rounds/N/`` (``input.jsonl``, ``kept_failed.jsonl``, ``output/``,
-    ``results/``). A round's job that ends FAILED, CANCELLED or EXPIRED raises
-    :class:`~airflow_batch_gemini.exceptions.GeminiBatchJobFailedError`.
+    ``results/``). A round's job that ends FAILED, CANCELLED or EXPIRED, or outlives ``timeout``, does not
+    fail the task: the rows it finished count and the others are resent by the next round (see
+    :meth:`resume_round`); the manifest lists it under ``unfinished_rounds``.
 
     Returns (XCom) one manifest across all rounds: ``job_name`` (the first job), ``job_names``,
     ``rounds``, ``input_rows``, ``succeeded``, ``failed``, ``missing``, the three URIs,
     ``failures_by_status``, ``failures_by_code``, ``token_usage`` and ``model_versions`` summed over
-    all rounds, ``round_summaries`` (counts per round), ``disagreements``.
+    all rounds, ``round_summaries`` (counts per round), ``unfinished_rounds`` (``round``, ``job_name``,
+    ``state``, ``error``), ``disagreements``.
 
     :param split_manifest: the split task's XCom dict (e.g. ``split.output``). (templated)
     :param destination_prefix: ``gs://`` folder for the rounds and the final files; not the split's
@@ -249,9 +252,27 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         rounds: list[dict[str, Any]],
         pending: dict[str, Any],
     ) -> dict[str, Any]:
-        """Called with the round's event (also after deferral): split the round's output, then go on."""
+        """Called with the round's event (also after deferral): split the round's output, then go on.
+
+        A round whose job ends FAILED, CANCELLED or EXPIRED, or whose wait times out (the job is then
+        cancelled), does not fail the task: the rows its job finished count (its output is split like
+        any other), the rest are missing from it and are resent by the next round if one is left. If
+        the job wrote no output at all (or is still being cancelled), the rounds stop there and the
+        earlier rounds' files are merged (the rows it was to resend keep their earlier errors). Either way the manifest lists the round
+        under ``unfinished_rounds``.
+        """
         self.round_number = round_number
-        job = self.execute_complete(context, event)
+        try:
+            job = self.execute_complete(context, event)
+        except (GeminiBatchJobFailedError, GeminiBatchTimeoutError) as err:
+            return self.round_unfinished(context, rounds, pending, err)
+        return self.next_round(context, [*rounds, self.split_round(job, pending)])
+
+    def split_round(self, job: Mapping[str, Any], pending: dict[str, Any]) -> dict[str, Any]:
+        """The round's record: what it resent, and its job's output split and reconciled with that input.
+
+        :raises GeminiBatchOutputError: the job's output directory holds no ``*.jsonl`` file.
+        """
         summary = split_job_output(
             self.storage,
             output_directory=str(job["output_directory"]),
@@ -261,11 +282,39 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
             completion_stats=job.get("completion_stats"),
             log=self.log,
         )
-        return self.next_round(context, [*rounds, {**pending, **summary, "job_name": job.get("job_name")}])
+        return {**pending, **summary, "job_name": job.get("job_name")}
 
-    def merge(self, context: Context, rounds: list[dict[str, Any]]) -> dict[str, Any]:
-        """Write the final files from the rounds' files, then log, push, check the policy and branch."""
+    def round_unfinished(
+        self, context: Context, rounds: list[dict[str, Any]], pending: dict[str, Any], error: Exception
+    ) -> dict[str, Any]:
+        """Keep what an unfinished round's job wrote, then go on (or stop and merge if it wrote nothing)."""
+        job = job_manifest(self.hook.get_job(str(self.job_name)))
+        unfinished = {"round": self.round_number, "job_name": job["job_name"], "state": job["state"],
+                      "error": str(error)}
+        self.log.warning("Round %d did not finish: %s", self.round_number, error)
+        if job["output_directory"] and job["state"] in TERMINAL_STATES:  # a job still cancelling may write more
+            try:
+                record = self.split_round(job, pending)
+            except GeminiBatchOutputError:
+                self.log.warning("Round %d's job wrote no output under %s", self.round_number, job["output_directory"])
+            else:
+                self.log.warning("Round %d: keeping the %d row(s) its job finished; %d row(s) have no result",
+                                 self.round_number, record["succeeded"] + record["failed"], record["missing"])
+                return self.next_round(context, [*rounds, {**record, "unfinished": unfinished}])
+        self.log.warning("Round %d: merging the earlier rounds; the %d row(s) it resent keep their earlier errors",
+                         self.round_number, pending["input_rows"])
+        return self.merge(context, rounds, [unfinished])
+
+    def merge(
+        self, context: Context, rounds: list[dict[str, Any]], stopped: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]:
+        """Write the final files from the rounds' files, then log, push, check the policy and branch.
+
+        :param stopped: the unfinished round that ended the rounds without output, if any.
+        """
         finals = result_uris(self.destination_prefix)
         for name, sources in final_sources(rounds).items():
             concatenate(self.storage, sources, finals[name])
-        return self.finish(context, {**merge_rounds(rounds), **finals})
+        manifest = merge_rounds(rounds)
+        manifest["unfinished_rounds"] = [*manifest["unfinished_rounds"], *stopped]
+        return self.finish(context, {**manifest, **finals})

@@ -124,6 +124,53 @@ def test_rounds_are_bounded_and_the_policy_raises_after_writing(upload_lines, gc
     assert context["ti"].xcoms["return_value"] == final, "the manifest is pushed before the error"
 
 
+def keys_in(uri: str, gcs_client: storage.Client) -> set[str]:
+    return {row["key"] for row in read_rows(uri, gcs_client)}
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferred", "sync"])
+def test_follow_up_jobs_that_fail_keep_the_rows_they_finished_and_resend_the_rest(
+    upload_lines, gcs_client, folder: str, deferrable: bool
+) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable)
+    quota = split["failures_by_status"]["RESOURCE_EXHAUSTED"]
+    resubmit = GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
+        labels={"emulator-outcome": "failed"}, max_rounds=2, poll_interval=0.2, deferrable=deferrable,
+    )
+    final = run_task(resubmit, context)  # no error: every follow-up job FAILS halfway (emulator label)
+
+    assert [(item["round"], item["state"]) for item in final["unfinished_rounds"]] == [
+        (1, "JOB_STATE_FAILED"), (2, "JOB_STATE_FAILED")]
+    assert "code 13" in final["unfinished_rounds"][0]["error"]
+    summaries = final["round_summaries"]
+    assert summaries[1]["input_rows"] == quota and 0 < summaries[1]["succeeded"] < quota
+    assert summaries[2]["input_rows"] == summaries[1]["missing"], "round 2 resent the rows round 1 left unfinished"
+    assert final["succeeded"] == split["succeeded"] + summaries[1]["succeeded"] + summaries[2]["succeeded"]
+    assert (final["failed"], final["missing"]) == (INVALID, summaries[2]["missing"]) and final["missing"] > 0
+    assert final["succeeded"] + final["failed"] + final["missing"] == VALID + INVALID
+    files = [keys_in(final[name], gcs_client) for name in ("succeeded_uri", "failed_uri", "missing_uri")]
+    assert [len(keys) for keys in files] == [final["succeeded"], final["failed"], final["missing"]]
+    assert set.union(*files) == {f"q{i:03d}" for i in range(VALID)} | {f"bad{i}" for i in range(INVALID)}
+
+
+def test_a_follow_up_job_without_output_stops_the_rounds_and_keeps_the_earlier_errors(
+    upload_lines, gcs_client, folder: str
+) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable=True)
+    quota = split["failures_by_status"]["RESOURCE_EXHAUSTED"]
+    resubmit = GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
+        labels={"emulator-outcome": "expired"}, max_rounds=2, poll_interval=0.2,
+    )
+    final = run_task(resubmit, context)
+
+    assert [(item["round"], item["state"]) for item in final["unfinished_rounds"]] == [(1, "JOB_STATE_EXPIRED")]
+    assert (final["rounds"], final["succeeded"], final["failed"]) == (0, split["succeeded"], quota + INVALID)
+    assert final["failures_by_status"] == {"RESOURCE_EXHAUSTED": quota, "INVALID_ARGUMENT": INVALID}
+    assert len(keys_in(final["failed_uri"], gcs_client)) == quota + INVALID
+
+
 def test_each_round_has_its_own_identity_label() -> None:
     operator = GeminiBatchResubmitFailedOperator(
         task_id="resubmit", split_manifest={}, destination_prefix=f"gs://{TEST_BUCKET}/x"
