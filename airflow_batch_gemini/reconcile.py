@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from airflow_batch_gemini.rows import RowError, RowOutcome, TokenUsage, classify_row
 
 #: Top-level fields that identify a row, tried in this order.
@@ -77,9 +79,12 @@ def row_identity(row: Any, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> by
 def line_identity(raw: bytes, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> bytes:
     """:func:`row_identity` of a raw line; a line that is not JSON is identified by its bytes."""
     try:
-        row = json.loads(raw)
-    except ValueError:
-        return hashlib.blake2b(b"x" + raw.strip(), digest_size=_DIGEST_BYTES).digest()
+        row = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            row = json.loads(raw)  # what only the standard library reads: NaN, integers beyond 64 bits
+        except ValueError:
+            return hashlib.blake2b(b"x" + raw.strip(), digest_size=_DIGEST_BYTES).digest()
     return row_identity(row, key_fields)
 
 
@@ -141,6 +146,11 @@ def annotate_failure(raw: bytes, row: Any, error: RowError) -> bytes:
     if not isinstance(row, Mapping):
         return raw if raw.endswith(b"\n") else raw + b"\n"
     annotated = {**row, PARSED_ERROR_FIELD: error.as_dict()}
+    if b"NaN" not in raw and b"Infinity" not in raw:  # orjson would write them as null
+        try:
+            return orjson.dumps(annotated, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # an integer beyond 64 bits
+            pass
     return json.dumps(annotated, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 

@@ -6,10 +6,13 @@ e.g. ``Bad Request: {"error": {"code": 400, "message": "...", "status": "INVALID
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+
+import orjson
 
 #: Category of a line of the output that is not a JSON object (it is kept, as a failure).
 UNREADABLE_ROW = "UNREADABLE_ROW"
@@ -81,7 +84,13 @@ class TokenUsage:
     total_tokens: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return TokenUsage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.candidates_tokens + other.candidates_tokens,
+            self.thoughts_tokens + other.thoughts_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.total_tokens + other.total_tokens,
+        )
 
     def as_dict(self) -> dict[str, int]:
         """The counts as a plain dict, for XCom."""
@@ -120,6 +129,8 @@ def _first_json_object(text: str) -> dict[str, Any] | None:
 
 def _as_int(value: Any) -> int | None:
     """Return ``value`` as an int (proto3 JSON sends int64 as strings), or ``None``."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     try:
@@ -148,18 +159,23 @@ def parse_row_error(status_text: str) -> RowError:
     )
 
 
+@functools.cache
+def _snake_case(camel: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+
+
 def _lookup(mapping: Mapping[str, Any], camel: str) -> Any:
     """Get a field by its lowerCamelCase name or its snake_case twin."""
     if camel in mapping:
         return mapping[camel]
-    return mapping.get("".join(f"_{c.lower()}" if c.isupper() else c for c in camel))
+    return mapping.get(_snake_case(camel))
 
 
 def token_usage(row: Mapping[str, Any]) -> TokenUsage:
-    """Return the token counts of an output row (all zero when the response has no usage metadata)."""
+    """Return the token counts of a parsed output row (all zero when the response has no usage metadata)."""
     response = row.get("response")
-    usage = _lookup(response, "usageMetadata") if isinstance(response, Mapping) else None
-    if not isinstance(usage, Mapping):
+    usage = _lookup(response, "usageMetadata") if isinstance(response, dict) else None
+    if not isinstance(usage, dict):
         return TokenUsage()
 
     def count(name: str) -> int:
@@ -177,13 +193,14 @@ def token_usage(row: Mapping[str, Any]) -> TokenUsage:
 def model_version(row: Mapping[str, Any]) -> str | None:
     """Return the ``modelVersion`` of an output row's response, or ``None``."""
     response = row.get("response")
-    version = _lookup(response, "modelVersion") if isinstance(response, Mapping) else None
+    version = _lookup(response, "modelVersion") if isinstance(response, dict) else None
     return version if isinstance(version, str) and version else None
 
 
 def classify_row(row: Any) -> RowOutcome:
-    """Tell whether a parsed output row succeeded (``status == ""``) and, if not, why."""
-    if not isinstance(row, Mapping):
+    """Tell whether a parsed output row succeeded (``status == ""``) and, if not, why; anything but a
+    JSON object (a ``dict``) is an unreadable row."""
+    if not isinstance(row, dict):
         return RowOutcome(False, RowError(raw="", status=UNREADABLE_ROW, message="not a JSON object"), TokenUsage())
     usage = token_usage(row)
     version = model_version(row)
@@ -198,7 +215,15 @@ def classify_row(row: Any) -> RowOutcome:
 
 
 def parse_line(raw: bytes) -> Any:
-    """Parse one raw line of an output file; ``None`` when it is not JSON."""
+    """Parse one raw line of an output file; ``None`` when it is not JSON.
+
+    orjson parses; what it refuses and the standard library accepts (``NaN``, integers beyond 64 bits)
+    is parsed by the standard library.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(raw)
     except ValueError:
