@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from airflow_batch_gemini.rows import RowError, RowOutcome, TokenUsage, classify_row
+from airflow_batch_gemini.rows import RowError, RowOutcome, TokenUsage, classify_row, load_json
 
 #: Top-level fields that identify a row, tried in this order.
 DEFAULT_KEY_FIELDS = ("key", "id")
@@ -79,12 +79,9 @@ def row_identity(row: Any, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> by
 def line_identity(raw: bytes, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> bytes:
     """:func:`row_identity` of a raw line; a line that is not JSON is identified by its bytes."""
     try:
-        row = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:
-            row = json.loads(raw)  # what only the standard library reads: NaN, integers beyond 64 bits
-        except ValueError:
-            return hashlib.blake2b(b"x" + raw.strip(), digest_size=_DIGEST_BYTES).digest()
+        row = load_json(raw)
+    except ValueError:
+        return hashlib.blake2b(b"x" + raw.strip(), digest_size=_DIGEST_BYTES).digest()
     return row_identity(row, key_fields)
 
 

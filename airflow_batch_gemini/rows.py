@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-import orjson
+import msgspec
 
 #: Category of a line of the output that is not a JSON object (it is kept, as a failure).
 UNREADABLE_ROW = "UNREADABLE_ROW"
@@ -214,18 +214,25 @@ def classify_row(row: Any) -> RowOutcome:
     return RowOutcome(False, parse_row_error(text), usage, version)
 
 
-def parse_line(raw: bytes) -> Any:
-    """Parse one raw line of an output file; ``None`` when it is not JSON.
+#: Decodes JSON fast, integers of any size exactly (orjson turns those beyond 64 bits into floats).
+_DECODE = msgspec.json.Decoder().decode
 
-    orjson parses; what it refuses and the standard library accepts (``NaN``, integers beyond 64 bits)
-    is parsed by the standard library.
+
+def load_json(raw: bytes) -> Any:
+    """Parse JSON text: msgspec, and the standard library for what only it accepts (``NaN``, ``Infinity``).
+
+    :raises ValueError: ``raw`` is not JSON (or not UTF-8).
     """
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
-    try:
+        return _DECODE(raw)
+    except ValueError:
         return json.loads(raw)
+
+
+def parse_line(raw: bytes) -> Any:
+    """Parse one raw line of an output file; ``None`` when it is not JSON."""
+    try:
+        return load_json(raw)
     except ValueError:
         return None
 

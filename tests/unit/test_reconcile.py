@@ -10,6 +10,7 @@ from airflow_batch_gemini.reconcile import (
     Claim,
     RowLedger,
     Tally,
+    annotate_failure,
     disagreements,
     final_sources,
     is_retryable,
@@ -21,7 +22,7 @@ from airflow_batch_gemini.reconcile import (
     row_identity,
     summary_table,
 )
-from airflow_batch_gemini.rows import classify_row, parse_row_error
+from airflow_batch_gemini.rows import classify_row, parse_line, parse_row_error
 from tests.seed import FAILURE_ROW, SEED_INPUT, SUCCESS_ROW
 
 QUOTA = 'Too Many Requests: {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}'
@@ -155,3 +156,21 @@ def test_policy() -> None:
 def test_the_summary_table_names_files_failures_and_disagreements() -> None:
     table = summary_table({**round_zero(), "disagreements": ["x"]})
     assert "gs://b/s/failed.jsonl" in table and "RESOURCE_EXHAUSTED" in table and "DISAGREEMENT: x" in table
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"status": "Internal error", "response": {"score": NaN}, "key": "a"}\n',
+    b'{"status": "Internal error", "seed": 123456789012345678901234567890, "key": "\xc3\xa9"}\n',
+    b'{"status": "Internal error", "key": "plain"}',
+])
+def test_an_annotated_failure_keeps_every_value_of_its_row(raw: bytes) -> None:
+    row = parse_line(raw)
+    outcome = classify_row(row)
+    assert outcome.error is not None
+    annotated = annotate_failure(raw, row, outcome.error)
+    assert annotated.endswith(b"\n") and annotated.count(b"\n") == 1
+    again = json.loads(annotated)
+    parsed_error = again.pop("parsed_error")
+    assert parsed_error == {"code": None, "status": None, "message": "Internal error"}
+    assert json.dumps(again, sort_keys=True) == json.dumps(json.loads(raw), sort_keys=True)
+    assert line_identity(raw) == row_identity(row)
