@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -218,9 +219,13 @@ class LocalStack:
 
 @contextlib.contextmanager
 def running_stack(**kwargs: object) -> Iterator[LocalStack]:
-    """Context manager form of :class:`LocalStack` that also exports :attr:`LocalStack.env`."""
+    """Context manager form of :class:`LocalStack` that also exports :attr:`LocalStack.env`.
+
+    In the main thread, SIGTERM raises :class:`KeyboardInterrupt` while the stack runs, so that a
+    ``kill`` of the process (``make demo``, ``make bench``) stops the servers as Ctrl-C does.
+    """
     stack = LocalStack(**kwargs)  # type: ignore[arg-type]
-    with stack:
+    with _sigterm_as_interrupt(), stack:
         saved = {key: os.environ.get(key) for key in stack.env}
         os.environ.update(stack.env)
         try:
@@ -231,6 +236,22 @@ def running_stack(**kwargs: object) -> Iterator[LocalStack]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,11 +269,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command to run after --")
-
-    def _terminate(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, _terminate)
     with running_stack(emulator_args=args.emulator_arg, buckets=args.bucket, log_dir=args.log_dir) as stack:
         print(f"Cloud Storage (fake-gcs-server): {stack.gcs_url}", flush=True)
         print(f"Vertex AI batch emulator:        {stack.vertex_url}", flush=True)
