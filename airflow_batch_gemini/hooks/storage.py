@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -19,6 +21,10 @@ from airflow_batch_gemini.streams import ContentDigest, iter_lines
 
 #: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.
 DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024
+#: Bytes a :class:`BackgroundUpload` lets its caller queue ahead of the network writes.
+DEFAULT_QUEUE_BYTES = 4 * 1024 * 1024
+#: A :class:`BackgroundUpload` hands its thread the written pieces in blocks of about this many bytes.
+QUEUE_BLOCK_BYTES = 1024 * 1024
 JSONL_CONTENT_TYPE = "application/jsonl"
 INCREMENTAL_DIRECTORY = "incremental_predictions"
 
@@ -50,6 +56,10 @@ def select_prediction_files(names: Iterable[str]) -> list[str]:
 
 class _DestinationChanged(Exception):
     """The destination changed while an upload was under way (seen before the upload completed)."""
+
+
+class _UploadCancelled(Exception):
+    """Raised in a background upload's writer block to cancel the resumable upload."""
 
 
 @dataclass(frozen=True)
@@ -164,23 +174,14 @@ class GeminiBatchStorageHook(GCSHook):
                 )
         precondition = existing.generation if existing is not None else 0
         try:
-            generation = self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
+            self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
         except (PreconditionFailed, _DestinationChanged):
-            current = self.stat(uri)
-            if current is not None and current.holds(expected):
-                self.log.info("%s was written meanwhile with this same input; re-using it", uri)
-                return UploadResult(uri=uri, generation=current.generation, reused=True)
-            found = current.describe() if current else "now absent"
-            raise GeminiBatchUploadConflictError(
-                f"{uri} changed while uploading ({found}); another writer uses the same destination. "
-                "Nothing of this upload was kept: give each run its own destination_uri and retry."
-            ) from None
-        self.log.info("Uploaded %s (%s, generation %s)", uri, expected.describe(), generation)
-        return UploadResult(uri=uri, generation=generation, reused=False)
+            return self._written_meanwhile(uri, expected)
+        return self._uploaded(uri, expected)
 
     def _stream_to_object(
         self, uri: str, lines: Iterable[bytes], expected: ContentDigest, if_generation_match: int
-    ) -> int:
+    ) -> None:
         sent = ContentDigest()
         with self.open_writer(uri, if_generation_match=if_generation_match) as writer:
             for line in lines:
@@ -192,16 +193,57 @@ class GeminiBatchStorageHook(GCSHook):
                     f"({sent.describe()}); the upload was cancelled and nothing kept. Run the task again "
                     "once the source file is no longer being written."
                 )
-            # Cloud Storage checks the precondition again when the upload completes; looking first as
-            # well cancels the upload early, and keeps servers that check only simple uploads honest
-            # (fake-gcs-server ignores preconditions of resumable uploads)
-            before = self.stat(uri)
-            if (before.generation if before else 0) != if_generation_match:
-                raise _DestinationChanged(uri)
+            self._check_unchanged(uri, if_generation_match)
+
+    def _check_unchanged(self, uri: str, generation: int) -> None:
+        """Raise :class:`_DestinationChanged` unless ``uri`` is still at ``generation`` (``0``: absent);
+        called inside a writer block, right before the upload completes."""
+        # Cloud Storage checks the precondition again when the upload completes; looking first as
+        # well cancels the upload early, and keeps servers that check only simple uploads honest
+        # (fake-gcs-server ignores preconditions of resumable uploads)
+        before = self.stat(uri)
+        if (before.generation if before else 0) != generation:
+            raise _DestinationChanged(uri)
+
+    def _written_meanwhile(self, uri: str, content: ContentDigest) -> UploadResult:
+        """The outcome of an upload of ``content`` cancelled because another writer changed ``uri``
+        meanwhile: its object is re-used if it holds the same bytes.
+
+        :raises GeminiBatchUploadConflictError: it holds other content (or is gone).
+        """
+        current = self.stat(uri)
+        if current is not None and current.holds(content):
+            self.log.info("%s was written meanwhile with this same input; re-using it", uri)
+            return UploadResult(uri=uri, generation=current.generation, reused=True)
+        found = current.describe() if current else "now absent"
+        raise GeminiBatchUploadConflictError(
+            f"{uri} changed while uploading ({found}); another writer uses the same destination. "
+            "Nothing of this upload was kept: give each run its own destination_uri and retry."
+        ) from None
+
+    def _uploaded(self, uri: str, content: ContentDigest) -> UploadResult:
+        """The outcome of a completed upload of ``content``: the generation it created."""
         current = self.stat(uri)
         if current is None:
             raise GeminiBatchUploadConflictError(f"{uri} vanished right after upload; run the task again")
-        return current.generation
+        self.log.info("Uploaded %s (%s, generation %s)", uri, content.describe(), current.generation)
+        return UploadResult(uri=uri, generation=current.generation, reused=False)
+
+    @contextlib.contextmanager
+    def background_upload(self, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> Iterator[BackgroundUpload]:
+        """Start a streamed upload to an absent object, its network writes in a background thread.
+
+        Write to the :class:`BackgroundUpload` given, then :meth:`~BackgroundUpload.commit` it; the
+        upload is cancelled, and nothing appears, if the block ends without a commit or raises.
+
+        :param uri: destination ``gs://bucket/path.jsonl``, absent (``if_generation_match=0``).
+        :param queue_bytes: how many bytes the caller may write ahead of the network writes.
+        """
+        upload = BackgroundUpload(self, uri, queue_bytes)
+        try:
+            yield upload
+        finally:
+            upload.cancel()
 
     @contextlib.contextmanager
     def open_writer(self, uri: str, if_generation_match: int | None = None) -> Iterator[IO[bytes]]:
@@ -222,8 +264,8 @@ class GeminiBatchStorageHook(GCSHook):
         with writer:  # BlobWriter: finalizes on success, cancels the upload on an exception
             yield cast("IO[bytes]", writer)
 
-    def read_lines(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
-        """Yield the lines of an object, each with its line break, fetching it chunk by chunk.
+    def read_chunks(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
+        """Yield the bytes of an object in chunks of ``chunk_size`` (the last one shorter).
 
         :param uri: the object's ``gs://`` URI.
         :param generation: read this generation (so that two passes see the same bytes).
@@ -233,7 +275,7 @@ class GeminiBatchStorageHook(GCSHook):
         blob = self.get_conn().bucket(bucket).blob(name, generation=generation)
         try:
             with blob.open("rb", chunk_size=self.chunk_size) as reader:
-                yield from iter_lines(iter(lambda: reader.read(self.chunk_size), b""))
+                yield from iter(lambda: reader.read(self.chunk_size), b"")
         except NotFound:
             if generation is None:
                 raise
@@ -241,6 +283,11 @@ class GeminiBatchStorageHook(GCSHook):
                 f"{uri} generation {generation} is gone: the object was replaced or deleted while being "
                 "read. Run the task again once nothing writes to it."
             ) from None
+
+    def read_lines(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
+        """Yield the lines of an object, each with its line break, fetching it chunk by chunk
+        (see :meth:`read_chunks`)."""
+        return iter_lines(self.read_chunks(uri, generation))
 
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         """Return the ``gs://`` URIs of the ``*.jsonl`` files under a job's output directory, sorted.
@@ -252,3 +299,122 @@ class GeminiBatchStorageHook(GCSHook):
         prefix = posixpath.join(path, "") if path else ""
         names = (blob.name[len(prefix) :] for blob in self.get_conn().list_blobs(bucket, prefix=prefix))
         return [f"gs://{bucket}/{prefix}{name}" for name in select_prediction_files(names)]
+
+
+class BackgroundUpload:
+    """A streamed upload to an absent object whose network writes run in a background thread.
+
+    :meth:`write` queues the bytes for the thread (at most about ``queue_bytes`` ahead; then it waits),
+    so that the caller's work, e.g. validating the next lines, overlaps the upload. The object appears
+    only when :meth:`commit` completes; :meth:`cancel`, or an error on either side, cancels the
+    resumable upload and nothing appears. An error in the thread is raised in the caller, by the next
+    :meth:`write` or by :meth:`commit`. Open one with :meth:`GeminiBatchStorageHook.background_upload`.
+
+    :param hook: the hook that writes, and looks at the destination.
+    :param uri: destination ``gs://bucket/path.jsonl``, absent.
+    :param queue_bytes: how many bytes the caller may write ahead of the network writes.
+    """
+
+    def __init__(self, hook: GeminiBatchStorageHook, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> None:
+        self.uri = uri
+        #: size and checksums of the bytes written, whole once :meth:`commit` or :meth:`cancel` returned
+        #: (the bytes a cancel kept from being sent included)
+        self.digest = ContentDigest()
+        self._hook = hook
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=max(1, queue_bytes // QUEUE_BLOCK_BYTES))
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._ended = False
+        self._cancelled = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"upload to {uri}", daemon=True)
+        self._thread.start()
+
+    @property
+    def open(self) -> bool:
+        """Whether bytes may still be written (neither committed nor cancelled)."""
+        return not self._ended
+
+    def write(self, data: bytes) -> None:
+        """Queue the next bytes of the object.
+
+        :raises ValueError: the upload was already committed or cancelled.
+        :raises Exception: whatever the thread failed with (the upload is cancelled).
+        """
+        if self._ended:
+            raise ValueError(f"the upload to {self.uri} has ended")
+        self._raise_error()
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= QUEUE_BLOCK_BYTES:
+            self._hand_over()
+
+    def cancel(self) -> None:
+        """Cancel the upload, so that nothing appears, and wait for the thread; no-op once ended.
+
+        The bytes still queued are not sent, but :attr:`digest` takes them in: it covers everything
+        written (unless the thread failed). An error of the thread is not raised: nothing of the upload
+        is kept either way.
+        """
+        if self._ended:
+            return
+        self._ended = self._cancelled = True
+        self._hand_over()
+        self._queue.put(None)
+        self._thread.join()
+
+    def commit(self) -> UploadResult:
+        """Send the rest and complete the upload, if the destination is still absent.
+
+        If another writer created the destination meanwhile, the upload is cancelled and that object
+        is re-used when it holds exactly the bytes written here.
+
+        :raises GeminiBatchUploadConflictError: the destination was given other content meanwhile.
+        :raises ValueError: the upload was already committed or cancelled.
+        :raises Exception: whatever the thread failed with (the upload is cancelled).
+        """
+        if self._ended:
+            raise ValueError(f"the upload to {self.uri} has ended")
+        self._hand_over()
+        self._ended = True
+        self._queue.put(None)
+        self._thread.join()
+        if isinstance(self._error, (PreconditionFailed, _DestinationChanged)):
+            return self._hook._written_meanwhile(self.uri, self.digest)
+        self._raise_error()
+        return self._hook._uploaded(self.uri, self.digest)
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _hand_over(self) -> None:
+        """Queue the pieces written since the last hand-over as one block (waits while the queue is full)."""
+        if self._pending:
+            self._queue.put(self._pending)
+            self._pending = []
+            self._pending_size = 0
+
+    def _run(self) -> None:
+        """The thread: write the queued blocks until the end mark (``None``), then complete or cancel.
+
+        After an error it goes on taking blocks until the end mark, so that the caller never waits on
+        a full queue.
+        """
+        ended = False
+        try:
+            with self._hook.open_writer(self.uri, if_generation_match=0) as writer:
+                for block in iter(self._queue.get, None):
+                    for data in block:
+                        self.digest.update(data)
+                        if not self._cancelled:
+                            writer.write(data)
+                ended = True
+                if self._cancelled:
+                    raise _UploadCancelled(self.uri)
+                self._hook._check_unchanged(self.uri, 0)
+        except BaseException as error:
+            self._error = error
+            if not ended:
+                for _ in iter(self._queue.get, None):
+                    pass

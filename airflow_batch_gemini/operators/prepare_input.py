@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult, parse_gs_uri
-from airflow_batch_gemini.streams import rejects_uri_for, shard_lines, shard_uri
+from airflow_batch_gemini.hooks.storage import (
+    BackgroundUpload,
+    GeminiBatchStorageHook,
+    UploadResult,
+    parse_gs_uri,
+)
+from airflow_batch_gemini.streams import (
+    ContentDigest,
+    iter_line_blocks,
+    rejects_uri_for,
+    shard_lines,
+    shard_uri,
+    split_lines,
+)
 from airflow_batch_gemini.validation import (
     DEFAULT_ROW_KEY_FIELD,
+    GROUP_LINES,
     MAX_INPUT_BYTES,
     MAX_REQUESTS_PER_JOB,
     NO_REQUEST,
@@ -23,7 +37,7 @@ from airflow_batch_gemini.validation import (
     build_validator,
     is_column_name,
     parse_fast,
-    scan_lines,
+    scan_blocks,
     with_row_key,
 )
 
@@ -31,6 +45,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 ON_INVALID_CHOICES = ("fail", "skip")
+#: Bytes read from a local source file at a time.
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 def request_line(item: Any) -> bytes:
@@ -53,12 +69,17 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     """Validate batch requests and upload them as JSON Lines files to Cloud Storage.
 
     Every line is checked against the request schema (``{"request": {GenerateContentRequest}}``) and
-    the batch importer's rules before anything is sent; every invalid line goes, with its line number
+    the batch importer's rules before any object appears; every invalid line goes, with its line number
     and problems, to a rejects file beside the destination. An input beyond the service's limits of
     one job (200,000 requests, 1 GB) is cut into several files, ``requests-00000-of-00003.jsonl``, so
     that one job per file can be mapped over ``input_uris``. Each upload writes only to an absent
     object; an object already holding exactly that content is re-used (so a retry is harmless), and
     one holding other content is left alone with an error unless ``overwrite`` is set.
+
+    One pass when the destination is absent: the valid lines are streamed to it by a background thread
+    while the next ones are validated, and the upload completes only once every line passed (it is
+    cancelled otherwise). An existing destination, or an input cut into several files, takes a second
+    pass that reads the source again and uploads the planned files.
 
     Returns (XCom) ``{"input_uris": [uri, ...], "input_uri": first uri, "row_count": n, "row_counts":
     [n per file], "reused": bool (every file), "skipped_count": k, "rejects_uri": uri or None}``.
@@ -190,18 +211,21 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             )
         return path
 
-    def _lines(self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None) -> Iterator[bytes]:
-        """Yield the input lines as bytes: read from the file or the object, or serialized from dicts."""
+    def _blocks(self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None) -> Iterator[bytes]:
+        """Yield the input as blocks of whole lines: read from the file or the object chunk by chunk, or
+        serialized from dicts."""
         if local is not None:
             with local.open("rb") as handle:
-                yield from handle
+                yield from iter_line_blocks(iter(lambda: handle.read(READ_CHUNK_BYTES), b""))
         elif isinstance(self.source, (str, os.PathLike)):
-            yield from hook.read_lines(os.fspath(self.source), generation=generation)
+            yield from iter_line_blocks(hook.read_chunks(os.fspath(self.source), generation=generation))
         else:
-            yield from (request_line(item) for item in self.source)
+            items = iter(self.source)
+            while group := list(itertools.islice(items, GROUP_LINES)):
+                yield b"".join(map(request_line, group))
 
     def _source_generation(self, hook: GeminiBatchStorageHook) -> int | None:
-        """Pin a ``gs://`` source's generation so both passes read the same bytes."""
+        """Pin a ``gs://`` source's generation so that a second pass reads the same bytes."""
         if not (isinstance(self.source, str) and self.source.startswith("gs://")):
             return None
         stored = hook.stat(self.source)
@@ -212,25 +236,54 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     def _row_key_field(self) -> str | None:
         return self.row_key_field if self.add_row_keys else None
 
-    def _scan(self, lines: Iterator[bytes], hook: GeminiBatchStorageHook, rejects_uri: str) -> tuple[InputScan, bool]:
-        """Pass 1: validate every line and plan the files; stream the rejected lines to ``rejects_uri``.
+    def _scan(
+        self, blocks: Iterable[bytes], hook: GeminiBatchStorageHook, rejects_uri: str, upload: BackgroundUpload | None
+    ) -> tuple[InputScan, bool]:
+        """Validate every line and plan the files; stream the rejected lines to ``rejects_uri`` and the
+        valid ones (row keys included) to ``upload``, if given, while the input may be uploaded whole.
 
-        Returns the scan and whether a rejects file was written.
+        The upload is cancelled at the first invalid line with ``on_invalid="fail"`` (nothing of a failing
+        input is sent on), and when a second file starts: the files are uploaded after the scan then, by
+        :meth:`_upload_files`. With an upload, the planned files' digests are computed by its thread (the
+        first file) and here (the others), not by the scan: hashing in the task's thread would slow the
+        validation that feeds the upload. Returns the scan and whether a rejects file was written.
         """
         with contextlib.ExitStack() as stack:
             writer: IO[bytes] | None = None
+            later_files: list[ContentDigest] = []  # the digests of the files after the first
 
             def reject(record: bytes) -> None:
                 nonlocal writer
+                if upload is not None and self.on_invalid == "fail":
+                    upload.cancel()
                 if writer is None:
                     writer = stack.enter_context(hook.open_writer(rejects_uri))
                 writer.write(record)
 
-            scan = scan_lines(
-                lines, build_validator(self.extra_schema), int(self.max_problems),
+            def rows(index: int, data: bytes) -> None:
+                if upload is None:
+                    return
+                if not index:
+                    if upload.open:
+                        upload.write(data)
+                    return
+                if index > len(later_files):
+                    if index == 1:
+                        self.log.info("%s needs more than one file; they are uploaded once it is validated",
+                                      self.source_label)
+                        upload.cancel()
+                    later_files.append(ContentDigest())
+                later_files[index - 1].update(data)
+
+            scan = scan_blocks(
+                blocks, build_validator(self.extra_schema), int(self.max_problems),
                 row_key_field=self._row_key_field(), max_rows_per_file=self.max_rows_per_file,
-                max_bytes_per_file=self.max_bytes_per_file, digest=True, on_reject=reject,
+                max_bytes_per_file=self.max_bytes_per_file, digest=upload is None, on_reject=reject,
+                on_rows=rows if upload is not None else None,
             )
+            if upload is not None and later_files:  # the upload was cancelled: its digest is complete
+                for shard, digest in zip(scan.shards, [upload.digest, *later_files], strict=True):
+                    shard.digest = digest
             return scan, writer is not None
 
     def _refusal(self, scan: InputScan) -> tuple[list[str], int]:
@@ -249,11 +302,27 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         return [], 0
 
     def _transform(self) -> Callable[[int, bytes], bytes]:
-        """What pass 2 does to a valid line: add its row key as pass 1 did, or nothing."""
+        """What :meth:`_upload_files` does to a valid line: add its row key as the scan did, or nothing."""
         field = self._row_key_field()
         if field is None:
             return lambda number, raw: raw
         return lambda number, raw: with_row_key(raw, parse_fast(raw), number, field)
+
+    def _upload_files(
+        self, scan: InputScan, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None
+    ) -> list[UploadResult]:
+        """The second pass: read the input again and upload each planned file, re-used, refused or
+        replaced as :meth:`GeminiBatchStorageHook.upload_lines` decides from the digests of the scan."""
+        lines = (line for block in self._blocks(hook, generation, local) for line in split_lines(block))
+        numbered = enumerate(lines, start=1)
+        transform = self._transform()
+        return [
+            hook.upload_lines(
+                shard_uri(self.destination_uri, index, len(scan.shards)),
+                shard_lines(numbered, shard, scan.invalid_lines, transform), shard.digest, overwrite=self.overwrite,
+            )
+            for index, shard in enumerate(scan.shards)
+        ]
 
     def execute(self, context: Context) -> dict[str, Any]:
         parse_gs_uri(self.destination_uri)
@@ -263,26 +332,28 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         generation = self._source_generation(hook)
-        scan, wrote_rejects = self._scan(self._lines(hook, generation, local), hook, rejects_uri)
-        shown_rejects = rejects_uri if wrote_rejects else None
-        refusal, total = self._refusal(scan)
-        if refusal:
-            raise GeminiBatchInputError(self.source_label, refusal, total, rejects_uri=shown_rejects)
-        if scan.problem_count:
-            self.log.warning(
-                "Skipping %d invalid line(s) of %s (%d problem(s); all in %s); the first:\n  %s",
-                len(scan.invalid_lines), self.source_label, scan.problem_count, rejects_uri,
-                "\n  ".join(str(problem) for problem in scan.problems),
-            )
-        for warning in scan.columns.warnings():
-            self.log.warning("%s: %s", self.source_label, warning)
-        numbered = enumerate(self._lines(hook, generation, local), start=1)
-        transform = self._transform()
-        results: list[UploadResult] = []
-        for index, shard in enumerate(scan.shards):
-            uri = shard_uri(self.destination_uri, index, len(scan.shards))
-            lines = shard_lines(numbered, shard, scan.invalid_lines, transform)
-            results.append(hook.upload_lines(uri, lines, shard.digest, overwrite=self.overwrite))
+        with contextlib.ExitStack() as stack:
+            # one pass when the destination is absent: the upload goes on while the lines are validated
+            upload = None
+            if hook.stat(self.destination_uri) is None:
+                upload = stack.enter_context(hook.background_upload(self.destination_uri))
+            scan, wrote_rejects = self._scan(self._blocks(hook, generation, local), hook, rejects_uri, upload)
+            shown_rejects = rejects_uri if wrote_rejects else None
+            refusal, total = self._refusal(scan)
+            if refusal:
+                raise GeminiBatchInputError(self.source_label, refusal, total, rejects_uri=shown_rejects)
+            if scan.problem_count:
+                self.log.warning(
+                    "Skipping %d invalid line(s) of %s (%d problem(s); all in %s); the first:\n  %s",
+                    len(scan.invalid_lines), self.source_label, scan.problem_count, rejects_uri,
+                    "\n  ".join(str(problem) for problem in scan.problems),
+                )
+            for warning in scan.columns.warnings():
+                self.log.warning("%s: %s", self.source_label, warning)
+            if upload is not None and upload.open:
+                results = [upload.commit()]
+            else:
+                results = self._upload_files(scan, hook, generation, local)
         if len(results) > 1:
             self.log.info("%s: %d requests in %d files (at most %d requests and %d bytes each)",
                           self.source_label, scan.row_count, len(results), self.max_rows_per_file,

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
+import threading
+import time
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.cloud import storage
+from google.cloud.storage.fileio import BlobWriter
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
+from airflow_batch_gemini.operators import prepare_input
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
+from airflow_batch_gemini.streams import iter_line_blocks
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
 from tests.seed import SEED_INPUT
@@ -340,3 +347,190 @@ def test_row_keys_are_added_where_a_line_has_none(google_connection, folder, tmp
 def test_parameters_out_of_range_are_refused(kwargs: dict[str, Any], expected: str) -> None:
     with pytest.raises(ValueError, match=expected):
         GeminiBatchPrepareInputOperator(task_id="p", source="x.jsonl", destination_uri="gs://b/o.jsonl", **kwargs)
+
+
+# One pass: with the destination absent, the upload runs in a background thread while the lines are validated.
+
+
+def long_rows(count: int, invalid: tuple[int, ...] = ()) -> list[Any]:
+    """~400-byte lines, a third of them without a key; the lines at the ``invalid`` indexes are invalid."""
+    rows: list[Any] = [line_asking(f"question {i} " + "x" * 300, **({"key": f"k{i}"} if i % 3 else {}))
+                       for i in range(count)]
+    for index in invalid:
+        rows[index] = TESTER_ROLE
+    return rows
+
+
+class Spy:
+    """Counts the two-pass uploads (``upload_lines``), the background uploads started, and the chunks
+    those sent; can make the background upload's network writes fail, and hold the reading of a local
+    source before a block until the background upload has sent some chunks."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.upload_lines = 0
+        self.background = 0
+        self.chunks = 0
+        self.fail_at_chunk: int | None = None
+        self.hold: tuple[int, int] | None = None  # (block index, chunks to wait for)
+        upload_lines = GeminiBatchStorageHook.upload_lines
+        background_upload = GeminiBatchStorageHook.background_upload
+        transmit = BlobWriter._upload_chunks_from_buffer
+
+        def counting_upload_lines(hook: GeminiBatchStorageHook, *args: Any, **kwargs: Any) -> Any:
+            self.upload_lines += 1
+            return upload_lines(hook, *args, **kwargs)
+
+        def counting_background_upload(hook: GeminiBatchStorageHook, *args: Any, **kwargs: Any) -> Any:
+            self.background += 1
+            return background_upload(hook, *args, **kwargs)
+
+        def counting_transmit(writer: BlobWriter, count: int) -> None:
+            if threading.current_thread().name.startswith("upload to"):
+                self.chunks += 1
+                if self.chunks == self.fail_at_chunk:
+                    raise ConnectionResetError("the connection to Cloud Storage broke")
+            transmit(writer, count)
+
+        def held_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+            for index, block in enumerate(iter_line_blocks(chunks)):
+                if self.hold is not None and index == self.hold[0]:
+                    self.wait_for_chunks(self.hold[1])
+                yield block
+
+        monkeypatch.setattr(prepare_input, "iter_line_blocks", held_blocks)
+        monkeypatch.setattr(GeminiBatchStorageHook, "upload_lines", counting_upload_lines)
+        monkeypatch.setattr(GeminiBatchStorageHook, "background_upload", counting_background_upload)
+        monkeypatch.setattr(BlobWriter, "_upload_chunks_from_buffer", counting_transmit)
+
+
+    def wait_for_chunks(self, count: int) -> None:
+        deadline = time.monotonic() + 30
+        while self.chunks < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.chunks >= count, f"the background upload sent {self.chunks} chunk(s), not {count}"
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    return Spy(monkeypatch)
+
+
+def test_one_pass_uploads_what_two_passes_did(google_connection, folder, gcs_client, tmp_path, spy) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", long_rows(12_000, invalid=(7, 5_000, 11_999)))  # ~5 MB
+    kwargs = {"source": source, "on_invalid": "skip", "add_row_keys": True}
+    one = run(google_connection, destination_uri=f"{folder}/one.jsonl", **kwargs)
+    assert (spy.background, spy.upload_lines) == (1, 0) and spy.chunks >= 2, "streamed while validating"
+
+    two_uri = f"{folder}/two.jsonl"
+    with GeminiBatchStorageHook().open_writer(two_uri) as writer:
+        writer.write(b"old\n")
+    two = run(google_connection, destination_uri=two_uri, overwrite=True, **kwargs)
+    assert (spy.background, spy.upload_lines) == (1, 1), "an existing destination takes the two passes"
+
+    assert stored(one["input_uri"], gcs_client) == stored(two["input_uri"], gcs_client), "byte for byte"
+    assert stored(one["rejects_uri"], gcs_client) == stored(two["rejects_uri"], gcs_client)
+    uris = {"input_uris": [], "input_uri": "", "rejects_uri": ""}
+    assert {**one, **uris} == {**two, **uris}
+    assert (one["row_count"], one["skipped_count"], one["reused"]) == (11_997, 3, False)
+    keys = [row["key"] for row in rows_of(one["input_uri"])]
+    assert keys[:4] == ["r00000001", "k1", "k2", "r00000004"] and len(set(keys)) == 11_997
+
+
+@pytest.mark.parametrize("where", [0, 10_000, 19_999])
+def test_fail_cancels_the_streamed_upload_at_the_first_invalid_line(
+    google_connection, folder, gcs_client, tmp_path, spy, where: int
+) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", long_rows(20_000, invalid=(where,)))  # ~8 MB
+    destination = f"{folder}/requests.jsonl"
+    if where == 19_999:  # hold the last block until two chunks (4 MiB) are sent
+        spy.hold = (math.ceil(source.stat().st_size / prepare_input.READ_CHUNK_BYTES) - 1, 2)
+    with pytest.raises(GeminiBatchInputError, match=f"line {where + 1:,}: "):
+        run(google_connection, source=source, destination_uri=destination)
+    assert stored(destination, gcs_client) is None
+    assert len(rows_of(f"{folder}/requests.rejects.jsonl")) == 1
+
+
+def test_skip_refused_at_the_end_cancels_the_streamed_upload(google_connection, folder, gcs_client, tmp_path,
+                                                             spy) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", long_rows(12_000, invalid=tuple(range(100, 12_000, 100))))
+    destination = f"{folder}/requests.jsonl"
+    spy.hold = (4, 1)
+    with pytest.raises(GeminiBatchInputError, match="119 of 12,000 lines are invalid"):
+        run(google_connection, source=source, destination_uri=destination, on_invalid="skip",
+            max_rejected_ratio=0.005)
+    assert stored(destination, gcs_client) is None
+
+
+def test_a_second_file_cancels_the_streamed_upload_and_the_files_follow(google_connection, folder, gcs_client,
+                                                                        tmp_path, spy) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", long_rows(12_000, invalid=(3, 9_000)))
+    kwargs = {"source": source, "on_invalid": "skip", "add_row_keys": True}
+    whole = run(google_connection, destination_uri=f"{folder}/whole.jsonl", **kwargs)
+    cut = {**kwargs, "destination_uri": f"{folder}/requests.jsonl", "max_rows_per_file": 11_000}
+    spy.hold, spy.chunks = (4, 1), 0  # the first file (~4.4 MB) is being sent when the second begins
+    result = run(google_connection, **cut)
+    assert spy.background == 2
+    assert result["input_uris"] == [f"{folder}/requests-0000{i}-of-00002.jsonl" for i in range(2)]
+    assert (result["row_counts"], result["reused"], result["skipped_count"]) == ([11_000, 998], False, 2)
+    assert b"".join(stored(uri, gcs_client) or b"" for uri in result["input_uris"]) == stored(
+        whole["input_uri"], gcs_client
+    ), "the files hold the single file's bytes, row keys included"
+    assert GeminiBatchStorageHook().stat(f"{folder}/requests.jsonl") is None, "nothing of the cancelled upload"
+    assert run(google_connection, **cut)["reused"] is True, "their digests were right: a re-run re-uses them"
+
+
+def test_an_existing_identical_destination_is_re_used_without_streaming(google_connection, folder, tmp_path,
+                                                                        spy) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", long_rows(3_000))
+    first = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl")
+    again = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl")
+    assert (first["reused"], again["reused"], spy.background, spy.upload_lines) == (False, True, 1, 1)
+
+
+class RacedRequests(list[dict[str, Any]]):
+    """Request dicts; once ``armed``, another writer puts ``theirs`` at ``destination`` when the operator
+    has read ``at`` of them (the upload of the first ones under way)."""
+
+    def __init__(self, items: list[dict[str, Any]], destination: str, theirs: bytes, at: int,
+                 client: storage.Client) -> None:
+        super().__init__(items)
+        self.destination, self.theirs, self.at, self.client = destination, theirs, at, client
+        self.armed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for index, item in enumerate(super().__iter__()):
+            if self.armed and index == self.at:
+                bucket, name = parse_gs_uri(self.destination)
+                self.client.bucket(bucket).blob(name).upload_from_string(self.theirs)
+            yield item
+
+
+@pytest.mark.parametrize("same", [False, True])
+def test_an_object_written_by_another_writer_during_the_upload(google_connection, folder, gcs_client,
+                                                               spy, same: bool) -> None:
+    rows = long_rows(12_000)
+    ours = run(google_connection, source=rows, destination_uri=f"{folder}/ours.jsonl")
+    destination = f"{folder}/requests.jsonl"
+    theirs = stored(ours["input_uri"], gcs_client) if same else b'{"other": "writer"}\n'
+    assert theirs is not None
+    source = RacedRequests(rows, destination, theirs, at=8_000, client=gcs_client)
+    operator = GeminiBatchPrepareInputOperator(task_id="prepare_input", gcp_conn_id=google_connection,
+                                               source=source, destination_uri=destination)
+    source.armed = True
+    if same:
+        assert operator.execute({})["reused"] is True  # type: ignore[arg-type]
+    else:
+        with pytest.raises(GeminiBatchUploadConflictError, match="changed while uploading"):
+            operator.execute({})  # type: ignore[arg-type]
+    assert spy.chunks >= 2 and spy.upload_lines == 0
+    assert stored(destination, gcs_client) == theirs, "their object is intact, nothing of ours mixed in"
+
+
+def test_an_error_of_the_upload_thread_surfaces_and_cancels(google_connection, folder, gcs_client, tmp_path,
+                                                            spy) -> None:
+    source = jsonl_file(tmp_path / "input.jsonl", long_rows(12_000))
+    spy.fail_at_chunk = 2
+    with pytest.raises(ConnectionResetError, match="broke"):
+        run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl")
+    assert stored(f"{folder}/requests.jsonl", gcs_client) is None
+    assert not any(thread.name.startswith("upload to") for thread in threading.enumerate()), "the thread ended"
