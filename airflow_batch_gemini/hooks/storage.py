@@ -62,6 +62,11 @@ class _UploadCancelled(Exception):
     """Raised in a background upload's writer block to cancel the resumable upload."""
 
 
+#: What an upload fails with when another writer created or replaced its destination meanwhile: the
+#: service's precondition, or the hook's own look right before completing.
+_CHANGED_MEANWHILE = (PreconditionFailed, _DestinationChanged)
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """What the hook needs to know about an existing object.
@@ -175,7 +180,7 @@ class GeminiBatchStorageHook(GCSHook):
         precondition = existing.generation if existing is not None else 0
         try:
             self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
-        except (PreconditionFailed, _DestinationChanged):
+        except _CHANGED_MEANWHILE:
             return self._written_meanwhile(uri, expected)
         return self._uploaded(uri, expected)
 
@@ -317,8 +322,8 @@ class BackgroundUpload:
 
     def __init__(self, hook: GeminiBatchStorageHook, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> None:
         self.uri = uri
-        #: size and checksums of the bytes written, whole once :meth:`commit` or :meth:`cancel` returned
-        #: (the bytes a cancel kept from being sent included)
+        #: size and checksums of all the bytes written (sent or not), whole once :meth:`commit` or
+        #: :meth:`cancel` returned
         self.digest = ContentDigest()
         self._hook = hook
         self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=max(1, queue_bytes // QUEUE_BLOCK_BYTES))
@@ -339,7 +344,8 @@ class BackgroundUpload:
         """Queue the next bytes of the object.
 
         :raises ValueError: the upload was already committed or cancelled.
-        :raises Exception: whatever the thread failed with (the upload is cancelled).
+        :raises Exception: whatever the thread failed with (the upload is cancelled), but for another
+            writer's object at the destination: :meth:`commit` decides about that, once it has every byte.
         """
         if self._ended:
             raise ValueError(f"the upload to {self.uri} has ended")
@@ -352,9 +358,8 @@ class BackgroundUpload:
     def cancel(self) -> None:
         """Cancel the upload, so that nothing appears, and wait for the thread; no-op once ended.
 
-        The bytes still queued are not sent, but :attr:`digest` takes them in: it covers everything
-        written (unless the thread failed). An error of the thread is not raised: nothing of the upload
-        is kept either way.
+        The bytes still queued are not sent, but :attr:`digest` takes them in. An error of the thread is
+        not raised: nothing of the upload is kept either way.
         """
         if self._ended:
             return
@@ -379,13 +384,13 @@ class BackgroundUpload:
         self._ended = True
         self._queue.put(None)
         self._thread.join()
-        if isinstance(self._error, (PreconditionFailed, _DestinationChanged)):
+        if isinstance(self._error, _CHANGED_MEANWHILE):
             return self._hook._written_meanwhile(self.uri, self.digest)
         self._raise_error()
         return self._hook._uploaded(self.uri, self.digest)
 
     def _raise_error(self) -> None:
-        if self._error is not None:
+        if self._error is not None and not isinstance(self._error, _CHANGED_MEANWHILE):
             raise self._error
 
     def _hand_over(self) -> None:
@@ -396,18 +401,19 @@ class BackgroundUpload:
             self._pending_size = 0
 
     def _run(self) -> None:
-        """The thread: write the queued blocks until the end mark (``None``), then complete or cancel.
+        """The thread: digest and write the queued blocks until the end mark (``None``), then complete
+        or cancel.
 
-        After an error it goes on taking blocks until the end mark, so that the caller never waits on
-        a full queue.
+        After an error it goes on taking (and digesting) blocks until the end mark, so that the caller
+        never waits on a full queue and :attr:`digest` covers every byte.
         """
         ended = False
         try:
             with self._hook.open_writer(self.uri, if_generation_match=0) as writer:
                 for block in iter(self._queue.get, None):
-                    for data in block:
-                        self.digest.update(data)
-                        if not self._cancelled:
+                    self._digest(block)
+                    if not self._cancelled:
+                        for data in block:
                             writer.write(data)
                 ended = True
                 if self._cancelled:
@@ -416,5 +422,9 @@ class BackgroundUpload:
         except BaseException as error:
             self._error = error
             if not ended:
-                for _ in iter(self._queue.get, None):
-                    pass
+                for block in iter(self._queue.get, None):
+                    self._digest(block)
+
+    def _digest(self, block: list[bytes]) -> None:
+        for data in block:
+            self.digest.update(data)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import IO, cast
 
 import pytest
+from google.api_core.exceptions import PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import (
@@ -170,14 +171,17 @@ def test_the_caller_waits_when_the_queue_is_full(hook: MemoryHook) -> None:
     assert len(hook.objects[URI]) == written == 20_000 * 1000
 
 
-@pytest.mark.parametrize("same", [False, True])
-def test_an_object_created_meanwhile_is_re_used_or_a_conflict(hook: MemoryHook, same: bool) -> None:
+@pytest.mark.parametrize("refused", [False, True], ids=["seen-before-completing", "precondition-failed"])
+@pytest.mark.parametrize("same", [False, True], ids=["other-bytes", "same-bytes"])
+def test_an_object_created_meanwhile_is_re_used_or_a_conflict(hook: MemoryHook, same: bool, refused: bool) -> None:
     data = pieces(1500)
     theirs = b"".join(data) if same else b"someone else\n"
 
     def racing(count: int) -> None:
         if count == 1:
             hook.put(URI, theirs)
+            if refused:  # what Cloud Storage answers an upload with if_generation_match=0 then
+                raise PreconditionFailed("At least one of the pre-conditions you specified did not hold.")
 
     hook.before_write = racing
     with hook.background_upload(URI) as upload:
