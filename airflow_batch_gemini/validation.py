@@ -359,33 +359,30 @@ class TopLevelColumns:
                 self.numeric_strings[key] = (first, count + 1)
         return problems
 
-    def record_strings(self, key: str, values: list[Any], first: int) -> bool:
-        """Record the top-level ``key`` holding string ``values`` (:data:`msgspec.UNSET` where a line has
-        none) on consecutive lines from ``first``; ``False``, recording nothing, if ``key`` held another
-        type before (:meth:`check` then says where)."""
+    def holds(self, key: str, kind: str) -> bool:
+        """Whether the top-level ``key`` may hold a ``kind`` (JSON type name): it held nothing else before."""
         seen = self._types.get(key)
-        if seen is not None:
-            if seen[0] != "string":
-                return False
-        else:
+        return seen is None or seen[0] == kind
+
+    def record_strings(self, key: str, values: list[Any], first: int) -> None:
+        """Record the top-level ``key`` holding string ``values`` (:data:`msgspec.UNSET` where a line has
+        none) on consecutive lines from ``first``; :meth:`holds` must have allowed strings."""
+        if key not in self._types:
             given = next((offset for offset, value in enumerate(values) if value is not UNSET), None)
             if given is None:
-                return True
+                return
             self._types[key] = ("string", first + given)
         strings = [value for value in values if value is not UNSET] if UNSET in values else values
         if not strings or min(strings)[:1] > _LAST_NUMBER_START:
-            return True  # every value starts with a character after all those a number can start with
+            return  # every value starts with a character after all those a number can start with
         for offset, value in enumerate(values):
             if value is not UNSET and value[:1] in _NUMBER_STARTS and _NUMERIC_LOOKING.fullmatch(value):
                 line, count = self.numeric_strings.get(key, (first + offset, 0))
                 self.numeric_strings[key] = (line, count + 1)
-        return True
 
-    def record_objects(self, key: str, first: int) -> bool:
-        """Record the top-level ``key`` holding an object on line ``first`` (and maybe later ones);
-        ``False``, recording nothing, if it held another type before."""
-        seen = self._types.setdefault(key, ("object", first))
-        return seen[0] == "object"
+    def record_object(self, key: str, line: int) -> None:
+        """Record the top-level ``key`` holding an object on ``line``; :meth:`holds` must have allowed it."""
+        self._types.setdefault(key, ("object", line))
 
     def warnings(self) -> list[str]:
         """Advice about the keys holding numeric-looking strings, one line per key."""
@@ -534,9 +531,7 @@ class _InputScanner:
         self.on_rows = on_rows
         self.scan = InputScan()
         self.number = 0  # the number of the last line read
-        key_fields = tuple(dict.fromkeys(
-            name for name in (DEFAULT_ROW_KEY_FIELD, row_key_field) if name is not None and is_column_name(name)
-        ))
+        key_fields = tuple(dict.fromkeys(name for name in (DEFAULT_ROW_KEY_FIELD, row_key_field) if name is not None))
         self.key_fields = key_fields
         self.decoders = [decoder.decode for decoder in line_decoders(key_fields)] if validator.packaged else []
         self.keys_of = operator.attrgetter(*key_fields)
@@ -554,34 +549,45 @@ class _InputScanner:
         """Check consecutive lines (``data``: the same joined, if at hand)."""
         first = self.number + 1
         self.number += len(lines)
-        if not any(self._group_fast(decode, first, lines, data) for decode in self.decoders):
+        if not self._group_fast(first, lines, data):
             for number, raw in enumerate(lines, start=first):
                 self._line(number, raw)
 
-    def _group_fast(self, decode: Callable[[bytes], Any], first: int, lines: list[bytes], data: bytes | None) -> bool:
+    def _group_keys(self, lines: list[bytes]) -> list[Any] | None:
+        """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused).
+
+        The decoders are tried in order (text parts only, then every kind of part)."""
+        keys_of = self.keys_of
+        for decode in self.decoders:
+            try:
+                return [keys_of(decode(raw)) for raw in lines]
+            except DecodeRefusal:
+                continue
+        return None
+
+    def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:
         """The first tier: every line of the group decoded into the Structs (which refuse empty objects
         too), the top-level keys' types unchanged. Adds the group and returns ``True``, or returns
         ``False`` having changed nothing."""
-        keys_of = self.keys_of
-        try:
-            keys = [keys_of(decode(raw)) for raw in lines]
-        except DecodeRefusal:
+        keys = self._group_keys(lines)
+        columns = self.scan.columns
+        if keys is None or not columns.holds("request", "object") or not all(
+            columns.holds(name, "string") for name in self.key_fields
+        ):
             return False
         by_field: list[list[Any]] = [keys] if len(self.key_fields) == 1 else [list(v) for v in zip(*keys, strict=True)]
         field = self.row_key_field
         if field is not None:
             given = by_field[self.key_fields.index(field)]
             missing = [offset for offset, value in enumerate(given) if value is UNSET]
+            if missing:
+                lines, data = list(lines), None
             for offset in missing:
                 key = given[offset] = row_key(first + offset)
                 lines[offset] = keyed_line(lines[offset], field, key)
-            if missing:
-                data = None
-        columns = self.scan.columns
-        if not columns.record_objects("request", first) or not all(
-            columns.record_strings(name, values, first) for name, values in zip(self.key_fields, by_field, strict=True)
-        ):
-            return False
+        columns.record_object("request", first)
+        for name, values in zip(self.key_fields, by_field, strict=True):
+            columns.record_strings(name, values, first)
         self._accept_group(first, lines, data)
         return True
 
@@ -606,7 +612,10 @@ class _InputScanner:
         """The second tier (orjson, jsonschema-rs, importer checks), then the reference for the messages."""
         value = parse_fast(raw)
         field = self.row_key_field
-        line = raw if field is None else with_row_key(raw, value, number, field)
+        line = raw
+        if field is not None:
+            # a line only the reference parses (a lone surrogate escape, say) may be valid: it needs its key too
+            line = with_row_key(raw, value if value is not None else parse_line(raw, number)[0], number, field)
         if passes_fast(line, value, self.validator):
             problems = self.scan.columns.check(value, number)
         else:
@@ -698,5 +707,7 @@ def _scanner(
     on_reject: Callable[[bytes], object] | None,
     on_rows: Callable[[int, bytes], object] | None,
 ) -> _InputScanner:
+    if row_key_field is not None and not is_column_name(row_key_field):
+        raise ValueError(f"row_key_field must be a valid column name (letters, digits, _), not {row_key_field!r}")
     planner = ShardPlanner(max_rows_per_file, max_bytes_per_file, digest=digest)
     return _InputScanner(validator or default_validator(), max_problems, row_key_field, planner, on_reject, on_rows)

@@ -197,7 +197,7 @@ REQUEST = loose({
     "cachedContent": edge(st.just("c"), ""),
 }, ("contents",))
 KEY = st.sampled_from(["a1", "r00000001", "1", " 2.5", "", "-x"]) | rarely(st.integers(0, 9), st.just("b2"), 4)
-LINE = rarely(st.fixed_dictionaries({"request": REQUEST}, optional={"key": KEY, "id": st.just("x")}),
+LINE = rarely(st.fixed_dictionaries({"request": REQUEST}, optional={"key": KEY, "id": KEY}),
               st.fixed_dictionaries({"request": maybe(REQUEST)}, optional={"key": KEY}), 10)
 
 
@@ -219,15 +219,19 @@ def scan_report(scan: InputScan) -> tuple[Any, ...]:
              for s in scan.shards], scan.columns.warnings())
 
 
-def scan_both(lines: list[bytes], **options: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], list[bytes], list[bytes]]:
-    """The reports and uploaded bytes of a scan with and without the first tier."""
+def scan_both(lines: list[bytes], blocks: list[bytes] | None = None,
+              **options: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], list[bytes], list[bytes]]:
+    """The reports (rejects records included) and uploaded bytes of a scan with and without the first tier
+    (which reads ``blocks``, by default all lines in one block)."""
     with_tier: list[bytes] = []
     without: list[bytes] = []
-    fast = scan_blocks([b"".join(lines)], default_validator(), 10_000, digest=True,
+    rejects: tuple[list[bytes], list[bytes]] = ([], [])
+    fast = scan_blocks(blocks or [b"".join(lines)], default_validator(), 10_000, digest=True,
+                       on_reject=rejects[0].append,
                        on_rows=lambda index, data: with_tier.append(b"%d:" % index + data), **options)
-    slow = scan_lines(lines, WITHOUT_STRUCTS, 10_000, digest=True,
+    slow = scan_lines(lines, WITHOUT_STRUCTS, 10_000, digest=True, on_reject=rejects[1].append,
                       on_rows=lambda index, data: without.append(b"%d:" % index + data), **options)
-    return scan_report(fast), scan_report(slow), with_tier, without
+    return (*scan_report(fast), rejects[0]), (*scan_report(slow), rejects[1]), with_tier, without
 
 
 def by_file(chunks: list[bytes]) -> dict[bytes, bytes]:
@@ -240,13 +244,15 @@ def by_file(chunks: list[bytes]) -> dict[bytes, bytes]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(st.tuples(LINE, st.booleans()), min_size=1, max_size=40), st.integers(0, 2 * GROUP_LINES),
-       st.sampled_from([None, "key", "rk"]), st.sampled_from([3, 1000]))
+       st.sampled_from([None, "key", "id"]), st.sampled_from([3, 1000]), st.booleans())
 def test_a_scan_reports_the_same_with_and_without_the_first_tier(
-    values: list[tuple[dict[str, Any], bool]], common: int, row_key_field: str | None, max_rows: int
+    values: list[tuple[dict[str, Any], bool]], common: int, row_key_field: str | None, max_rows: int, one_by_one: bool
 ) -> None:
     lines = [encoded(value, spaced) for value, spaced in values]
     lines += [line(text_request(), key=f"k{index}") for index in range(common)]  # whole groups of the common shape
-    fast, slow, fast_bytes, slow_bytes = scan_both(lines, row_key_field=row_key_field, max_rows_per_file=max_rows)
+    blocks = lines if one_by_one else None  # one line per group: every line's types checked by the first tier
+    fast, slow, fast_bytes, slow_bytes = scan_both(lines, blocks, row_key_field=row_key_field,
+                                                   max_rows_per_file=max_rows)
     assert fast == slow
     assert by_file(fast_bytes) == by_file(slow_bytes)
 
@@ -281,3 +287,35 @@ def test_blocks_cut_anywhere_give_the_same_scan() -> None:
     for cut in (1, 4096, 65536, len(data) // 2):
         chunks = [data[start : start + cut] for start in range(0, len(data), cut)]
         assert scan_report(scan_blocks(iter_line_blocks(chunks), digest=True)) == reference
+
+
+VALID_LINE = b'{"request":{"contents":[{"parts":[{"text":"hi"}]}]}'
+
+
+def test_a_group_refused_for_a_type_change_is_rejected_as_written() -> None:
+    lines = [b'{"request":"s"}\n', VALID_LINE + b"}\n"]  # line 2 decodes, but "request" was a string before
+    fast, slow, _, _ = scan_both(lines, lines, row_key_field="key")
+    assert fast == slow
+    rejected = [json.loads(record) for record in fast[-1]]
+    assert rejected[1]["original"] == VALID_LINE.decode() + "}", "no row key in what the user wrote"
+
+
+def test_numeric_keys_are_counted_once_when_another_key_field_changes_type() -> None:
+    lines = [VALID_LINE + b',"id":5}\n', VALID_LINE + b',"key":"123","id":"a"}\n',
+             VALID_LINE + b',"key":"7","id":"b"}\n']
+    fast, slow, _, _ = scan_both(lines, [lines[0], lines[1] + lines[2]], row_key_field="id")
+    assert fast == slow
+    assert "on 2 line(s)" in fast[5][0]
+
+
+def test_a_row_key_field_that_is_no_column_name_is_refused() -> None:
+    for validator in (default_validator(), WITHOUT_STRUCTS):
+        with pytest.raises(ValueError, match="row_key_field must be a valid column name"):
+            scan_lines([VALID_LINE + b"}\n"], validator, row_key_field="my-id")
+
+
+def test_a_line_only_the_reference_parses_gets_its_row_key_too() -> None:
+    raw = b'{"request":{"contents":[{"parts":[{"text":"\\ud800"}]}]}}\n'  # a lone surrogate escape
+    uploaded: list[bytes] = []
+    scan = scan_lines([raw], row_key_field="key", on_rows=lambda index, data: uploaded.append(data))
+    assert scan.row_count == 1 and uploaded == [b'{"key":"r00000001",' + raw[1:]]
