@@ -258,8 +258,8 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         cancelled), does not fail the task: the rows its job finished count (its output is split like
         any other), the rest are missing from it and are resent by the next round if one is left. If
         the job wrote no output at all (or is still being cancelled), the rounds stop there and the
-        earlier rounds' files are merged (the rows it was to resend keep their earlier errors). Either way the manifest lists the round
-        under ``unfinished_rounds``.
+        earlier rounds' files are merged (the rows it was to resend keep their earlier errors). Either
+        way the manifest lists the round under ``unfinished_rounds``.
         """
         self.round_number = round_number
         try:

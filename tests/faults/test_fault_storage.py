@@ -43,18 +43,20 @@ def read(uri: str) -> bytes:
 
 
 class RacingRequests(list[dict[str, Any]]):
-    """Request dicts for the prepare operator; another writer fills the destination when the
-    operator starts its second pass (the upload), after validation saw the destination empty."""
+    """Request dicts for the prepare operator; once armed, another writer fills the destination as the
+    operator starts reading them: after it saw the destination absent and began streaming its upload."""
 
     def __init__(self, items: list[dict[str, Any]], destination: str) -> None:
         super().__init__(items)
         self.destination = destination
+        self.armed = False
         self.passes = 0
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        self.passes += 1
-        if self.passes == 2:
-            write(self.destination, OTHER_WRITER)
+        if self.armed:
+            self.passes += 1
+            if self.passes == 1:
+                write(self.destination, OTHER_WRITER)
         return super().__iter__()
 
 
@@ -82,11 +84,11 @@ def test_upload_precondition_conflict_mid_upload(fault: FaultRecord) -> None:
     source = RacingRequests(requests_for(fault), destination)
     operator = GeminiBatchPrepareInputOperator(task_id="prepare", source=source, destination_uri=destination)
     assert operator.source is source
-    source.passes = 0  # building the operator walked its template fields
+    source.armed = True  # not before: building the operator walked its template fields
     fault.injected += 1
     with pytest.raises(GeminiBatchUploadConflictError, match="changed while uploading"):
         operator.execute({})
-    assert source.passes == 2, "validated, then raced during the upload"
+    assert source.passes == 1, "one pass: validated and streamed, raced during the upload"
     assert read(destination) == OTHER_WRITER, "the other writer's object is intact, nothing of ours mixed in"
 
 
