@@ -14,14 +14,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def timed(run: Callable[[int], object], attempt: int) -> float:
+    """The wall-clock seconds of one call ``run(attempt)``."""
+    started = time.perf_counter()
+    run(attempt)
+    return time.perf_counter() - started
+
+
 def best_time(run: Callable[[int], object], repeat: int) -> float:
     """The shortest wall-clock seconds of ``repeat`` calls of ``run(attempt)`` (less noise than a mean)."""
-    best = float("inf")
-    for attempt in range(max(1, repeat)):
-        started = time.perf_counter()
-        run(attempt)
-        best = min(best, time.perf_counter() - started)
-    return best
+    return min(timed(run, attempt) for attempt in range(max(1, repeat)))
 
 
 def peak_rss_mb() -> float:

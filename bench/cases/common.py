@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
-from bench.measure import best_time
+from bench.measure import timed
 from bench.registry import BenchContext, Figure, Row, Target
 
-#: Measurements on more rows than this run once (they take seconds each); smaller ones take the best of repeats.
-REPEAT_UP_TO_ROWS = 20_000
+#: A pair of measurements whose first calls both take less than this many seconds is repeated (best of
+#: ``Sizes.repeat``, ours and the baseline taking turns); longer ones run once.
+REPEAT_UNDER_SECONDS = 3.0
 #: Growth rows: per-row cost at a size within this factor of the smallest size's counts as linear.
 LINEAR_TOLERANCE = 1.25
 _serial = itertools.count()
@@ -69,11 +70,16 @@ def paired_times(ctx: BenchContext, key: str, rows: int, ours: Callable[[int], o
     """Best seconds of ``ours`` and of its baseline ``plain`` on ``rows`` rows, measured once per run and ``key``.
 
     Both are called with the attempt number; each call must do the whole work again (e.g. write a new object).
+    Short pairs (under :data:`REPEAT_UNDER_SECONDS` each) are called ``ctx.sizes.repeat`` times in turns, so
+    that neither side alone pays the process's first use of a library or connection, nor a burst of load.
     """
 
     def measure() -> tuple[float, float]:
-        repeat = ctx.sizes.repeat if rows <= REPEAT_UP_TO_ROWS else 1
-        return best_time(ours, repeat), best_time(plain, repeat)
+        best = [timed(ours, 0), timed(plain, 0)]
+        if max(best) < REPEAT_UNDER_SECONDS:
+            for attempt in range(1, ctx.sizes.repeat):
+                best = [min(best[0], timed(ours, attempt)), min(best[1], timed(plain, attempt))]
+        return best[0], best[1]
 
     result: tuple[float, float] = ctx.memo(f"{key}:{rows}", measure)
     return result

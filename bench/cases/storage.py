@@ -13,8 +13,6 @@ from bench.registry import BenchContext, Figure, Row, Target, bench_case
 
 #: The memory rows' target: peak RSS of the whole worker process.
 RSS_LIMIT_MB = 200.0
-#: Rows of the file both sides of validate-and-upload run on once before they are timed.
-WARM_UP_ROWS = 100
 
 
 def _input_file(ctx: BenchContext, count: int) -> Path:
@@ -43,16 +41,9 @@ def _output_directory(ctx: BenchContext, key: str, make_lines: data.Lines) -> st
 
 @bench_case("validate-and-upload", order=20)
 def validate_and_upload(ctx: BenchContext) -> list[Row]:
-    """The prepare operator on a local file, against streaming the same file to Cloud Storage.
-
-    Both run once on a small file first: the size is timed once, and the process's first use of the
-    validator, the storage client and its connection would otherwise land on whichever side runs first.
-    """
+    """The prepare operator on a local file, against streaming the same file to Cloud Storage."""
     count = ctx.sizes.upload_rows
     source = _input_file(ctx, count)
-    warm_up = _input_file(ctx, WARM_UP_ROWS)
-    workloads.validate_and_upload(warm_up, unique_uri(ctx, "prepare", ".jsonl"))
-    workloads.plain_upload(warm_up, unique_uri(ctx, "upload", ".jsonl"))
     times = paired_times(
         ctx, "prepare", count,
         lambda _: workloads.validate_and_upload(source, unique_uri(ctx, "prepare", ".jsonl")),
@@ -64,7 +55,7 @@ def validate_and_upload(ctx: BenchContext) -> list[Row]:
                     "GeminiBatchPrepareInputOperator.execute, one pass: the task's thread reads 1 MiB blocks and "
                     "validates them (fast path) while a background thread digests the valid lines and streams "
                     "them to the absent destination (4 MiB queue, 2 MiB chunks, destination looked at before "
-                    f"finalizing); both sides warmed up on {WARM_UP_ROWS} rows first")
+                    "finalizing)")
     ]
 
 
