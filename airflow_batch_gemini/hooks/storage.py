@@ -322,9 +322,6 @@ class BackgroundUpload:
 
     def __init__(self, hook: GeminiBatchStorageHook, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> None:
         self.uri = uri
-        #: size and checksums of all the bytes written (sent or not), whole once :meth:`commit` or
-        #: :meth:`cancel` returned
-        self.digest = ContentDigest()
         self._hook = hook
         self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=max(1, queue_bytes // QUEUE_BLOCK_BYTES))
         self._pending: list[bytes] = []
@@ -358,8 +355,8 @@ class BackgroundUpload:
     def cancel(self) -> None:
         """Cancel the upload, so that nothing appears, and wait for the thread; no-op once ended.
 
-        The bytes still queued are not sent, but :attr:`digest` takes them in. An error of the thread is
-        not raised: nothing of the upload is kept either way.
+        The bytes still queued are not sent. An error of the thread is not raised: nothing of the upload
+        is kept either way.
         """
         if self._ended:
             return
@@ -368,11 +365,14 @@ class BackgroundUpload:
         self._queue.put(None)
         self._thread.join()
 
-    def commit(self) -> UploadResult:
+    def commit(self, content: ContentDigest) -> UploadResult:
         """Send the rest and complete the upload, if the destination is still absent.
 
         If another writer created the destination meanwhile, the upload is cancelled and that object
         is re-used when it holds exactly the bytes written here.
+
+        :param content: the size and checksums of every byte written (the caller computes them, so that
+            this thread only sends).
 
         :raises GeminiBatchUploadConflictError: the destination was given other content meanwhile.
         :raises ValueError: the upload was already committed or cancelled.
@@ -385,9 +385,9 @@ class BackgroundUpload:
         self._queue.put(None)
         self._thread.join()
         if isinstance(self._error, _CHANGED_MEANWHILE):
-            return self._hook._written_meanwhile(self.uri, self.digest)
+            return self._hook._written_meanwhile(self.uri, content)
         self._raise_error()
-        return self._hook._uploaded(self.uri, self.digest)
+        return self._hook._uploaded(self.uri, content)
 
     def _raise_error(self) -> None:
         if self._error is not None and not isinstance(self._error, _CHANGED_MEANWHILE):
@@ -401,17 +401,15 @@ class BackgroundUpload:
             self._pending_size = 0
 
     def _run(self) -> None:
-        """The thread: digest and write the queued blocks until the end mark (``None``), then complete
-        or cancel.
+        """The thread: write the queued blocks until the end mark (``None``), then complete or cancel.
 
-        After an error it goes on taking (and digesting) blocks until the end mark, so that the caller
-        never waits on a full queue and :attr:`digest` covers every byte.
+        After an error it goes on taking blocks until the end mark, so that the caller never waits on a
+        full queue.
         """
         ended = False
         try:
             with self._hook.open_writer(self.uri, if_generation_match=0) as writer:
                 for block in iter(self._queue.get, None):
-                    self._digest(block)
                     if not self._cancelled:
                         for data in block:
                             writer.write(data)
@@ -422,9 +420,5 @@ class BackgroundUpload:
         except BaseException as error:
             self._error = error
             if not ended:
-                for block in iter(self._queue.get, None):
-                    self._digest(block)
-
-    def _digest(self, block: list[bytes]) -> None:
-        for data in block:
-            self.digest.update(data)
+                for _ in iter(self._queue.get, None):
+                    pass

@@ -20,7 +20,6 @@ from airflow_batch_gemini.hooks.storage import (
     parse_gs_uri,
 )
 from airflow_batch_gemini.streams import (
-    ContentDigest,
     iter_line_blocks,
     rejects_uri_for,
     shard_lines,
@@ -239,18 +238,16 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     def _scan(
         self, blocks: Iterable[bytes], hook: GeminiBatchStorageHook, rejects_uri: str, upload: BackgroundUpload | None
     ) -> tuple[InputScan, bool]:
-        """Validate every line and plan the files; stream the rejected lines to ``rejects_uri`` and the
-        valid ones (row keys included) to ``upload``, if given, while the input may be uploaded whole.
+        """Validate every line and plan the files (with their digests); stream the rejected lines to
+        ``rejects_uri`` and the valid ones (row keys included) to ``upload``, if given, while the input
+        may be uploaded whole.
 
         The upload is cancelled at the first invalid line with ``on_invalid="fail"`` (nothing of a failing
         input is sent on), and when a second file starts: the files are uploaded after the scan then, by
-        :meth:`_upload_files`. With an upload, the planned files' digests are computed by its thread (the
-        first file) and here (the others), not by the scan: hashing in the task's thread would slow the
-        validation that feeds the upload. Returns the scan and whether a rejects file was written.
+        :meth:`_upload_files`. Returns the scan and whether a rejects file was written.
         """
         with contextlib.ExitStack() as stack:
             writer: IO[bytes] | None = None
-            later_files: list[ContentDigest] = []  # the digests of the files after the first
 
             def reject(record: bytes) -> None:
                 nonlocal writer
@@ -261,29 +258,21 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 writer.write(record)
 
             def rows(index: int, data: bytes) -> None:
-                if upload is None:
+                if upload is None or not upload.open:
                     return
-                if not index:
-                    if upload.open:
-                        upload.write(data)
+                if index == 0:
+                    upload.write(data)
                     return
-                if index > len(later_files):
-                    if index == 1:
-                        self.log.info("%s needs more than one file; they are uploaded once it is validated",
-                                      self.source_label)
-                        upload.cancel()
-                    later_files.append(ContentDigest())
-                later_files[index - 1].update(data)
+                self.log.info("%s needs more than one file; they are uploaded once it is validated",
+                              self.source_label)
+                upload.cancel()
 
             scan = scan_blocks(
                 blocks, build_validator(self.extra_schema), int(self.max_problems),
                 row_key_field=self._row_key_field(), max_rows_per_file=self.max_rows_per_file,
-                max_bytes_per_file=self.max_bytes_per_file, digest=upload is None, on_reject=reject,
+                max_bytes_per_file=self.max_bytes_per_file, digest=True, on_reject=reject,
                 on_rows=rows if upload is not None else None,
             )
-            if upload is not None and later_files:  # the upload was cancelled: its digest is complete
-                for shard, digest in zip(scan.shards, [upload.digest, *later_files], strict=True):
-                    shard.digest = digest
             return scan, writer is not None
 
     def _refusal(self, scan: InputScan) -> tuple[list[str], int]:
@@ -351,7 +340,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             for warning in scan.columns.warnings():
                 self.log.warning("%s: %s", self.source_label, warning)
             if upload is not None and upload.open:
-                results = [upload.commit()]
+                results = [upload.commit(scan.shards[0].digest)]
             else:
                 results = self._upload_files(scan, hook, generation, local)
         if len(results) > 1:

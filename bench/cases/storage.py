@@ -53,8 +53,8 @@ def validate_and_upload(ctx: BenchContext) -> list[Row]:
     return [
         seconds_row("validate-and-upload vs plain upload", size, times, "hook.open_writer stream of the file", 1.3,
                     "GeminiBatchPrepareInputOperator.execute, one pass: the task's thread reads 1 MiB blocks and "
-                    "validates them (fast path) while a background thread digests the valid lines and streams "
-                    "them to the absent destination (4 MiB queue, 2 MiB chunks, destination looked at before "
+                    "validates and digests them while a background thread streams the valid lines "
+                    "to the absent destination (4 MiB queue, 2 MiB chunks, destination looked at before "
                     "finalizing)")
     ]
 
