@@ -1,4 +1,5 @@
-"""Names and identities: resource names, endpoints, job identity labels. Pure functions, no I/O."""
+"""Names and identities: resource names, endpoints, job identity labels, Cloud Storage wildcards. Pure
+functions, no I/O."""
 
 from __future__ import annotations
 
@@ -151,3 +152,11 @@ def validate_labels(labels: Mapping[str, str]) -> None:
                 f"label {key}={value!r}: values hold only lowercase letters, digits, '_' or '-', "
                 "at most 63 characters (naming.label_value() cleans any text)"
             )
+
+
+def wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression of a Cloud Storage object name with wildcards, as batch input URIs take
+    them: ``*`` within one path level, ``**`` across levels (match with ``fullmatch``)."""
+    pieces = re.split(r"(\*\*|\*)", pattern)
+    regex = "".join(".*" if piece == "**" else "[^/]*" if piece == "*" else re.escape(piece) for piece in pieces)
+    return re.compile(regex, re.DOTALL)

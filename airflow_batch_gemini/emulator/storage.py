@@ -8,7 +8,6 @@ endpoint with anonymous credentials.
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,8 @@ from typing import Any, TypeVar
 from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+
+from airflow_batch_gemini.naming import wildcard_regex
 
 T = TypeVar("T")
 
@@ -31,15 +32,6 @@ def split_uri(uri: str) -> tuple[str, str]:
         raise StorageError(f"not a Cloud Storage URI: {uri}")
     bucket, _, name = uri[len("gs://"):].partition("/")
     return bucket, name
-
-
-def wildcard_regex(pattern: str) -> re.Pattern[str]:
-    """Cloud Storage wildcards: ``*`` within one path level, ``**`` across levels."""
-    pieces = re.split(r"(\*\*|\*)", pattern)
-    regex = "".join(
-        ".*" if piece == "**" else "[^/]*" if piece == "*" else re.escape(piece) for piece in pieces
-    )
-    return re.compile(regex, re.DOTALL)
 
 
 class Storage:

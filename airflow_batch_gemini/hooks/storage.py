@@ -17,6 +17,7 @@ from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.naming import wildcard_regex
 from airflow_batch_gemini.streams import ContentDigest, iter_lines
 
 #: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.
@@ -293,6 +294,23 @@ class GeminiBatchStorageHook(GCSHook):
         """Yield the lines of an object, each with its line break, fetching it chunk by chunk
         (see :meth:`read_chunks`)."""
         return iter_lines(self.read_chunks(uri, generation))
+
+    def expand_uris(self, uris: Iterable[str]) -> list[str]:
+        """The objects that batch input URIs name: each URI without wildcards as it is, each with them
+        (``*`` within one path level, ``**`` across) replaced by the objects it matches now, sorted.
+
+        :param uris: ``gs://`` URIs, with or without wildcards in the object name.
+        """
+        objects: list[str] = []
+        for uri in uris:
+            bucket, name = parse_gs_uri(uri)
+            if "*" not in name:
+                objects.append(uri)
+                continue
+            pattern = wildcard_regex(name)
+            names = (blob.name for blob in self.get_conn().list_blobs(bucket, prefix=name.split("*", 1)[0]))
+            objects.extend(f"gs://{bucket}/{found}" for found in sorted(names) if pattern.fullmatch(found))
+        return objects
 
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         """Return the ``gs://`` URIs of the ``*.jsonl`` files under a job's output directory, sorted.

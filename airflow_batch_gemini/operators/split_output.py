@@ -213,7 +213,9 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         ``output_directory``, ``input_uris``, ``completion_stats``, ``job_name`` and ``model`` are
         read. Give this or ``output_directory``. (templated)
     :param input_uris: the job's input, one ``gs://`` object or a list, or the prepare task's dict;
-        by default the manifest's. Without any, rows are split but not reconciled. (templated)
+        by default the manifest's. A URI with wildcards (``*`` within a path level, ``**`` across) is read
+        as the objects it matches when the split runs: the job's input, unless objects were added or
+        removed since. Without any, rows are split but not reconciled. (templated)
     :param key_fields: top-level fields that identify a row, first present wins; rows without
         any are joined by a hash of their request.
     :param success_task_ids: task id(s) to follow when at least one row succeeded. (templated)
@@ -300,28 +302,28 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         return directory
 
     def resolve_input_uris(self) -> list[str]:
-        """The input objects to reconcile with: ``input_uris``, else the manifest's; wildcards are not read."""
+        """The input URIs to reconcile with, as given (wildcards and all): ``input_uris``, else the manifest's."""
         given: Any = self.input_uris if self.input_uris else self._manifest().get(MANIFEST_INPUT_KEY)
         if isinstance(given, Mapping):
             given = given.get(MANIFEST_INPUT_KEY)
-        uris = as_uri_list(given) if given else []
-        if any("*" in uri for uri in uris):
-            self.log.warning("Input %s has wildcards: rows are split without reconciliation", uris)
-            return []
-        return uris
+        return as_uri_list(given) if given else []
 
     def split(self) -> dict[str, Any]:
         """Read every output row once, write the three files; return the manifest (see the class doc)."""
         directory = self.resolve_output_directory()
         manifest = self._manifest()
+        storage = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         input_uris = self.resolve_input_uris()
-        if not input_uris:
-            self.log.warning("No input URIs: rows are split, not reconciled; missing.jsonl stays empty")
+        input_files = storage.expand_uris(input_uris)
+        if input_files != input_uris:
+            self.log.info("Input %s: %d object(s) match now: %s", input_uris, len(input_files), input_files[:20])
+        if not input_files:
+            self.log.warning("No input objects: rows are split, not reconciled; missing.jsonl stays empty")
         summary = split_job_output(
-            GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain),
+            storage,
             output_directory=directory,
             destination_prefix=self.destination_prefix,
-            input_uris=input_uris,
+            input_uris=input_files,
             key_fields=self.key_fields,
             completion_stats=manifest.get("completion_stats"),
             log=self.log,

@@ -197,3 +197,36 @@ def test_a_destination_that_is_not_on_cloud_storage(google_connection, hook, job
     with pytest.raises(ValueError, match="not a Cloud Storage URI"):
         operator(google_connection, output_directory=f"{job_folder}/prediction-model-x",
                  destination_prefix="/tmp/results").split()
+
+
+def test_input_given_with_wildcards_is_reconciled_with_the_objects_it_matches(
+    google_connection, hook, job_folder, gcs_client
+) -> None:
+    def request(key: str) -> bytes:
+        return json.dumps({"key": key, "request": SUCCESS_ROW["request"]}).encode() + b"\n"
+
+    write(hook, f"{job_folder}/in/part-1.jsonl", request("a"), request("b"))
+    write(hook, f"{job_folder}/in/part-2.jsonl", request("c"))
+    write(hook, f"{job_folder}/in/deeper/part-3.jsonl", request("d"))  # "*" stays within one level
+    write(hook, f"{job_folder}/out/predictions.jsonl", success("a"), failure("c"))
+    split = operator(google_connection, output_directory=f"{job_folder}/out", destination_prefix=f"{job_folder}/r",
+                     input_uris=f"{job_folder}/in/part-*.jsonl").split()
+    assert split["reconciled"] and split["input_rows"] == 3
+    assert (split["succeeded"], split["failed"], split["missing"]) == (1, 1, 1)
+    assert read(split["missing_uri"], gcs_client) == request("b")
+    assert split["input_uris"] == [f"{job_folder}/in/part-*.jsonl"], "as given"
+
+    across = operator(google_connection, output_directory=f"{job_folder}/out", destination_prefix=f"{job_folder}/r2",
+                      input_uris=f"{job_folder}/in/**.jsonl").split()
+    assert (across["input_rows"], across["missing"]) == (4, 2)
+
+
+def test_the_objects_of_input_uris(google_connection, hook, job_folder) -> None:
+    for name in ("a/x.jsonl", "a/y.jsonl", "a/b/z.jsonl", "a/x.txt"):
+        write(hook, f"{job_folder}/{name}", b"{}\n")
+    plain = f"{job_folder}/a/x.jsonl"
+    assert hook.expand_uris([plain]) == [plain], "without wildcards, as given (even if absent)"
+    assert hook.expand_uris([f"{job_folder}/a/*.jsonl"]) == [f"{job_folder}/a/x.jsonl", f"{job_folder}/a/y.jsonl"]
+    assert hook.expand_uris([f"{job_folder}/**.jsonl"]) == [
+        f"{job_folder}/a/b/z.jsonl", f"{job_folder}/a/x.jsonl", f"{job_folder}/a/y.jsonl"]
+    assert hook.expand_uris([f"{job_folder}/nothing/*"]) == []

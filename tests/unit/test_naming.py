@@ -117,3 +117,13 @@ def test_a_prepared_input_cut_into_files_needs_one_job_per_file() -> None:
     assert prepared_input_uris({"input_uris": ["gs://b/in.jsonl"], "row_count": 3}) == ["gs://b/in.jsonl"]
     with pytest.raises(GeminiBatchError, match=r"cut into 2 files.*expand\(input_uris="):
         prepared_input_uris({"input_uris": ["gs://b/in-00000-of-00002.jsonl", "gs://b/in-00001-of-00002.jsonl"]})
+
+
+def test_wildcards_match_within_one_level_or_across() -> None:
+    from airflow_batch_gemini.naming import wildcard_regex
+
+    assert wildcard_regex("in/part-*.jsonl").fullmatch("in/part-1.jsonl")
+    assert not wildcard_regex("in/part-*.jsonl").fullmatch("in/part-1/x.jsonl")
+    assert wildcard_regex("in/**.jsonl").fullmatch("in/a/b/c.jsonl")
+    assert not wildcard_regex("in/[ab].jsonl").fullmatch("in/a.jsonl"), "only * is a wildcard"
+    assert wildcard_regex("in/[ab].jsonl").fullmatch("in/[ab].jsonl")
