@@ -295,6 +295,15 @@ class GeminiBatchStorageHook(GCSHook):
         (see :meth:`read_chunks`)."""
         return iter_lines(self.read_chunks(uri, generation))
 
+    def delete_if_present(self, uri: str) -> bool:
+        """Delete an object if it exists; return whether it did."""
+        bucket, name = parse_gs_uri(uri)
+        try:
+            self.get_conn().bucket(bucket).blob(name).delete()
+        except NotFound:
+            return False
+        return True
+
     def expand_uris(self, uris: Iterable[str]) -> list[str]:
         """The objects that batch input URIs name: each URI without wildcards as it is, each with them
         (``*`` within one path level, ``**`` across) replaced by the objects it matches now, sorted.

@@ -95,8 +95,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     :param max_rejected_ratio: with ``on_invalid="skip"``, fail as ``"fail"`` does when more than this
         share of the lines (0 to 1) is invalid. ``None``: no bound.
     :param rejects_uri: where the rejected lines go, one JSON object per line (``line``, ``problems``,
-        ``error``, ``original``); written only when a line is rejected. Default: beside the
-        destination, ``requests.rejects.jsonl`` for ``requests.jsonl``. (templated)
+        ``error``, ``original``); written only when a line is rejected, and deleted when no line is (it
+        holds an earlier run's rejects then). Default: beside the destination, ``requests.rejects.jsonl``
+        for ``requests.jsonl``. (templated)
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy too, on top of the
         packaged one, e.g. ``{"required": ["key"]}``.
     :param add_row_keys: give every line without a ``row_key_field`` a stable key, ``r`` and its
@@ -328,6 +329,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 upload = stack.enter_context(hook.background_upload(self.destination_uri))
             scan, wrote_rejects = self._scan(self._blocks(hook, generation, local), hook, rejects_uri, upload)
             shown_rejects = rejects_uri if wrote_rejects else None
+            if not wrote_rejects and hook.delete_if_present(rejects_uri):
+                self.log.info("Deleted %s: the rejects of an earlier run, none of which is in this input", rejects_uri)
             refusal, total = self._refusal(scan)
             if refusal:
                 raise GeminiBatchInputError(self.source_label, refusal, total, rejects_uri=shown_rejects)

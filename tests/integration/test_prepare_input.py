@@ -291,6 +291,11 @@ def test_fail_writes_every_rejected_line_and_uploads_no_request(google_connectio
     assert json.loads(rows_of(rejects)[0]["original"]) == TESTER_ROLE
     assert GeminiBatchStorageHook().stat(f"{folder}/requests.jsonl") is None
 
+    fixed = jsonl_file(tmp_path / "fixed.jsonl", [line_asking(f"q{i}") for i in range(6)])
+    result = run(google_connection, source=fixed, destination_uri=f"{folder}/requests.jsonl")  # the retry
+    assert result["row_count"] == 6 and result["rejects_uri"] is None
+    assert GeminiBatchStorageHook().stat(rejects) is None, "no stale rejects file beside the fixed input"
+
 
 def test_skip_uploads_the_rest_and_writes_the_rejects_with_their_reasons(google_connection, folder,
                                                                          tmp_path: Path) -> None:
