@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 import jsonschema_rs
 import orjson
@@ -636,17 +636,20 @@ class _InputScanner:
         return self.scan
 
 
+class ScanOptions(TypedDict, total=False):
+    """The keyword options of :func:`scan_blocks` and :func:`scan_lines` (documented there)."""
+
+    row_key_field: str | None
+    max_rows_per_file: int
+    max_bytes_per_file: int
+    digest: bool
+    on_reject: Callable[[bytes], object] | None
+    on_rows: Callable[[int, bytes], object] | None
+
+
 def scan_blocks(
-    blocks: Iterable[bytes],
-    validator: LineValidator | None = None,
-    max_problems: int = 20,
-    *,
-    row_key_field: str | None = None,
-    max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
-    max_bytes_per_file: int = MAX_INPUT_BYTES,
-    digest: bool = False,
-    on_reject: Callable[[bytes], object] | None = None,
-    on_rows: Callable[[int, bytes], object] | None = None,
+    blocks: Iterable[bytes], validator: LineValidator | None = None, max_problems: int = 20,
+    **options: Unpack[ScanOptions],
 ) -> InputScan:
     """Validate every line of an input and plan its upload as files within the service's limits.
 
@@ -661,15 +664,15 @@ def scan_blocks(
     :param validator: from :func:`build_validator`; the packaged schema alone by default.
     :param max_problems: how many problems to keep for the report (all are counted).
     :param row_key_field: give every line without this top-level field a row key (:func:`with_row_key`).
-    :param max_rows_per_file: at most this many lines per planned file.
-    :param max_bytes_per_file: at most this many bytes per planned file.
-    :param digest: compute each planned file's CRC32C and MD5 (its size is always counted).
+    :param max_rows_per_file: at most this many lines per planned file (default: the service's limit).
+    :param max_bytes_per_file: at most this many bytes per planned file (default: the service's limit).
+    :param digest: compute each planned file's CRC32C and MD5 (its size is always counted); default no.
     :param on_reject: called with the :func:`reject_record` of every invalid line, in order.
     :param on_rows: called with the index of a planned file and the next valid lines of it, row keys
         included (the bytes to upload), in order; the files are filled one after the other.
+    :raises ValueError: ``row_key_field`` is not a valid column name.
     """
-    scanner = _scanner(validator, max_problems, row_key_field, max_rows_per_file, max_bytes_per_file, digest,
-                       on_reject, on_rows)
+    scanner = _scanner(validator, max_problems, **options)
     for block in blocks:
         if block:
             scanner.block(block)
@@ -677,20 +680,11 @@ def scan_blocks(
 
 
 def scan_lines(
-    lines: Iterable[bytes],
-    validator: LineValidator | None = None,
-    max_problems: int = 20,
-    *,
-    row_key_field: str | None = None,
-    max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
-    max_bytes_per_file: int = MAX_INPUT_BYTES,
-    digest: bool = False,
-    on_reject: Callable[[bytes], object] | None = None,
-    on_rows: Callable[[int, bytes], object] | None = None,
+    lines: Iterable[bytes], validator: LineValidator | None = None, max_problems: int = 20,
+    **options: Unpack[ScanOptions],
 ) -> InputScan:
     """:func:`scan_blocks` on an input given line by line, each line with its line break (the last may lack it)."""
-    scanner = _scanner(validator, max_problems, row_key_field, max_rows_per_file, max_bytes_per_file, digest,
-                       on_reject, on_rows)
+    scanner = _scanner(validator, max_problems, **options)
     feed = iter(lines)
     while group := list(itertools.islice(feed, GROUP_LINES)):
         scanner.group(group)
@@ -700,12 +694,13 @@ def scan_lines(
 def _scanner(
     validator: LineValidator | None,
     max_problems: int,
-    row_key_field: str | None,
-    max_rows_per_file: int,
-    max_bytes_per_file: int,
-    digest: bool,
-    on_reject: Callable[[bytes], object] | None,
-    on_rows: Callable[[int, bytes], object] | None,
+    *,
+    row_key_field: str | None = None,
+    max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
+    max_bytes_per_file: int = MAX_INPUT_BYTES,
+    digest: bool = False,
+    on_reject: Callable[[bytes], object] | None = None,
+    on_rows: Callable[[int, bytes], object] | None = None,
 ) -> _InputScanner:
     if row_key_field is not None and not is_column_name(row_key_field):
         raise ValueError(f"row_key_field must be a valid column name (letters, digits, _), not {row_key_field!r}")
