@@ -16,14 +16,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from airflow_batch_gemini.streams import iter_line_blocks
+from airflow_batch_gemini.streams import read_line_blocks
 from airflow_batch_gemini.validation import NO_REQUEST, InputScan, LineValidator, build_validator, scan_blocks
 
 #: Redraw the progress bar at most this often (seconds).
 PROGRESS_INTERVAL = 0.2
 _BAR_WIDTH = 30
-#: Files are read in chunks of this many bytes (the checks take whole lines of them at a time).
-READ_CHUNK_BYTES = 1 << 20
 
 
 def progress_text(name: str, done_bytes: int, total_bytes: int, lines: int) -> str:
@@ -64,7 +62,7 @@ def validate_file(path: Path, validator: LineValidator, max_problems: int, progr
                   err: TextIO) -> bool:
     """Check one file, print its problems and summary; return whether it is valid."""
     with path.open("rb") as handle:
-        blocks = iter_line_blocks(iter(lambda: handle.read(READ_CHUNK_BYTES), b""))
+        blocks = read_line_blocks(handle)
         if progress:
             blocks = with_progress(blocks, path.name, path.stat().st_size, err)
         scan = scan_blocks(blocks, validator, max_problems)

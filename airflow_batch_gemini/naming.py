@@ -160,3 +160,9 @@ def wildcard_regex(pattern: str) -> re.Pattern[str]:
     pieces = re.split(r"(\*\*|\*)", pattern)
     regex = "".join(".*" if piece == "**" else "[^/]*" if piece == "*" else re.escape(piece) for piece in pieces)
     return re.compile(regex, re.DOTALL)
+
+
+def camel_case(name: str) -> str:
+    """``max_output_tokens`` -> ``maxOutputTokens``; a lowerCamelCase name is returned unchanged."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

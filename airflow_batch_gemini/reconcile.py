@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from airflow_batch_gemini.naming import camel_case
 from airflow_batch_gemini.rows import RowError, RowOutcome, TokenUsage, classify_row, load_json
 
 #: Top-level fields that identify a row, tried in this order.
@@ -32,12 +33,6 @@ PARSED_ERROR_FIELD = "parsed_error"
 MAX_CATEGORIES = 20
 OTHER_CATEGORY = "OTHER"
 _DIGEST_BYTES = 16
-
-
-def camel_case(name: str) -> str:
-    """``max_output_tokens`` -> ``maxOutputTokens``; a lowerCamelCase name is returned unchanged."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def normalise(value: Any) -> Any:

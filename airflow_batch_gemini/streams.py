@@ -1,5 +1,5 @@
 """Streaming helpers: split byte chunks into lines, digest content the way Cloud Storage does, cut an
-input into files within the service's limits. No I/O."""
+input into files within the service's limits. No I/O but reading a file handle the caller opened."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import IO, cast
 
 import google_crc32c
 
@@ -17,16 +17,8 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
     Memory holds one chunk plus one line at a time, whatever the size of the stream.
     """
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        start = 0
-        while (end := pending.find(b"\n", start)) != -1:
-            yield pending[start : end + 1]
-            start = end + 1
-        pending = pending[start:]
-    if pending:
-        yield pending
+    for block in iter_line_blocks(chunks):
+        yield from split_lines(block)
 
 
 def iter_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -45,6 +37,16 @@ def iter_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
         pending = [chunk[cut:]] if cut < len(chunk) else []
     if pending:
         yield b"".join(pending)
+
+
+#: Bytes read from a local file at a time by :func:`read_line_blocks`.
+READ_CHUNK_BYTES = 1024 * 1024
+
+
+def read_line_blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    """Yield an open binary file as blocks of whole lines (:func:`iter_line_blocks`), reading
+    :data:`READ_CHUNK_BYTES` at a time."""
+    return iter_line_blocks(iter(lambda: handle.read(READ_CHUNK_BYTES), b""))
 
 
 def split_lines(block: bytes) -> list[bytes]:
@@ -167,7 +169,6 @@ class ShardPlanner:
         self.max_bytes = max_bytes
         self.digest = digest
         self._shards: list[Shard] = []
-        self._current: Shard | None = None
         self._pending: list[bytes] = []
         self._size = 0
 
@@ -177,21 +178,22 @@ class ShardPlanner:
         return len(self._shards) - 1
 
     def _room_for(self, rows: int, size: int) -> bool:
-        current = self._current
-        return current is not None and current.row_count + rows <= self.max_rows and self._size + size <= self.max_bytes
+        return bool(self._shards) and (
+            self._shards[-1].row_count + rows <= self.max_rows and self._size + size <= self.max_bytes
+        )
 
     def add(self, number: int, line: bytes) -> None:
         """Add input line ``number`` (its bytes as they will be uploaded) to the current file or a new one."""
         size = len(line)
         if not self._room_for(1, size):
             self._flush()
-            self._current = Shard(first_line=number, last_line=number)
-            self._shards.append(self._current)
+            self._shards.append(Shard(first_line=number, last_line=number))
             self._size = 0
         self._take(number, 1, size)
-        self._pending.append(line)
-        if len(self._pending) >= _DIGEST_BATCH_LINES:
-            self._flush()
+        if self.digest:
+            self._pending.append(line)
+            if len(self._pending) >= _DIGEST_BATCH_LINES:
+                self._flush()
 
     def add_block(self, first: int, count: int, size: int, block: bytes | None) -> bool:
         """Add ``count`` consecutive lines numbered from ``first``, ``size`` bytes in all, if they all fit in
@@ -205,8 +207,6 @@ class ShardPlanner:
         self._take(first + count - 1, count, size)
         if self.digest:
             self._shards[-1].digest.update(cast("bytes", block))
-        else:
-            self._shards[-1].digest.size += size
         return True
 
     def _take(self, last: int, count: int, size: int) -> None:
@@ -214,18 +214,13 @@ class ShardPlanner:
         current.last_line = last
         current.row_count += count
         self._size += size
+        if not self.digest:
+            current.digest.size += size  # the checksums are left empty
 
     def _flush(self) -> None:
         if self._pending:
-            self._digest(b"".join(self._pending))
+            self._shards[-1].digest.update(b"".join(self._pending))
             self._pending.clear()
-
-    def _digest(self, data: bytes) -> None:
-        digest = self._shards[-1].digest
-        if self.digest:
-            digest.update(data)
-        else:
-            digest.size += len(data)
 
     def finish(self) -> list[Shard]:
         """The planned files, in order (none if no line was added)."""

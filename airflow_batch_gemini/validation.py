@@ -30,6 +30,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from msgspec import UNSET
 
+from airflow_batch_gemini.naming import camel_case
 from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoders
 from airflow_batch_gemini.streams import LineSet, Shard, ShardPlanner, split_lines
 
@@ -158,11 +159,6 @@ def _shorten(text: str) -> str:
     return text[: MAX_MESSAGE_CHARS - 5] + " ...)"
 
 
-def _camel_case(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.capitalize() for word in rest)
-
-
 def _one_of_choices(error: ValidationError) -> list[str]:
     """Return the field names of a ``oneOf`` rule made of single ``required`` entries, else ``[]``."""
     if error.validator != "oneOf" or not isinstance(error.validator_value, list):
@@ -179,7 +175,7 @@ def _message(error: ValidationError) -> str:
     choices = _one_of_choices(error)
     if choices and isinstance(error.instance, dict):
         # name each choice once: "inlineData" stands for its snake_case twin "inline_data" too
-        shown = [name for name in choices if "_" not in name or _camel_case(name) not in choices]
+        shown = [name for name in choices if "_" not in name or camel_case(name) not in choices]
         found = [name for name in choices if name in error.instance]
         return f"needs exactly one of {', '.join(shown)}; found {', '.join(found) if found else 'none'}"
     if error.validator == "pattern" and isinstance(error.schema, dict) and "description" in error.schema:
@@ -252,6 +248,15 @@ def is_column_name(key: str) -> bool:
     if len(_KNOWN_COLUMNS) < _KNOWN_COLUMNS_MAX:
         _KNOWN_COLUMNS.add(key)
     return True
+
+
+def check_row_key_field(name: str) -> None:
+    """Refuse a row key field that is no valid column name (the importer would fail the job).
+
+    :raises ValueError: ``name`` is not a valid column name.
+    """
+    if not is_column_name(name):
+        raise ValueError(f"row_key_field must be a valid column name (letters, digits, _), not {name!r}")
 
 
 def _column_problems(record: dict[str, Any], line: int) -> Iterator[LineProblem]:
@@ -512,21 +517,26 @@ GROUP_LINES = 256
 
 
 class _InputScanner:
-    """One pass over an input: the state of :func:`scan_blocks` (see there)."""
+    """One pass over an input: the state of :func:`scan_blocks` (the parameters are documented there)."""
 
     def __init__(
         self,
-        validator: LineValidator,
+        validator: LineValidator | None,
         max_problems: int,
-        row_key_field: str | None,
-        planner: ShardPlanner,
-        on_reject: Callable[[bytes], object] | None,
-        on_rows: Callable[[int, bytes], object] | None,
+        *,
+        row_key_field: str | None = None,
+        max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
+        max_bytes_per_file: int = MAX_INPUT_BYTES,
+        digest: bool = False,
+        on_reject: Callable[[bytes], object] | None = None,
+        on_rows: Callable[[int, bytes], object] | None = None,
     ) -> None:
-        self.validator = validator
+        if row_key_field is not None:
+            check_row_key_field(row_key_field)
+        self.validator = validator = validator or default_validator()
         self.max_problems = max_problems
         self.row_key_field = row_key_field
-        self.planner = planner
+        self.planner = ShardPlanner(max_rows_per_file, max_bytes_per_file, digest=digest)
         self.on_reject = on_reject
         self.on_rows = on_rows
         self.scan = InputScan()
@@ -672,7 +682,7 @@ def scan_blocks(
         included (the bytes to upload), in order; the files are filled one after the other.
     :raises ValueError: ``row_key_field`` is not a valid column name.
     """
-    scanner = _scanner(validator, max_problems, **options)
+    scanner = _InputScanner(validator, max_problems, **options)
     for block in blocks:
         if block:
             scanner.block(block)
@@ -684,25 +694,8 @@ def scan_lines(
     **options: Unpack[ScanOptions],
 ) -> InputScan:
     """:func:`scan_blocks` on an input given line by line, each line with its line break (the last may lack it)."""
-    scanner = _scanner(validator, max_problems, **options)
+    scanner = _InputScanner(validator, max_problems, **options)
     feed = iter(lines)
     while group := list(itertools.islice(feed, GROUP_LINES)):
         scanner.group(group)
     return scanner.finish()
-
-
-def _scanner(
-    validator: LineValidator | None,
-    max_problems: int,
-    *,
-    row_key_field: str | None = None,
-    max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
-    max_bytes_per_file: int = MAX_INPUT_BYTES,
-    digest: bool = False,
-    on_reject: Callable[[bytes], object] | None = None,
-    on_rows: Callable[[int, bytes], object] | None = None,
-) -> _InputScanner:
-    if row_key_field is not None and not is_column_name(row_key_field):
-        raise ValueError(f"row_key_field must be a valid column name (letters, digits, _), not {row_key_field!r}")
-    planner = ShardPlanner(max_rows_per_file, max_bytes_per_file, digest=digest)
-    return _InputScanner(validator or default_validator(), max_problems, row_key_field, planner, on_reject, on_rows)

@@ -388,7 +388,7 @@ class BackgroundUpload:
         if self._ended:
             return
         self._ended = self._cancelled = True
-        self._hand_over()
+        self._pending, self._pending_size = [], 0  # never sent
         self._queue.put(None)
         self._thread.join()
 

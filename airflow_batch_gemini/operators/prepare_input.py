@@ -21,6 +21,7 @@ from airflow_batch_gemini.hooks.storage import (
 )
 from airflow_batch_gemini.streams import (
     iter_line_blocks,
+    read_line_blocks,
     rejects_uri_for,
     shard_lines,
     shard_uri,
@@ -34,7 +35,7 @@ from airflow_batch_gemini.validation import (
     NO_REQUEST,
     InputScan,
     build_validator,
-    is_column_name,
+    check_row_key_field,
     parse_fast,
     scan_blocks,
     with_row_key,
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 ON_INVALID_CHOICES = ("fail", "skip")
-#: Bytes read from a local source file at a time.
-READ_CHUNK_BYTES = 1024 * 1024
 
 
 def request_line(item: Any) -> bytes:
@@ -150,8 +149,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             raise ValueError(f"on_invalid must be one of {ON_INVALID_CHOICES}, not {on_invalid!r}")
         if max_rejected_ratio is not None and not 0 <= max_rejected_ratio <= 1:
             raise ValueError(f"max_rejected_ratio must be between 0 and 1, not {max_rejected_ratio!r}")
-        if not is_column_name(row_key_field):
-            raise ValueError(f"row_key_field must be a valid column name (letters, digits, _), not {row_key_field!r}")
+        check_row_key_field(row_key_field)
         if not (0 < max_rows_per_file <= MAX_REQUESTS_PER_JOB and 0 < max_bytes_per_file <= MAX_INPUT_BYTES):
             raise ValueError(
                 f"max_rows_per_file and max_bytes_per_file must be positive and within the service's limits "
@@ -216,7 +214,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         serialized from dicts."""
         if local is not None:
             with local.open("rb") as handle:
-                yield from iter_line_blocks(iter(lambda: handle.read(READ_CHUNK_BYTES), b""))
+                yield from read_line_blocks(handle)
         elif isinstance(self.source, (str, os.PathLike)):
             yield from iter_line_blocks(hook.read_chunks(os.fspath(self.source), generation=generation))
         else:

@@ -9,7 +9,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUp
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
 from airflow_batch_gemini.operators import prepare_input
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
-from airflow_batch_gemini.streams import iter_line_blocks
+from airflow_batch_gemini.streams import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
 from tests.seed import SEED_INPUT
@@ -396,13 +396,14 @@ class Spy:
                     raise ConnectionResetError("the connection to Cloud Storage broke")
             transmit(writer, count)
 
-        def held_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-            for index, block in enumerate(iter_line_blocks(chunks)):
+        def held(blocks: Iterator[bytes]) -> Iterator[bytes]:
+            for index, block in enumerate(blocks):
                 if self.hold is not None and index == self.hold[0]:
                     self.wait_for_chunks(self.hold[1])
                 yield block
 
-        monkeypatch.setattr(prepare_input, "iter_line_blocks", held_blocks)
+        monkeypatch.setattr(prepare_input, "read_line_blocks", lambda handle: held(read_line_blocks(handle)))
+        monkeypatch.setattr(prepare_input, "iter_line_blocks", lambda chunks: held(iter_line_blocks(chunks)))
         monkeypatch.setattr(GeminiBatchStorageHook, "upload_lines", counting_upload_lines)
         monkeypatch.setattr(GeminiBatchStorageHook, "background_upload", counting_background_upload)
         monkeypatch.setattr(BlobWriter, "_upload_chunks_from_buffer", counting_transmit)
@@ -448,7 +449,7 @@ def test_fail_cancels_the_streamed_upload_at_the_first_invalid_line(
     source = jsonl_file(tmp_path / "input.jsonl", long_rows(20_000, invalid=(where,)))  # ~8 MB
     destination = f"{folder}/requests.jsonl"
     if where == 19_999:  # hold the last block until two chunks (4 MiB) are sent
-        spy.hold = (math.ceil(source.stat().st_size / prepare_input.READ_CHUNK_BYTES) - 1, 2)
+        spy.hold = (math.ceil(source.stat().st_size / READ_CHUNK_BYTES) - 1, 2)
     with pytest.raises(GeminiBatchInputError, match=f"line {where + 1:,}: "):
         run(google_connection, source=source, destination_uri=destination)
     assert stored(destination, gcs_client) is None
