@@ -109,7 +109,8 @@ def run(work_dir: Path, dags_folder: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m airflow_batch_gemini.demo", description=__doc__)
     parser.add_argument("--work-dir", type=Path, default=Path("test-output/demo"), help="logs and Airflow home")
-    parser.add_argument("--dags-folder", type=Path, default=Path("dags"), help="folder holding the example DAG")
+    parser.add_argument("--dags-folder", type=Path, default=Path(__file__).resolve().parent / "example_dags",
+                        help="folder holding the example DAG")
     args = parser.parse_args(argv)
     return run(args.work_dir.resolve(), args.dags_folder.resolve())
 

@@ -1,20 +1,22 @@
-"""Typed errors of the package; each message says what went wrong and what to do about it."""
+"""Typed errors of the package; each message says what went wrong and what to do about it.
+
+One tree under :class:`GeminiBatchError`, a plain ``Exception``: the pure stages (``input``, ``job``,
+``output``) raise these without importing Airflow, and Airflow fails a task on any exception.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.exceptions import AirflowException
 
-
-class GeminiBatchError(AirflowException):
+class GeminiBatchError(Exception):
     """Base class of every error this package raises."""
 
 
 class GeminiBatchApiError(GeminiBatchError):
     """The Vertex AI API answered with an error.
 
-    :param http_code: the HTTP status code (``status_code`` is taken by AirflowException).
+    :param http_code: the HTTP status code.
     :param status: the Google status name, e.g. ``NOT_FOUND``.
     :param message: the service's message.
     :param method: the API method that failed, e.g. ``create``.

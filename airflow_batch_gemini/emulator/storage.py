@@ -17,7 +17,7 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from airflow_batch_gemini.naming import wildcard_regex
+from airflow_batch_gemini.uris import wildcard_regex
 
 T = TypeVar("T")
 

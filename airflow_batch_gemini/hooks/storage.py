@@ -17,8 +17,8 @@ from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
-from airflow_batch_gemini.naming import wildcard_regex
-from airflow_batch_gemini.streams import ContentDigest, iter_lines
+from airflow_batch_gemini.input.streams import ContentDigest, iter_lines
+from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
 #: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.
 DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024
@@ -28,18 +28,6 @@ DEFAULT_QUEUE_BYTES = 4 * 1024 * 1024
 QUEUE_BLOCK_BYTES = 1024 * 1024
 JSONL_CONTENT_TYPE = "application/jsonl"
 INCREMENTAL_DIRECTORY = "incremental_predictions"
-
-
-def parse_gs_uri(uri: str) -> tuple[str, str]:
-    """Split ``gs://bucket/path`` into ``(bucket, path)``; the path may be empty.
-
-    :raises ValueError: if ``uri`` is not a ``gs://`` URI with a bucket name.
-    """
-    scheme, _, rest = uri.partition("://")
-    bucket, _, name = rest.partition("/")
-    if scheme != "gs" or not bucket:
-        raise ValueError(f"{uri!r} is not a Cloud Storage URI; expected gs://BUCKET/PATH")
-    return bucket, name
 
 
 def select_prediction_files(names: Iterable[str]) -> list[str]:

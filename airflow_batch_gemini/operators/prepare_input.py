@@ -13,13 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
-from airflow_batch_gemini.hooks.storage import (
-    BackgroundUpload,
-    GeminiBatchStorageHook,
-    UploadResult,
-    parse_gs_uri,
-)
-from airflow_batch_gemini.streams import (
+from airflow_batch_gemini.hooks.storage import BackgroundUpload, GeminiBatchStorageHook, UploadResult
+from airflow_batch_gemini.input.streams import (
     iter_line_blocks,
     read_line_blocks,
     rejects_uri_for,
@@ -27,7 +22,7 @@ from airflow_batch_gemini.streams import (
     shard_uri,
     split_lines,
 )
-from airflow_batch_gemini.validation import (
+from airflow_batch_gemini.input.validation import (
     DEFAULT_ROW_KEY_FIELD,
     GROUP_LINES,
     MAX_INPUT_BYTES,
@@ -40,6 +35,7 @@ from airflow_batch_gemini.validation import (
     scan_blocks,
     with_row_key,
 )
+from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -7,17 +7,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError, GeminiBatchOutputError, GeminiBatchTimeoutError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
-from airflow_batch_gemini.job_states import TERMINAL_STATES, job_manifest
-from airflow_batch_gemini.naming import identity_labels
-from airflow_batch_gemini.operators.split_output import (
-    GeminiBatchResultsMixin,
-    join_uri,
-    result_uris,
-    split_job_output,
-)
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.job.identity import identity_labels
+from airflow_batch_gemini.job.states import TERMINAL_STATES, job_manifest
+from airflow_batch_gemini.job.watch import JobWatch
+from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin, join_uri, result_uris, split_job_output
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
-from airflow_batch_gemini.reconcile import (
+from airflow_batch_gemini.output.reconcile import (
     DEFAULT_KEY_FIELDS,
     Tally,
     final_sources,
@@ -25,8 +21,8 @@ from airflow_batch_gemini.reconcile import (
     merge_rounds,
     retry_line,
 )
-from airflow_batch_gemini.rows import classify_row, parse_line
-from airflow_batch_gemini.waiting import JobWatch
+from airflow_batch_gemini.output.rows import classify_row, parse_line
+from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

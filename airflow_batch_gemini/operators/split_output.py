@@ -14,9 +14,8 @@ except ImportError:  # Airflow 3.0 keeps it in the standard provider
     from airflow.providers.standard.operators.branch import BranchMixIn  # type: ignore[assignment,unused-ignore]
 
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchPartialFailureError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
-from airflow_batch_gemini.job_spec import as_uri_list
-from airflow_batch_gemini.reconcile import (
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.output.reconcile import (
     DEFAULT_KEY_FIELDS,
     Claim,
     RowLedger,
@@ -28,7 +27,8 @@ from airflow_batch_gemini.reconcile import (
     row_identity,
     summary_table,
 )
-from airflow_batch_gemini.rows import classify_row, parse_line
+from airflow_batch_gemini.output.rows import classify_row, parse_line
+from airflow_batch_gemini.uris import as_uri_list, parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -89,7 +89,7 @@ def split_job_output(
     key (or request hash); input lines without an output row are copied to ``missing.jsonl``. A second
     output row for one input row is left out, an output row of no input row is kept; both, and counts
     that differ from ``completion_stats``, are listed under ``disagreements``. Memory holds one chunk,
-    one line and the :class:`~airflow_batch_gemini.reconcile.RowLedger` (about 100 bytes per input row).
+    one line and the :class:`~airflow_batch_gemini.output.reconcile.RowLedger` (about 100 bytes per input row).
 
     :return: counts, file URIs, failures by status and code, token usage, model versions (no rows).
     :raises GeminiBatchOutputError: no ``*.jsonl`` under ``output_directory``.

@@ -10,26 +10,20 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
-from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
-from airflow_batch_gemini.job_spec import as_uri_list, build_job_body, prepared_input_uris
-from airflow_batch_gemini.job_states import is_reusable
+from airflow_batch_gemini.job.identity import REQUEST_LABEL, identity_labels, request_fingerprint
+from airflow_batch_gemini.job.names import DEFAULT_LOCATION, model_resource_name
+from airflow_batch_gemini.job.spec import build_job_body, prepared_input_uris
+from airflow_batch_gemini.job.states import is_reusable
+from airflow_batch_gemini.job.watch import JobWatch, result_from_event
 from airflow_batch_gemini.lineage import openlineage_datasets
-from airflow_batch_gemini.links import GeminiBatchJobLink
-from airflow_batch_gemini.naming import (
-    DEFAULT_LOCATION,
-    REQUEST_LABEL,
-    identity_labels,
-    model_resource_name,
-    request_fingerprint,
-)
-from airflow_batch_gemini.waiting import JobWatch, result_from_event
+from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY, GeminiBatchJobLink
+from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
+from airflow_batch_gemini.uris import as_uri_list
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
-#: Key under which the job name is kept in XCom and in ``task_state_store`` (Airflow 3.3+).
-JOB_NAME_KEY = "job_name"
 #: The longest a Vertex AI batch job can take: 72 h in the queue plus 24 h running.
 SERVICE_MAX_WAIT = timedelta(hours=96)
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_batch_gemini.job_client import GeminiBatchJobClientMixin
-from airflow_batch_gemini.naming import DEFAULT_LOCATION, parse_job_name
-from airflow_batch_gemini.waiting import JobWatch, result_from_event
+from airflow_batch_gemini.job.names import DEFAULT_LOCATION, parse_job_name
+from airflow_batch_gemini.job.watch import JobWatch, result_from_event
+from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
-from airflow_batch_gemini.naming import DEFAULT_LOCATION
-from airflow_batch_gemini.waiting import JobWatch
+from airflow_batch_gemini.job.names import DEFAULT_LOCATION
+from airflow_batch_gemini.job.watch import JobWatch
 
 if TYPE_CHECKING:
     from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchAsyncHook
@@ -23,11 +23,11 @@ _HOOK_MODULE = "airflow_batch_gemini.hooks.batch_prediction"
 
 
 class GeminiBatchJobTrigger(BaseTrigger):
-    """Poll a Vertex AI batch job and fire one event when it ends (see :mod:`airflow_batch_gemini.waiting`).
+    """Poll a Vertex AI batch job and fire one event when it ends (see :mod:`airflow_batch_gemini.job.watch`).
 
     Only small, non-secret values are serialized; credentials come from the connection when the
     trigger runs. The trigger only polls: what each state means is decided by
-    :class:`~airflow_batch_gemini.waiting.JobWatch`, and what to do about it by the operator.
+    :class:`~airflow_batch_gemini.job.watch.JobWatch`, and what to do about it by the operator.
 
     :param job_name: the job's full resource name.
     :param location: the job's Vertex AI region.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from airflow_batch_gemini.validation import default_validator, scan_lines
+from airflow_batch_gemini.input.validation import default_validator, scan_lines
 from bench import data
 from bench.cases.common import growth_rows, paired_times, rows_text, seconds_row
 from bench.measure import best_time

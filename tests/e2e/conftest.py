@@ -21,13 +21,13 @@ from tests.e2e.runs import (
     DAG_ID,
     OUTPUT,
     PROMPTS,
-    REPO,
     SAMPLE_INPUT,
     Emulator,
     gcs_client,
     upload_requests,
     wait_run_state,
 )
+from tests.paths import EXAMPLE_DAGS
 
 
 @pytest.fixture(scope="package")
@@ -48,7 +48,7 @@ def _deployment() -> Iterator[ProductionStack]:
     started = time.monotonic()
     shutil.rmtree(OUTPUT / "logs", ignore_errors=True)
     with ProductionStack(
-        dags_folder=REPO / "dags",
+        dags_folder=EXAMPLE_DAGS,
         log_dir=OUTPUT / "logs",
         extra_env={"GEMINI_BATCH_BUCKET": BUCKET, "GEMINI_BATCH_POLL_INTERVAL": "1"},
         emulator_args=["--queue-seconds", "4", "--run-seconds", "4"],

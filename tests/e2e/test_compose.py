@@ -51,7 +51,7 @@ def test_compose_has_the_official_shape_plus_the_emulators(compose) -> None:
     }
     airflow = [name for name in services if name.startswith("airflow-")]
     for name in airflow:
-        assert "./dags:/opt/airflow/dags" in services[name]["volumes"], f"{name} must see dags/"
+        assert "./airflow_batch_gemini/example_dags:/opt/airflow/dags" in services[name]["volumes"], name
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert "/opt/airflow-batch-gemini" in services[name]["build"]["dockerfile_inline"], "the package is installed"
     published = [port for service in services.values() for port in service.get("ports", [])]

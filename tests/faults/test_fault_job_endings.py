@@ -11,8 +11,8 @@ import pytest
 
 from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
-from airflow_batch_gemini.job_states import job_progress
-from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY
+from airflow_batch_gemini.job.states import job_progress
+from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY
 from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord
 from tests.taskrun import TaskDeferred, run_task, wait_through_pause

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
-from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY
+from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 from tests.faults.helpers import account, case_context, jobs_created, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord

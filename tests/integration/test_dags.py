@@ -17,6 +17,7 @@ import pytest
 
 from airflow_batch_gemini.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
+from tests.paths import EXAMPLE_DAGS
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DAGS = REPO / "tests" / "dags"
@@ -93,7 +94,7 @@ def test_example_dag_end_to_end(
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     creates = emulator.calls("create")
     conf = {"input_source": str(source), "bucket": TEST_BUCKET}
-    output = dags_test(stack, airflow_home, REPO / "dags", "gemini_batch_example", conf, logical_date)
+    output = dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_example", conf, logical_date)
     assert "Pausing task as DEFERRED" in output and "running trigger in line" in output
     assert emulator.calls("create") == creates + 1
     results = f"gs://{TEST_BUCKET}/gemini-batch/{logical_date}/results"
@@ -116,7 +117,7 @@ def test_sharded_example_maps_one_job_over_each_input_file(
     monkeypatch.setenv("GEMINI_BATCH_ROWS_PER_FILE", "2")
     creates = emulator.calls("create")
     conf = {"input_source": str(source)}
-    output = dags_test(stack, airflow_home, REPO / "dags", "gemini_batch_sharded_example", conf, "2026-03-01")
+    output = dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_sharded_example", conf, "2026-03-01")
     assert emulator.calls("create") == creates + 3, "one job per file: 2 + 2 + 1 rows"
     partition = f"gs://{TEST_BUCKET}/gemini-batch-sharded/2026-03-01"
     assert count_rows(gcs_client, f"{partition}/input/requests-00002-of-00003.jsonl") == 1

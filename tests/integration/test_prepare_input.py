@@ -18,10 +18,11 @@ from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUploadConflictError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.input.streams import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.operators import prepare_input
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
-from airflow_batch_gemini.streams import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
+from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
 from tests.seed import SEED_INPUT

@@ -16,11 +16,12 @@ import pytest
 from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchPartialFailureError
-from airflow_batch_gemini.hooks.storage import parse_gs_uri
 from airflow_batch_gemini.operators.resubmit_failed import ROUND_LABEL, GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET, request_line
+from tests.paths import EXAMPLE_DAGS
 from tests.taskrun import new_context, run_task
 
 pytestmark = pytest.mark.usefixtures("google_connection")
@@ -186,9 +187,8 @@ def test_each_round_has_its_own_identity_label() -> None:
 
 def test_the_example_dag_wires_split_into_resubmission() -> None:
     import runpy
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "dags" / "gemini_batch_resubmit_example.py"
+    path = EXAMPLE_DAGS / "gemini_batch_resubmit_example.py"
     dag = runpy.run_path(str(path))["dag"]
     resubmit = dag.get_task("resubmit_failed")
     assert isinstance(resubmit, GeminiBatchResubmitFailedOperator)

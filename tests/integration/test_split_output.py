@@ -10,15 +10,16 @@ import pytest
 from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, parse_gs_uri
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.operators.split_output import (
     GeminiBatchSplitOutputOperator,
     choose_branches,
     join_uri,
     task_id_list,
 )
-from airflow_batch_gemini.reconcile import MAX_CATEGORIES as MAX_FAILURE_CATEGORIES
-from airflow_batch_gemini.reconcile import OTHER_CATEGORY, PARSED_ERROR_FIELD, RowError
+from airflow_batch_gemini.output.reconcile import MAX_CATEGORIES as MAX_FAILURE_CATEGORIES
+from airflow_batch_gemini.output.reconcile import OTHER_CATEGORY, PARSED_ERROR_FIELD, RowError
+from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.seed import FAILURE_ROW, SUCCESS_ROW, row_line
 
@@ -33,7 +34,7 @@ def failure(key: str, status: str | None = None) -> bytes:
 
 def annotated(line: bytes) -> bytes:
     """A failed row as failed.jsonl holds it: with the error parsed out of its status."""
-    from airflow_batch_gemini.rows import classify_line
+    from airflow_batch_gemini.output.rows import classify_line
 
     error = classify_line(line).error
     assert isinstance(error, RowError)

@@ -9,12 +9,9 @@ import pytest
 from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
-from airflow_batch_gemini.hooks.storage import (
-    GeminiBatchStorageHook,
-    parse_gs_uri,
-    select_prediction_files,
-)
-from airflow_batch_gemini.streams import ContentDigest
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, select_prediction_files
+from airflow_batch_gemini.input.streams import ContentDigest
+from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 
 #: the smallest chunk resumable uploads allow, so that a few hundred KiB span several requests

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_batch_gemini.__main__ import progress_text
+from airflow_batch_gemini.cli import progress_text
 from tests.seed import SEED_INPUT
 
 BAD = {"request": {"contents": [{"role": "tester", "parts": [{"text": "x"}]}]}}

@@ -2,13 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_batch_gemini.job_states import (
-    JobOutcome,
-    classify_state,
-    job_manifest,
-    job_progress,
-    pick_reusable_job,
-)
+from airflow_batch_gemini.job.states import JobOutcome, classify_state, job_manifest, job_progress, pick_reusable_job
 
 
 @pytest.mark.parametrize(

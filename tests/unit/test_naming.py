@@ -2,20 +2,22 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_batch_gemini.job_spec import build_job_body, output_config
-from airflow_batch_gemini.naming import (
+from airflow_batch_gemini.job.identity import (
     IDENTITY_LABEL,
-    InvalidNameError,
-    api_base_url,
-    console_url,
     identity_key,
     identity_labels,
     label_value,
-    model_resource_name,
-    parse_job_name,
     request_fingerprint,
     validate_labels,
 )
+from airflow_batch_gemini.job.names import (
+    InvalidNameError,
+    api_base_url,
+    console_url,
+    model_resource_name,
+    parse_job_name,
+)
+from airflow_batch_gemini.job.spec import build_job_body, output_config
 
 NAME = "projects/123456789012/locations/us-central1/batchPredictionJobs/1234567890123456789"
 
@@ -112,7 +114,7 @@ def test_create_body_refuses_what_the_service_would(kwargs: dict, match: str) ->
 
 def test_a_prepared_input_cut_into_files_needs_one_job_per_file() -> None:
     from airflow_batch_gemini.exceptions import GeminiBatchError
-    from airflow_batch_gemini.job_spec import prepared_input_uris
+    from airflow_batch_gemini.job.spec import prepared_input_uris
 
     assert prepared_input_uris({"input_uris": ["gs://b/in.jsonl"], "row_count": 3}) == ["gs://b/in.jsonl"]
     with pytest.raises(GeminiBatchError, match=r"cut into 2 files.*expand\(input_uris="):
@@ -120,7 +122,7 @@ def test_a_prepared_input_cut_into_files_needs_one_job_per_file() -> None:
 
 
 def test_wildcards_match_within_one_level_or_across() -> None:
-    from airflow_batch_gemini.naming import wildcard_regex
+    from airflow_batch_gemini.uris import wildcard_regex
 
     assert wildcard_regex("in/part-*.jsonl").fullmatch("in/part-1.jsonl")
     assert not wildcard_regex("in/part-*.jsonl").fullmatch("in/part-1/x.jsonl")

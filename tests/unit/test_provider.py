@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from airflow.sdk import Asset, BaseOperatorLink
 
-from airflow_batch_gemini import __version__, links
+from airflow_batch_gemini import __version__
+from airflow_batch_gemini.get_provider_info import get_provider_info
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.lineage import dataset_name, openlineage_datasets, result_assets
+from airflow_batch_gemini.links import batch_job as links
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
-from airflow_batch_gemini.provider_info import get_provider_info
+from tests.paths import EXAMPLE_DAGS
 
-DAGS = str(Path(__file__).resolve().parents[2] / "dags")
+DAGS = str(EXAMPLE_DAGS)
 JOB = "projects/123/locations/europe-west4/batchPredictionJobs/456"
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_batch_gemini.reconcile import (
+from airflow_batch_gemini.output.reconcile import (
     Claim,
     RowLedger,
     Tally,
@@ -22,7 +22,7 @@ from airflow_batch_gemini.reconcile import (
     row_identity,
     summary_table,
 )
-from airflow_batch_gemini.rows import classify_row, parse_line, parse_row_error
+from airflow_batch_gemini.output.rows import classify_row, parse_line, parse_row_error
 from tests.seed import FAILURE_ROW, SEED_INPUT, SUCCESS_ROW
 
 QUOTA = 'Too Many Requests: {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}'

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoders
-from airflow_batch_gemini.streams import iter_line_blocks
-from airflow_batch_gemini.validation import (
+from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders
+from airflow_batch_gemini.input.streams import iter_line_blocks
+from airflow_batch_gemini.input.validation import (
     GROUP_LINES,
     InputScan,
     LineValidator,

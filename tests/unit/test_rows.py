@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_batch_gemini.rows import (
+from airflow_batch_gemini.output.rows import (
     MISSING_STATUS,
     UNREADABLE_ROW,
     RowError,

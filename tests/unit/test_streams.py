@@ -8,7 +8,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.streams import (
+from airflow_batch_gemini.input.streams import (
     UPLOAD_BLOCK_BYTES,
     ContentDigest,
     LineSet,

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from airflow_batch_gemini.validation import (
+from airflow_batch_gemini.input.validation import (
     LineProblem,
     build_validator,
     json_pointer,
@@ -437,7 +437,7 @@ def test_rows_are_planned_into_files_within_the_limits() -> None:
 
 
 def test_row_keys_are_added_where_missing_and_stable() -> None:
-    from airflow_batch_gemini.validation import parse_fast, with_row_key
+    from airflow_batch_gemini.input.validation import parse_fast, with_row_key
 
     raw = b' {"request": {"contents": []}}\n'
     value = parse_fast(raw)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.validation import (
+from airflow_batch_gemini.input.validation import (
     LineValidator,
     build_validator,
     default_validator,

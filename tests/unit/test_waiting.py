@@ -12,8 +12,8 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchTransientError,
     GeminiBatchUnknownStateError,
 )
-from airflow_batch_gemini.retries import RetryPolicy, api_error, is_transient_status
-from airflow_batch_gemini.waiting import JobWatch, result_from_event
+from airflow_batch_gemini.job.api_errors import RetryPolicy, api_error, is_transient_status
+from airflow_batch_gemini.job.watch import JobWatch, result_from_event
 
 NAME = "projects/1/locations/us-central1/batchPredictionJobs/42"
 

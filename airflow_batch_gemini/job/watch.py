@@ -24,7 +24,7 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchTransientError,
     GeminiBatchUnknownStateError,
 )
-from airflow_batch_gemini.job_states import JobOutcome, Progress, classify_state, job_manifest, job_progress
+from airflow_batch_gemini.job.states import JobOutcome, Progress, classify_state, job_manifest, job_progress
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from airflow_batch_gemini.naming import camel_case
-from airflow_batch_gemini.rows import RowError, RowOutcome, TokenUsage, classify_row, load_json
+from airflow_batch_gemini.fieldnames import camel_case
+from airflow_batch_gemini.output.rows import RowError, RowOutcome, TokenUsage, classify_row, load_json
 
 #: Top-level fields that identify a row, tried in this order.
 DEFAULT_KEY_FIELDS = ("key", "id")

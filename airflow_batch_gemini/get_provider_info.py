@@ -89,7 +89,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [connection_type()],
-        "extra-links": ["airflow_batch_gemini.links.GeminiBatchJobLink"],
+        "extra-links": ["airflow_batch_gemini.links.batch_job.GeminiBatchJobLink"],
         "triggers": [
             {
                 "integration-name": "Vertex AI Gemini Batch Prediction",

@@ -6,16 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_batch_gemini.exceptions import GeminiBatchError
-from airflow_batch_gemini.naming import InvalidNameError, validate_labels
+from airflow_batch_gemini.job.identity import validate_labels
+from airflow_batch_gemini.job.names import InvalidNameError
+from airflow_batch_gemini.uris import as_uri_list
 
 MAX_DISPLAY_NAME = 128
-
-
-def as_uri_list(uris: str | Sequence[str]) -> list[str]:
-    """One URI or many, as a list; a comma-separated string is split."""
-    if isinstance(uris, str):
-        return [uri.strip() for uri in uris.split(",") if uri.strip()]
-    return [str(uri) for uri in uris]
 
 
 def prepared_input_uris(prepared: Mapping[str, Any]) -> list[str]:
@@ -30,7 +25,7 @@ def prepared_input_uris(prepared: Mapping[str, Any]) -> list[str]:
             f"The prepared input was cut into {len(uris)} files because it is over one job's limits "
             "(200,000 requests or 1 GB); submit one job per file by mapping the submit task over them, "
             "e.g. GeminiBatchSubmitJobOperator.partial(...).expand(input_uris=<the files>) as in "
-            "dags/gemini_batch_sharded_example.py"
+            "airflow_batch_gemini/example_dags/gemini_batch_sharded_example.py"
         )
     return uris
 
@@ -55,7 +50,7 @@ def build_job_body(
     output_uri: str,
     labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The create body; raise :class:`~airflow_batch_gemini.naming.InvalidNameError` for what the
+    """The create body; raise :class:`~airflow_batch_gemini.job.names.InvalidNameError` for what the
     service would refuse (empty or too long display name, no input, non-gs:// input, bad labels)."""
     if not display_name or len(display_name) > MAX_DISPLAY_NAME:
         raise InvalidNameError(f"display_name must be 1 to {MAX_DISPLAY_NAME} characters, got {display_name!r}")

@@ -30,10 +30,10 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_batch_gemini.input.validation import MAX_REQUESTS_PER_JOB
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
-from airflow_batch_gemini.validation import MAX_REQUESTS_PER_JOB
 
 BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
 POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
-from airflow_batch_gemini.naming import InvalidNameError, console_url
+from airflow_batch_gemini.job.names import InvalidNameError, console_url
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
+
+#: Key under which the submit operator keeps the job name in XCom (and in ``task_state_store`` on 3.3+).
+JOB_NAME_KEY = "job_name"
+
 
 class GeminiBatchJobLink(BaseOperatorLink):
     """"Vertex AI batch job": the console page of the job the task submitted (or re-attached to).
@@ -24,8 +28,6 @@ class GeminiBatchJobLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         """The console URL of the job named in the task's ``job_name`` XCom; empty before it exists."""
-        from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY  # that module imports this one
-
         job_name = XCom.get_value(ti_key=ti_key, key=JOB_NAME_KEY)
         if not isinstance(job_name, str):
             return ""

@@ -1,7 +1,7 @@
 """Checks of batch input lines against the request schema: pure functions, no I/O.
 
 One input line is a JSON object ``{"request": {GenerateContentRequest}, ...}``. The schema ships in
-the package (``airflow_batch_gemini/schemas/request.schema.json``, JSON Schema draft 2020-12) and can
+the package (``airflow_batch_gemini/input/schemas/request.schema.json``, JSON Schema draft 2020-12) and can
 be tightened per job with an ``extra_schema`` that must hold as well (``allOf``), e.g. to require a
 ``key`` on every line.
 
@@ -30,9 +30,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from msgspec import UNSET
 
-from airflow_batch_gemini.naming import camel_case
-from airflow_batch_gemini.request_structs import DecodeRefusal, line_decoders
-from airflow_batch_gemini.streams import LineSet, Shard, ShardPlanner, split_lines
+from airflow_batch_gemini.fieldnames import camel_case
+from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders
+from airflow_batch_gemini.input.streams import LineSet, Shard, ShardPlanner, split_lines
 
 REQUEST_SCHEMA_RESOURCE = "request.schema.json"
 
@@ -87,7 +87,7 @@ class LineProblem:
 
 def load_request_schema() -> dict[str, Any]:
     """Return the packaged JSON Schema of one input line (a fresh copy the caller may change)."""
-    text = resources.files("airflow_batch_gemini.schemas").joinpath(REQUEST_SCHEMA_RESOURCE).read_text("utf-8")
+    text = resources.files("airflow_batch_gemini.input.schemas").joinpath(REQUEST_SCHEMA_RESOURCE).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -113,7 +113,7 @@ class LineValidator:
 
     :param schema: from :func:`line_schema`.
     :param packaged: ``schema`` is the packaged schema alone (no ``extra_schema``), which the Structs of
-        :mod:`~airflow_batch_gemini.request_structs` describe a subset of: they may then decide first.
+        :mod:`~airflow_batch_gemini.input.fast_tier` describe a subset of: they may then decide first.
     """
 
     def __init__(self, schema: dict[str, Any], packaged: bool = False) -> None:
@@ -665,11 +665,11 @@ def scan_blocks(
 
     Memory holds one block at a time, the first ``max_problems`` problems, one bit per line and one
     digest per planned file. Three tiers decide: the Structs of
-    :mod:`~airflow_batch_gemini.request_structs` accept groups of :data:`GROUP_LINES` lines of the common
+    :mod:`~airflow_batch_gemini.input.fast_tier` accept groups of :data:`GROUP_LINES` lines of the common
     shape (packaged schema only); the lines of any other group go one by one through orjson,
     jsonschema-rs and the importer checks; the reference (jsonschema) explains the lines found invalid.
 
-    :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.streams.iter_line_blocks`),
+    :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.input.streams.iter_line_blocks`),
         lines numbered from 1; only the input's last line may lack its line break.
     :param validator: from :func:`build_validator`; the packaged schema alone by default.
     :param max_problems: how many problems to keep for the report (all are counted).

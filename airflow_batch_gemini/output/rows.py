@@ -6,13 +6,14 @@ e.g. ``Bad Request: {"error": {"code": 400, "message": "...", "status": "INVALID
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 import msgspec
+
+from airflow_batch_gemini.fieldnames import snake_case
 
 #: Category of a line of the output that is not a JSON object (it is kept, as a failure).
 UNREADABLE_ROW = "UNREADABLE_ROW"
@@ -159,16 +160,11 @@ def parse_row_error(status_text: str) -> RowError:
     )
 
 
-@functools.cache
-def _snake_case(camel: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
-
-
 def _lookup(mapping: Mapping[str, Any], camel: str) -> Any:
     """Get a field by its lowerCamelCase name or its snake_case twin."""
     if camel in mapping:
         return mapping[camel]
-    return mapping.get(_snake_case(camel))
+    return mapping.get(snake_case(camel))
 
 
 def token_usage(row: Mapping[str, Any]) -> TokenUsage:
