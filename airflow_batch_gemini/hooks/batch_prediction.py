@@ -19,9 +19,10 @@ from google.auth.transport.requests import Request as AuthRequest
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError, GeminiBatchError, GeminiBatchTransientError
 from airflow_batch_gemini.get_provider_info import CONNECTION_TYPE
-from airflow_batch_gemini.job.api_errors import RetryPolicy, api_error
+from airflow_batch_gemini.job.api_errors import api_error
 from airflow_batch_gemini.job.identity import validate_labels
 from airflow_batch_gemini.job.names import API_VERSION, DEFAULT_LOCATION, api_base_url, jobs_collection
+from airflow_batch_gemini.job.retry import RetryPolicy
 from airflow_batch_gemini.job.states import pick_reusable_job
 
 #: Connection extra that overrides the Vertex AI endpoint, e.g. ``http://127.0.0.1:8090``.

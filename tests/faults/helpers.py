@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.job.api_errors import RetryPolicy
+from airflow_batch_gemini.job.retry import RetryPolicy
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from tests.conftest import TEST_BUCKET, request_line

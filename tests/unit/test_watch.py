@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from airflow_batch_gemini.exceptions import (
@@ -12,11 +10,9 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchTransientError,
     GeminiBatchUnknownStateError,
 )
-from airflow_batch_gemini.job.api_errors import RetryPolicy, api_error, is_transient_status
 from airflow_batch_gemini.job.watch import JobWatch, result_from_event
 
 NAME = "projects/1/locations/us-central1/batchPredictionJobs/42"
-
 
 def job(state: str, **extra: object) -> dict:
     return {"name": NAME, "state": state, **extra}
@@ -87,18 +83,3 @@ def test_deadline_gives_a_timeout_event_and_cuts_the_sleep() -> None:
         result_from_event(decision.event)
     assert JobWatch(NAME).next_sleep(0.0, 7.0) == 7.0
 
-
-def test_api_error_parses_google_bodies_and_keeps_other_text() -> None:
-    err = api_error(404, b'{"error": {"code": 404, "message": "Job not found", "status": "NOT_FOUND"}}', "get")
-    assert (err.http_code, err.status, err.message) == (404, "NOT_FOUND", "Job not found")
-    assert not isinstance(err, GeminiBatchTransientError)
-    proxy = api_error(502, "<html>bad gateway</html>", "get")
-    assert isinstance(proxy, GeminiBatchTransientError) and "bad gateway" in proxy.message
-    assert is_transient_status(429) and not is_transient_status(400)
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    policy = RetryPolicy(initial_delay=1, max_delay=8, multiplier=2)
-    rng = random.Random(0)
-    delays = [policy.delay(n, rng) for n in range(1, 7)]
-    assert 0.5 <= delays[0] <= 1 and all(d <= 8 for d in delays) and delays[-1] >= 4

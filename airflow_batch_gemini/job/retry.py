@@ -1,0 +1,40 @@
+"""When a Vertex AI call is retried, and how long to wait: the one retry rule of the hooks. Pure.
+
+A transient answer (429, 408, 5xx) or a dropped connection is retried with exponential backoff and full
+jitter; anything else (400, 403, 404, ...) is permanent and is never retried. While a job is polled,
+:class:`~airflow_batch_gemini.job.watch.JobWatch` decides how many transient failures in a row a wait
+tolerates.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+#: HTTP codes worth retrying: too many requests, and the server-side failures that pass.
+TRANSIENT_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
+
+def is_transient_status(status_code: int) -> bool:
+    """Whether an HTTP status code is worth retrying."""
+    return status_code in TRANSIENT_STATUS_CODES
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter for transient API errors.
+
+    :param attempts: calls in all, the first included.
+    :param initial_delay: seconds before the first retry (before jitter).
+    :param max_delay: the longest wait between two calls.
+    :param multiplier: growth of the wait from one retry to the next.
+    """
+
+    attempts: int = 5
+    initial_delay: float = 1.0
+    max_delay: float = 30.0
+    multiplier: float = 2.0
+
+    def delay(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        ceiling = min(self.max_delay, self.initial_delay * self.multiplier ** (retry_number - 1))
+        return (rng or random).uniform(ceiling / 2, ceiling)
