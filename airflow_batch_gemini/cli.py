@@ -15,8 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from airflow_batch_gemini.input.streams import read_line_blocks
-from airflow_batch_gemini.input.validation import NO_REQUEST, InputScan, LineValidator, build_validator, scan_blocks
+from airflow_batch_gemini.input.lines import read_line_blocks
+from airflow_batch_gemini.input.refusal import NO_REQUEST
+from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
+from airflow_batch_gemini.input.schema import LineValidator, build_validator
 
 #: Redraw the progress bar at most this often (seconds).
 PROGRESS_INTERVAL = 0.2

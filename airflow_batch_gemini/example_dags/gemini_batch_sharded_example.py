@@ -30,7 +30,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_batch_gemini.input.validation import MAX_REQUESTS_PER_JOB
+from airflow_batch_gemini.input.sharding import MAX_REQUESTS_PER_JOB
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator

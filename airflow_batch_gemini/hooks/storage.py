@@ -17,7 +17,8 @@ from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
-from airflow_batch_gemini.input.streams import ContentDigest, iter_lines
+from airflow_batch_gemini.input.digest import ContentDigest
+from airflow_batch_gemini.input.lines import iter_lines
 from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
 #: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.

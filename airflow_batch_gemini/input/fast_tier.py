@@ -6,7 +6,7 @@ accepts: text, inline and file parts, system instructions, safety settings, the 
 (thinking included) and labels, in lowerCamelCase, with a string row key. A line they accept is valid
 for the schema; a line they refuse may still be valid (snake_case names, tools, a response schema,
 an integer key, ...) and goes to the next tier (jsonschema-rs), then to the reference (jsonschema),
-which writes the messages. ``tests/unit/test_request_structs.py`` holds the rule "accepted here
+which writes the messages. ``tests/unit/test_fast_tier.py`` holds the rule "accepted here
 implies accepted by the reference" over a generated corpus.
 
 The Structs refuse empty objects too, and their nesting stays far below the importer's limit of 15

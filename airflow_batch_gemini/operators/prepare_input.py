@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -14,50 +12,18 @@ from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
 from airflow_batch_gemini.hooks.storage import BackgroundUpload, GeminiBatchStorageHook, UploadResult
-from airflow_batch_gemini.input.streams import (
-    iter_line_blocks,
-    read_line_blocks,
-    rejects_uri_for,
-    shard_lines,
-    shard_uri,
-    split_lines,
-)
-from airflow_batch_gemini.input.validation import (
-    DEFAULT_ROW_KEY_FIELD,
-    GROUP_LINES,
-    MAX_INPUT_BYTES,
-    MAX_REQUESTS_PER_JOB,
-    NO_REQUEST,
-    InputScan,
-    build_validator,
-    check_row_key_field,
-    parse_fast,
-    scan_blocks,
-    with_row_key,
-)
+from airflow_batch_gemini.input.destinations import rejects_uri_for, shard_uri
+from airflow_batch_gemini.input.lines import iter_line_blocks, read_line_blocks, split_lines
+from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES, upload_refusal
+from airflow_batch_gemini.input.request_lines import request_line_blocks
+from airflow_batch_gemini.input.row_keys import DEFAULT_ROW_KEY_FIELD, check_row_key_field, row_key_transform
+from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
+from airflow_batch_gemini.input.schema import build_validator
+from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
 from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-ON_INVALID_CHOICES = ("fail", "skip")
-
-
-def request_line(item: Any) -> bytes:
-    """Serialize one request given as a dict into an input line (compact JSON and ``\\n``).
-
-    A dict with a ``request`` key is taken as a whole line (with its extra keys, e.g. ``key``); any
-    other dict is a bare request and is wrapped as ``{"request": item}``.
-
-    :raises GeminiBatchInputError: if the value holds something JSON cannot represent.
-    """
-    line = item if isinstance(item, Mapping) and "request" in item else {"request": item}
-    try:
-        text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as err:
-        raise GeminiBatchInputError("source", [f"a request holds a value JSON cannot represent: {err}"]) from None
-    return text.encode("utf-8") + b"\n"
-
 
 class GeminiBatchPrepareInputOperator(BaseOperator):
     """Validate batch requests and upload them as JSON Lines files to Cloud Storage.
@@ -214,9 +180,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         elif isinstance(self.source, (str, os.PathLike)):
             yield from iter_line_blocks(hook.read_chunks(os.fspath(self.source), generation=generation))
         else:
-            items = iter(self.source)
-            while group := list(itertools.islice(items, GROUP_LINES)):
-                yield b"".join(map(request_line, group))
+            yield from request_line_blocks(self.source)
 
     def _source_generation(self, hook: GeminiBatchStorageHook) -> int | None:
         """Pin a ``gs://`` source's generation so that a second pass reads the same bytes."""
@@ -270,28 +234,6 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             )
             return scan, writer is not None
 
-    def _refusal(self, scan: InputScan) -> tuple[list[str], int]:
-        """Why no request may be uploaded: the messages to show and how many problems there are in all
-        (``([], 0)`` when the valid lines may go)."""
-        shown = [str(problem) for problem in scan.problems]
-        rejected = len(scan.invalid_lines)
-        if rejected and self.on_invalid == "fail":
-            return shown, scan.problem_count
-        if self.max_rejected_ratio is not None and rejected > self.max_rejected_ratio * scan.line_count:
-            ratio = (f"{rejected:,} of {scan.line_count:,} lines are invalid, more than max_rejected_ratio "
-                     f"{self.max_rejected_ratio:g} allows")
-            return [ratio, *shown], scan.problem_count + 1
-        if not scan.row_count:
-            return [NO_REQUEST, *shown], scan.problem_count + 1
-        return [], 0
-
-    def _transform(self) -> Callable[[int, bytes], bytes]:
-        """What :meth:`_upload_files` does to a valid line: add its row key as the scan did, or nothing."""
-        field = self._row_key_field()
-        if field is None:
-            return lambda number, raw: raw
-        return lambda number, raw: with_row_key(raw, parse_fast(raw), number, field)
-
     def _upload_files(
         self, scan: InputScan, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None
     ) -> list[UploadResult]:
@@ -299,7 +241,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         replaced as :meth:`GeminiBatchStorageHook.upload_lines` decides from the digests of the scan."""
         lines = (line for block in self._blocks(hook, generation, local) for line in split_lines(block))
         numbered = enumerate(lines, start=1)
-        transform = self._transform()
+        transform = row_key_transform(self._row_key_field())
         return [
             hook.upload_lines(
                 shard_uri(self.destination_uri, index, len(scan.shards)),
@@ -325,7 +267,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             shown_rejects = rejects_uri if wrote_rejects else None
             if not wrote_rejects and hook.delete_if_present(rejects_uri):
                 self.log.info("Deleted %s: the rejects of an earlier run, none of which is in this input", rejects_uri)
-            refusal, total = self._refusal(scan)
+            refusal, total = upload_refusal(scan, self.on_invalid, self.max_rejected_ratio)
             if refusal:
                 raise GeminiBatchInputError(self.source_label, refusal, total, rejects_uri=shown_rejects)
             if scan.problem_count:

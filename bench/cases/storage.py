@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.input.validation import MAX_REQUESTS_PER_JOB
+from airflow_batch_gemini.input.sharding import MAX_REQUESTS_PER_JOB
 from bench import data, workloads
 from bench.cases.common import growth_rows, paired_times, rows_text, seconds_row, unique_uri
 from bench.measure import run_children

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import orjson
 
-from airflow_batch_gemini.input.validation import default_validator, scan_lines
+from airflow_batch_gemini.input.scanner import scan_lines
+from airflow_batch_gemini.input.schema import default_validator
 from bench import data
 from bench.cases.common import growth_rows, paired_times, rows_text, seconds_row
 from bench.measure import best_time
 from bench.registry import BenchContext, Row, bench_case
 
-_OURS = ("validation.scan_lines in memory, as the CLI validates: the first tier (msgspec Structs, groups of 256 "
+_OURS = ("scanner.scan_lines in memory, as the CLI validates: the first tier (msgspec Structs, groups of 256 "
          "lines), the cross-line type check and the file plan (sizes; no digests, which only an upload needs)")
 
 
@@ -26,7 +27,7 @@ def _parse_all(lines: list[bytes]) -> None:
 
 
 def _times(ctx: BenchContext, count: int) -> tuple[float, float]:
-    """Seconds to validate ``count`` lines (``validation.scan_lines``) and to parse them into a list with orjson."""
+    """Seconds to validate ``count`` lines (``scanner.scan_lines``) and to parse them into a list with orjson."""
     lines = _lines(ctx, count)
     default_validator()  # built once per process, as in a worker
     return paired_times(ctx, "validate", count, lambda _: scan_lines(lines),

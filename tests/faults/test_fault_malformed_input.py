@@ -12,7 +12,7 @@ import pytest
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.input.validation import InputScan, scan_lines
+from airflow_batch_gemini.input.scanner import InputScan, scan_lines
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from tests.conftest import TEST_BUCKET
 from tests.faults.helpers import output_keys

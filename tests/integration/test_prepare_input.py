@@ -3,7 +3,6 @@ service's scale, files cut at the limits, the rejects file, row keys, the share 
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
 import threading
@@ -19,9 +18,9 @@ from google.cloud.storage.fileio import BlobWriter
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.input.streams import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
+from airflow_batch_gemini.input.lines import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.operators import prepare_input
-from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator, request_line
+from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
@@ -176,11 +175,6 @@ def test_a_missing_gs_source(google_connection, destination) -> None:
 def test_a_destination_that_is_not_on_cloud_storage(google_connection) -> None:
     with pytest.raises(ValueError, match="not a Cloud Storage URI"):
         run(google_connection, source=SEED_INPUT, destination_uri="/tmp/requests.jsonl")
-
-
-def test_a_value_json_cannot_hold() -> None:
-    with pytest.raises(GeminiBatchInputError, match="JSON cannot represent"):
-        request_line({"contents": [], "when": datetime.date(2026, 1, 1)})
 
 
 def test_unknown_on_invalid_is_refused() -> None:

@@ -10,7 +10,7 @@ from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, select_prediction_files
-from airflow_batch_gemini.input.streams import ContentDigest
+from airflow_batch_gemini.input.digest import ContentDigest
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 

@@ -14,7 +14,7 @@ from google.api_core.exceptions import PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import QUEUE_BLOCK_BYTES, BackgroundUpload, GeminiBatchStorageHook, StoredObject
-from airflow_batch_gemini.input.streams import ContentDigest
+from airflow_batch_gemini.input.digest import ContentDigest
 
 URI = "gs://bucket/requests.jsonl"
 

@@ -1,4 +1,4 @@
-"""The request schema and the line checks: pure functions, seed input included."""
+"""The packaged request schema, its rules each with an example, and an ``extra_schema`` on top of it."""
 
 from __future__ import annotations
 
@@ -11,29 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from airflow_batch_gemini.input.validation import (
-    LineProblem,
-    build_validator,
-    json_pointer,
-    load_request_schema,
-    scan_lines,
-    validate_line,
-)
-from tests.seed import SEED_INPUT
-
-SEED_LINE = SEED_INPUT.read_bytes()
-
-
-def line(request: dict[str, Any], **extra: Any) -> str:
-    return json.dumps({"request": request, **extra})
-
-
-def messages(raw: bytes | str, number: int = 1, **kwargs: Any) -> list[str]:
-    return [str(problem) for problem in validate_line(raw, number, **kwargs)]
-
-
-def text_request(**fields: Any) -> dict[str, Any]:
-    return {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **fields}
+from airflow_batch_gemini.input.line_checks import validate_line
+from airflow_batch_gemini.input.schema import build_validator, load_request_schema
+from tests.input_lines import SEED_LINE, line, messages, text_request
 
 
 def test_the_packaged_schema_is_a_valid_draft_2020_12_schema() -> None:
@@ -45,69 +25,6 @@ def test_the_packaged_schema_is_a_valid_draft_2020_12_schema() -> None:
 def test_the_seed_input_line_is_valid() -> None:
     assert validate_line(SEED_LINE, 1) == []
     assert validate_line(SEED_LINE.decode(), 1) == []
-
-
-def test_the_seed_failure_role_is_reported_with_line_number_and_pointer() -> None:
-    bad = line({"contents": [{"role": "tester", "parts": [{"text": "Explain how AI works"}]}]})
-    assert messages(bad, 1204) == [
-        "line 1,204: /request/contents/0/role: 'tester' is not one of ['user', 'model']"
-    ]
-
-
-def test_problem_fields() -> None:
-    [problem] = validate_line(line({"contents": []}), 7)
-    assert problem == LineProblem(7, "/request/contents", "[] should be non-empty")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (b"", "line 3: is blank; every line must hold one request, remove empty lines"),
-        (b"  \r\n", "line 3: is blank; every line must hold one request, remove empty lines"),
-        (b"\xef\xbb\xbf" + SEED_LINE, (
-            "line 3: starts with a byte order mark (BOM); save the file as UTF-8 without BOM"
-        )),
-        (b'{"request": ', "line 3: is not valid JSON: Expecting value at column 13"),
-        (b"\xff{}", "line 3: is not UTF-8 text (byte 1); save the file as UTF-8"),
-        (b'{"request": NaN}', "line 3: is not valid JSON: NaN is not allowed in JSON"),
-        (b"[1, 2]", 'line 3: must be a JSON object like {"request": {...}}, not array'),
-        (b'"text"', 'line 3: must be a JSON object like {"request": {...}}, not str'),
-        (b'{"key": "a"}', "line 3: 'request' is a required property"),
-        (b'{"request": {}}', "line 3: /request: 'contents' is a required property"),
-    ],
-)
-def test_lines_that_are_not_requests(raw: bytes, expected: str) -> None:
-    assert messages(raw, 3) == [expected]
-
-
-def test_a_trailing_line_break_is_fine_in_both_conventions() -> None:
-    assert validate_line(SEED_LINE.rstrip(b"\n") + b"\r\n", 1) == []
-    assert validate_line(SEED_LINE.rstrip(b"\n"), 1) == []
-
-
-def test_every_problem_of_a_line_is_reported_in_document_order() -> None:
-    contents = [{"role": "user", "parts": [{"text": "x"}]} for _ in range(12)]
-    contents[2]["role"] = "bot"
-    contents[10]["role"] = "bot"
-    bad = line({"contents": contents, "generationConfig": {"temperature": 3}})
-    assert messages(bad) == [
-        "line 1: /request/contents/2/role: 'bot' is not one of ['user', 'model']",
-        "line 1: /request/contents/10/role: 'bot' is not one of ['user', 'model']",
-        "line 1: /request/generationConfig/temperature: 3 is greater than the maximum of 2",
-    ]
-
-
-def test_a_part_needs_exactly_one_kind_of_data() -> None:
-    bad = line({"contents": [{"role": "user", "parts": [
-        {"text": "a", "fileData": {"fileUri": "gs://b/o.png", "mimeType": "image/png"}},
-        {"thought": True},
-    ]}]})
-    problems = messages(bad)
-    choices = "text, inlineData, fileData, functionCall, functionResponse, executableCode, codeExecutionResult"
-    assert problems == [
-        f"line 1: /request/contents/0/parts/0: needs exactly one of {choices}; found text, fileData",
-        f"line 1: /request/contents/0/parts/1: needs exactly one of {choices}; found none",
-    ]
 
 
 @pytest.mark.parametrize(
@@ -210,116 +127,11 @@ def test_the_schema_copy_may_be_changed_without_effect() -> None:
     assert validate_line(SEED_LINE, 1) == []
 
 
-def test_long_values_are_shortened_in_messages() -> None:
-    [problem] = validate_line(line({"contents": "x" * 5000}), 1)
-    assert len(problem.message) <= 300 and problem.message.endswith("...)")
-
-
-@pytest.mark.parametrize(
-    ("path", "pointer"),
-    [([], ""), (["request", "contents", 0], "/request/contents/0"), (["a/b", "m~n"], "/a~1b/m~0n")],
-)
-def test_json_pointer(path: list[Any], pointer: str) -> None:
-    assert json_pointer(path) == pointer
-
-
-def test_scan_counts_valid_lines_and_keeps_the_first_problems() -> None:
-    good = SEED_LINE
-    bad = (line({"contents": [{"role": "bot", "parts": [{"text": "x"}]}]}) + "\n").encode()
-    lines = [good, bad, b"\n", good, bad, bad]
-    scan = scan_lines(lines, max_problems=2)
-    assert scan.row_count == 2
-    assert set(scan.invalid_lines) == {2, 3, 5, 6}
-    assert scan.problem_count == 4
-    assert [str(p).split(":")[0] for p in scan.problems] == ["line 2", "line 3"]
-    assert scan.size_bytes == 2 * len(good) and scan.line_count == 6
-
-
-@given(st.binary(max_size=200))
-def test_any_bytes_give_a_list_of_problems_never_an_exception(raw: bytes) -> None:
-    problems = validate_line(raw, 9)
-    assert all(problem.line == 9 for problem in problems)
-
-
 @given(st.text(max_size=100), st.sampled_from(["user", "model"]), st.floats(0, 2), st.integers(1, 10**6))
 def test_well_formed_requests_are_valid(text: str, role: str, temperature: float, tokens: int) -> None:
     request = {"contents": [{"role": role, "parts": [{"text": text}]}],
                "generationConfig": {"temperature": temperature, "maxOutputTokens": tokens}}
     assert validate_line(json.dumps({"request": request}), 1) == []
-
-
-IMPORTER = "(the batch importer fails the whole job for this)"
-
-
-def test_an_empty_object_anywhere_fails_the_importer() -> None:
-    request = text_request(tools=[{"googleSearch": {}}], labels={"team": "a-b"})
-    assert messages(line(request)) == [
-        f"line 1: /request/tools/0/googleSearch: is an empty object; give it a field or leave it out {IMPORTER}"
-    ]
-
-
-def test_an_empty_part_is_reported_once() -> None:
-    assert messages(line({"contents": [{"role": "user", "parts": [{}]}]})) == [
-        "line 1: /request/contents/0/parts/0: needs exactly one of text, inlineData, fileData, functionCall, "
-        "functionResponse, executableCode, codeExecutionResult; found none"
-    ]
-
-
-def test_objects_nested_more_than_15_levels_fail_the_importer() -> None:
-    def nested(levels: int) -> dict[str, Any]:
-        value: dict[str, Any] = {"leaf": [1]}
-        for _ in range(levels - 1):
-            value = {"x": [value]}  # arrays add no level
-        return value
-
-    # line, request, contents/0, parts/0, functionCall: 5 levels, so "args" may hold 10 more
-    call = {"functionCall": {"name": "f", "args": nested(10)}}
-    fits = line({"contents": [{"role": "model", "parts": [call]}]})
-    assert messages(fits) == []
-    call["functionCall"]["args"] = nested(11)
-    [problem] = validate_line(line({"contents": [{"role": "model", "parts": [call]}]}), 1)
-    assert problem.message == f"nests objects more than 15 levels deep {IMPORTER}"
-    assert problem.pointer.startswith("/request/contents/0/parts/0/functionCall/args/x/0/x/0")
-
-
-@pytest.mark.parametrize("key", ["my-key", "1st", "a.b", "x" * 301, "ключ"])
-def test_top_level_keys_must_be_column_names(key: str) -> None:
-    [problem] = validate_line(json.dumps({"request": text_request(), key: "v"}), 4)
-    assert problem.pointer == f"/{key}"
-    assert problem.message.startswith("is not a valid column name")
-
-
-def test_nested_keys_need_not_be_column_names() -> None:
-    assert messages(line(text_request(labels={"cost-center": "a"}), _id="x", Key_2="y")) == []
-
-
-def test_a_top_level_key_must_keep_its_type_across_lines() -> None:
-    lines = [
-        (line(text_request(), key="a1") + "\n").encode(),
-        (line(text_request(), key=None) + "\n").encode(),
-        (line(text_request(), key=2) + "\n").encode(),
-        (line(text_request(), key="a3", score=1.5) + "\n").encode(),
-        (line(text_request(), key="a4", score=2) + "\n").encode(),
-        (line(text_request(), key="a5", score="high") + "\n").encode(),
-    ]
-    scan = scan_lines(lines)
-    assert [str(problem) for problem in scan.problems] == [
-        "line 3: /key: is a number here but a string on line 1; every line must give a top-level key the same "
-        f"type {IMPORTER}",
-        "line 6: /score: is a string here but a number on line 4; every line must give a top-level key the same "
-        f"type {IMPORTER}",
-    ]
-    assert set(scan.invalid_lines) == {3, 6} and scan.row_count == 4
-
-
-def test_numeric_looking_key_values_are_noted_for_a_warning() -> None:
-    values = ["00123", "a7", "4.5e3", " 12 ", "-7", "12a"]
-    scan = scan_lines([(line(text_request(), key=value) + "\n").encode() for value in values])
-    assert scan.problems == [] and scan.row_count == len(values)
-    assert scan.columns.numeric_strings == {"key": (1, 4)}
-    [warning] = scan.columns.warnings()
-    assert warning.startswith("'key' holds numeric-looking strings on 4 line(s), the first on line 1")
-    assert "prefix them with a letter" in warning
 
 
 def test_every_camel_case_field_has_its_snake_case_twin() -> None:
@@ -417,47 +229,3 @@ def test_thought_parts_and_every_tool_kind_are_accepted() -> None:
     request["contents"].append({"role": "model", "parts": [{"text": "thinking", "thought": True,
                                                             "thoughtSignature": "c2ln"}]})
     assert messages(line(request)) == []
-
-
-def test_an_extra_schema_is_applied_in_scans_by_the_fast_path() -> None:
-    validator = build_validator({"required": ["key"]})
-    scan = scan_lines([SEED_LINE, (line(text_request(), key="a") + "\n").encode()], validator)
-    assert [str(problem) for problem in scan.problems] == ["line 1: 'key' is a required property"]
-    assert scan.row_count == 1
-
-
-def test_rows_are_planned_into_files_within_the_limits() -> None:
-    lines = [(line(text_request(), key=f"k{i}") + "\n").encode() for i in range(7)]
-    scan = scan_lines([*lines[:3], b"\n", *lines[3:]], max_rows_per_file=3)
-    assert [(shard.first_line, shard.last_line, shard.row_count) for shard in scan.shards] == [
-        (1, 3, 3), (5, 7, 3), (8, 8, 1)]
-    assert scan.shards[1].digest.size == sum(map(len, lines[3:6]))
-    by_bytes = scan_lines(lines, max_bytes_per_file=2 * len(lines[0]))
-    assert [shard.row_count for shard in by_bytes.shards] == [2, 2, 2, 1]
-
-
-def test_row_keys_are_added_where_missing_and_stable() -> None:
-    from airflow_batch_gemini.input.validation import parse_fast, with_row_key
-
-    raw = b' {"request": {"contents": []}}\n'
-    value = parse_fast(raw)
-    keyed = with_row_key(raw, value, 1204, "key")
-    assert keyed == b'{"key":"r00001204","request": {"contents": []}}\n'
-    assert value["key"] == "r00001204" and json.loads(keyed) == value
-    assert with_row_key(keyed, parse_fast(keyed), 7, "key") == keyed, "a line with a key keeps it"
-    assert with_row_key(b"{}", {}, 1, "key") == b"{}" and with_row_key(b"[1]", [1], 1, "key") == b"[1]"
-    scan = scan_lines([SEED_LINE, SEED_LINE], row_key_field="key")
-    assert scan.row_count == 2 and scan.size_bytes == 2 * len(SEED_LINE) + 2 * len('"key":"r00000001",')
-
-
-def test_rejected_lines_are_recorded_with_every_problem() -> None:
-    rejects: list[bytes] = []
-    bad = (line({"contents": [{"role": "bot", "parts": [{"text": 1}]}]}) + "\n").encode()
-    scan_lines([SEED_LINE, bad, b"\xff\n"], max_problems=0, on_reject=rejects.append)
-    first, second = (json.loads(record) for record in rejects)
-    assert first["line"] == 2 and [p["pointer"] for p in first["problems"]] == [
-        "/request/contents/0/parts/0/text", "/request/contents/0/role"]
-    assert first["original"] == bad.decode().rstrip("\n") and first["error"].startswith("line 2: ")
-    assert second == {"line": 3, "problems": [{"pointer": "", "message": "is not UTF-8 text (byte 1); save the file "
-                                                                         "as UTF-8"}],
-                      "error": "line 3: is not UTF-8 text (byte 1); save the file as UTF-8", "original_base64": "/w=="}

@@ -1,63 +1,12 @@
-"""Line splitting of byte chunks and Cloud Storage style digests."""
+"""Files within the limits: line sets, the planner, and each file's content taken from one shared stream."""
 
 from __future__ import annotations
-
-import base64
-import hashlib
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.input.streams import (
-    UPLOAD_BLOCK_BYTES,
-    ContentDigest,
-    LineSet,
-    ShardPlanner,
-    iter_lines,
-    rejects_uri_for,
-    shard_lines,
-    shard_uri,
-)
-
-
-def test_lines_keep_their_breaks_and_the_last_may_lack_one() -> None:
-    assert list(iter_lines([b"ab\ncd", b"e\n\nf"])) == [b"ab\n", b"cde\n", b"\n", b"f"]
-    assert list(iter_lines([b"", b"a\n"])) == [b"a\n"]
-    assert list(iter_lines([])) == []
-
-
-@given(st.binary(max_size=300), st.lists(st.integers(1, 50), max_size=20))
-def test_any_chunking_gives_the_same_lines(data: bytes, cuts: list[int]) -> None:
-    chunks, rest = [], data
-    for cut in cuts:
-        chunks.append(rest[:cut])
-        rest = rest[cut:]
-    chunks.append(rest)
-    *whole, last = data.split(b"\n")
-    expected = [part + b"\n" for part in whole] + ([last] if last else [])
-    assert list(iter_lines(chunks)) == expected
-
-
-def test_digest_matches_cloud_storage_encoding() -> None:
-    digest = ContentDigest()
-    digest.update(b'{"a":1}')
-    digest.update(b"\n")
-    # the values fake-gcs-server and Cloud Storage report for these 8 bytes
-    assert digest.crc32c == "M3Q35g=="
-    assert digest.md5 == base64.b64encode(hashlib.md5(b'{"a":1}\n').digest()).decode()
-    assert digest.size == 8
-    assert digest.describe() == "8 bytes, crc32c M3Q35g=="
-
-
-def test_digest_comparison() -> None:
-    digest = ContentDigest()
-    digest.update(b"abc\n")
-    assert digest.matches(4, digest.crc32c, digest.md5)
-    assert digest.matches(4, digest.crc32c, None), "composite objects have no MD5"
-    assert not digest.matches(5, digest.crc32c, digest.md5)
-    assert not digest.matches(4, "AAAAAA==", digest.md5)
-    assert not digest.matches(4, None, digest.md5)
-    assert not digest.matches(4, digest.crc32c, "bm9wZQ==")
+from airflow_batch_gemini.input.digest import ContentDigest
+from airflow_batch_gemini.input.sharding import UPLOAD_BLOCK_BYTES, LineSet, ShardPlanner, shard_lines
 
 
 def test_line_sets_hold_one_bit_per_line() -> None:
@@ -66,13 +15,6 @@ def test_line_sets_hold_one_bit_per_line() -> None:
         lines.add(number)
     assert len(lines) == 3 and list(lines) == [0, 3, 17]
     assert 17 in lines and 4 not in lines and 1000 not in lines and -1 not in lines and "3" not in lines
-
-
-def test_file_names_beside_the_destination() -> None:
-    assert shard_uri("gs://b/in/requests.jsonl", 0, 1) == "gs://b/in/requests.jsonl"
-    assert shard_uri("gs://b/in/requests.jsonl", 2, 3) == "gs://b/in/requests-00002-of-00003.jsonl"
-    assert shard_uri("gs://b/in/requests", 0, 2) == "gs://b/in/requests-00000-of-00002.jsonl"
-    assert rejects_uri_for("gs://b/in/requests.jsonl") == "gs://b/in/requests.rejects.jsonl"
 
 
 def test_each_file_takes_its_lines_from_one_shared_stream() -> None:

@@ -1,104 +1,23 @@
-"""Streaming helpers: split byte chunks into lines, digest content the way Cloud Storage does, cut an
-input into files within the service's limits. No I/O but reading a file handle the caller opened."""
+"""Cutting an input into files within the service's limits of one job: pure, no I/O.
+
+A :class:`ShardPlanner` fills consecutive files of at most :data:`MAX_REQUESTS_PER_JOB` lines and
+:data:`MAX_INPUT_BYTES` bytes (or lower limits), each before the next starts: deterministic, so the same
+lines give the same files and a re-run finds them. A :class:`Shard` is one planned file (its line range,
+row count and digest); :func:`shard_lines` takes one file's content back from a second read of the
+input. A :class:`LineSet` holds line numbers (the invalid lines left out) at one bit a line.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, cast
+from typing import cast
 
-import google_crc32c
+from airflow_batch_gemini.input.digest import ContentDigest
 
-
-def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Yield the lines of a byte stream given in chunks, each with its ``\\n`` (the last may lack it).
-
-    Memory holds one chunk plus one line at a time, whatever the size of the stream.
-    """
-    for block in iter_line_blocks(chunks):
-        yield from split_lines(block)
-
-
-def iter_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Yield a byte stream given in chunks as blocks of whole lines, each ending with ``\\n`` (the last
-    may lack it): one block per chunk, less the partial line carried to the next.
-
-    Memory holds one chunk plus one line at a time, whatever the size of the stream.
-    """
-    pending: list[bytes] = []
-    for chunk in chunks:
-        cut = chunk.rfind(b"\n") + 1
-        if not cut:
-            pending.append(chunk)
-            continue
-        yield b"".join([*pending, chunk[:cut]]) if pending else chunk[:cut]
-        pending = [chunk[cut:]] if cut < len(chunk) else []
-    if pending:
-        yield b"".join(pending)
-
-
-#: Bytes read from a local file at a time by :func:`read_line_blocks`.
-READ_CHUNK_BYTES = 1024 * 1024
-
-
-def read_line_blocks(handle: IO[bytes]) -> Iterator[bytes]:
-    """Yield an open binary file as blocks of whole lines (:func:`iter_line_blocks`), reading
-    :data:`READ_CHUNK_BYTES` at a time."""
-    return iter_line_blocks(iter(lambda: handle.read(READ_CHUNK_BYTES), b""))
-
-
-def split_lines(block: bytes) -> list[bytes]:
-    """The lines of a block, each with its ``\\n`` (the last may lack it); only ``\\n`` ends a line."""
-    pieces = block.split(b"\n")
-    last = pieces.pop()
-    lines = [piece + b"\n" for piece in pieces]
-    if last:
-        lines.append(last)
-    return lines
-
-
-class ContentDigest:
-    """Size, CRC32C and MD5 of content fed piece by piece, in Cloud Storage's encoding (base64).
-
-    Compare with an object's metadata through :meth:`matches` to tell whether it holds the same bytes.
-    """
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._crc32c = google_crc32c.Checksum()
-        self._md5 = hashlib.md5(usedforsecurity=False)
-
-    def update(self, data: bytes) -> None:
-        """Add the next piece of content."""
-        self.size += len(data)
-        self._crc32c.update(data)
-        self._md5.update(data)
-
-    @property
-    def crc32c(self) -> str:
-        """The CRC32C of the content so far, base64 of its big-endian bytes, as Cloud Storage shows it."""
-        return base64.b64encode(self._crc32c.digest()).decode("ascii")
-
-    @property
-    def md5(self) -> str:
-        """The MD5 of the content so far, base64-encoded, as Cloud Storage shows it."""
-        return base64.b64encode(self._md5.digest()).decode("ascii")
-
-    def matches(self, size: int | None, crc32c: str | None, md5: str | None) -> bool:
-        """Tell whether an object with this size and checksums holds the same bytes.
-
-        The MD5 is compared only when the object has one (composite objects do not); the size and the
-        CRC32C must always be present and equal.
-        """
-        if size != self.size or crc32c != self.crc32c:
-            return False
-        return md5 is None or md5 == self.md5
-
-    def describe(self) -> str:
-        """A short human-readable summary, for messages."""
-        return f"{self.size:,} bytes, crc32c {self.crc32c}"
+#: The service's limits on one batch job's input (Vertex AI Gemini batch prediction quotas).
+MAX_REQUESTS_PER_JOB = 200_000
+MAX_INPUT_BYTES = 1_000_000_000
 
 
 class LineSet:
@@ -228,14 +147,6 @@ class ShardPlanner:
         return self._shards
 
 
-def shard_uri(destination_uri: str, index: int, count: int) -> str:
-    """The URI of file ``index`` of ``count``: the destination itself when there is one file, else
-    ``requests-00000-of-00003.jsonl`` beside it for ``requests.jsonl``."""
-    if count == 1:
-        return destination_uri
-    return _with_stem_suffix(destination_uri, f"-{index:05d}-of-{count:05d}")
-
-
 #: :func:`shard_lines` hands lines on joined in blocks of about this many bytes (fewer, larger writes).
 UPLOAD_BLOCK_BYTES = 1 << 20
 
@@ -266,14 +177,3 @@ def shard_lines(
     if block:
         yield b"".join(block)
 
-
-def rejects_uri_for(destination_uri: str) -> str:
-    """Where the rejected lines of an input go: ``requests.rejects.jsonl`` beside ``requests.jsonl``."""
-    return _with_stem_suffix(destination_uri, ".rejects")
-
-
-def _with_stem_suffix(uri: str, suffix: str) -> str:
-    """``gs://b/dir/requests.jsonl`` with ``suffix`` after ``requests`` (a name without extension gets ``.jsonl``)."""
-    head, slash, name = uri.rpartition("/")
-    stem, _, extension = name.partition(".")
-    return f"{head}{slash}{stem}{suffix}.{extension or 'jsonl'}"

@@ -12,17 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders
-from airflow_batch_gemini.input.streams import iter_line_blocks
-from airflow_batch_gemini.input.validation import (
-    GROUP_LINES,
-    InputScan,
-    LineValidator,
-    default_validator,
-    line_schema,
-    scan_blocks,
-    scan_lines,
-    validate_line,
-)
+from airflow_batch_gemini.input.line_checks import validate_line
+from airflow_batch_gemini.input.lines import iter_line_blocks
+from airflow_batch_gemini.input.scanner import GROUP_LINES, InputScan, scan_blocks, scan_lines
+from airflow_batch_gemini.input.schema import LineValidator, default_validator, line_schema
 from tests.faults.malformed_lines import MALFORMED
 from tests.seed import SEED_INPUT
 

@@ -1,0 +1,28 @@
+"""Where an input's files go, all beside the destination the user gave: pure functions, no I/O.
+
+``gs://b/in/requests.jsonl`` is the one file of an input that fits one job; an input cut into three
+files goes to ``requests-00000-of-00003.jsonl`` ... ``requests-00002-of-00003.jsonl``, and its rejected
+lines to ``requests.rejects.jsonl``. A name without extension gets ``.jsonl``.
+"""
+
+from __future__ import annotations
+
+
+def shard_uri(destination_uri: str, index: int, count: int) -> str:
+    """The URI of file ``index`` of ``count``: the destination itself when there is one file, else
+    ``requests-00000-of-00003.jsonl`` beside it for ``requests.jsonl``."""
+    if count == 1:
+        return destination_uri
+    return _with_stem_suffix(destination_uri, f"-{index:05d}-of-{count:05d}")
+
+
+def rejects_uri_for(destination_uri: str) -> str:
+    """Where the rejected lines of an input go: ``requests.rejects.jsonl`` beside ``requests.jsonl``."""
+    return _with_stem_suffix(destination_uri, ".rejects")
+
+
+def _with_stem_suffix(uri: str, suffix: str) -> str:
+    """``gs://b/dir/requests.jsonl`` with ``suffix`` after ``requests`` (a name without extension gets ``.jsonl``)."""
+    head, slash, name = uri.rpartition("/")
+    stem, _, extension = name.partition(".")
+    return f"{head}{slash}{stem}{suffix}.{extension or 'jsonl'}"

@@ -1,0 +1,262 @@
+"""One pass over a whole input: every line checked, the valid ones planned into files. Pure, no I/O:
+the caller gives the input as blocks or lines, and takes rejects and valid rows through callbacks.
+
+Three tiers decide, each faster than the next and allowed only to say "valid": the Structs of
+:mod:`~airflow_batch_gemini.input.fast_tier` accept groups of :data:`GROUP_LINES` lines of the common
+shape (packaged schema only); the lines of any other group go one by one through the fast path of
+:mod:`~airflow_batch_gemini.input.line_checks` (orjson, jsonschema-rs, the importer checks on the raw
+bytes); the reference (jsonschema) explains the lines found invalid. Whatever tier decides, the scan
+reports the same: invalid lines, problems, files and their digests, warnings, rejects and uploaded
+bytes (row keys included).
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypedDict, Unpack, cast
+
+from msgspec import UNSET
+
+from airflow_batch_gemini.input.columns import TopLevelColumns
+from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders
+from airflow_batch_gemini.input.line_checks import line_problems, passes_fast
+from airflow_batch_gemini.input.lines import split_lines
+from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
+from airflow_batch_gemini.input.problems import LineProblem
+from airflow_batch_gemini.input.rejects import reject_record
+from airflow_batch_gemini.input.row_keys import (
+    DEFAULT_ROW_KEY_FIELD,
+    check_row_key_field,
+    keyed_line,
+    numbered_row_key,
+    with_row_key,
+)
+from airflow_batch_gemini.input.schema import LineValidator, default_validator
+from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, LineSet, Shard, ShardPlanner
+
+
+@dataclass
+class InputScan:
+    """What one pass over an input found.
+
+    :param shards: the input files to upload, each within the service's limits: the line numbers they
+        span, their row counts and digests (as uploaded, row keys included).
+    :param line_count: how many lines were read.
+    :param problems: the first problems found (at most the ``max_problems`` asked for).
+    :param problem_count: how many problems there are in all.
+    :param invalid_lines: the numbers of the lines with at least one problem.
+    :param columns: what the top-level keys hold, for :meth:`TopLevelColumns.warnings`.
+    """
+
+    shards: list[Shard] = field(default_factory=list)
+    line_count: int = 0
+    problems: list[LineProblem] = field(default_factory=list)
+    problem_count: int = 0
+    invalid_lines: LineSet = field(default_factory=LineSet)
+    columns: TopLevelColumns = field(default_factory=TopLevelColumns)
+
+    @property
+    def row_count(self) -> int:
+        """How many lines are valid (and would be uploaded)."""
+        return sum(shard.row_count for shard in self.shards)
+
+    @property
+    def size_bytes(self) -> int:
+        """How many bytes would be uploaded."""
+        return sum(shard.digest.size for shard in self.shards)
+
+
+#: Lines checked together by the first tier: one refused line sends its group to the line-by-line tiers.
+GROUP_LINES = 256
+
+
+class _InputScanner:
+    """One pass over an input: the state of :func:`scan_blocks` (the parameters are documented there)."""
+
+    def __init__(
+        self,
+        validator: LineValidator | None,
+        max_problems: int,
+        *,
+        row_key_field: str | None = None,
+        max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
+        max_bytes_per_file: int = MAX_INPUT_BYTES,
+        digest: bool = False,
+        on_reject: Callable[[bytes], object] | None = None,
+        on_rows: Callable[[int, bytes], object] | None = None,
+    ) -> None:
+        if row_key_field is not None:
+            check_row_key_field(row_key_field)
+        self.validator = validator = validator or default_validator()
+        self.max_problems = max_problems
+        self.row_key_field = row_key_field
+        self.planner = ShardPlanner(max_rows_per_file, max_bytes_per_file, digest=digest)
+        self.on_reject = on_reject
+        self.on_rows = on_rows
+        self.scan = InputScan()
+        self.number = 0  # the number of the last line read
+        key_fields = tuple(dict.fromkeys(name for name in (DEFAULT_ROW_KEY_FIELD, row_key_field) if name is not None))
+        self.key_fields = key_fields
+        self.decoders = [decoder.decode for decoder in line_decoders(key_fields)] if validator.packaged else []
+        self.keys_of = operator.attrgetter(*key_fields)
+
+    def block(self, block: bytes) -> None:
+        """Check a block of whole lines (the last line of the input may lack its line break)."""
+        lines = split_lines(block)
+        if len(lines) <= GROUP_LINES:
+            self.group(lines, block)
+            return
+        for start in range(0, len(lines), GROUP_LINES):
+            self.group(lines[start : start + GROUP_LINES])
+
+    def group(self, lines: list[bytes], data: bytes | None = None) -> None:
+        """Check consecutive lines (``data``: the same joined, if at hand)."""
+        first = self.number + 1
+        self.number += len(lines)
+        if not self._group_fast(first, lines, data):
+            for number, raw in enumerate(lines, start=first):
+                self._line(number, raw)
+
+    def _group_keys(self, lines: list[bytes]) -> list[Any] | None:
+        """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused).
+
+        The decoders are tried in order (text parts only, then every kind of part)."""
+        keys_of = self.keys_of
+        for decode in self.decoders:
+            try:
+                return [keys_of(decode(raw)) for raw in lines]
+            except DecodeRefusal:
+                continue
+        return None
+
+    def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:
+        """The first tier: every line of the group decoded into the Structs (which refuse empty objects
+        too), the top-level keys' types unchanged. Adds the group and returns ``True``, or returns
+        ``False`` having changed nothing."""
+        keys = self._group_keys(lines)
+        columns = self.scan.columns
+        if keys is None or not columns.holds("request", "object") or not all(
+            columns.holds(name, "string") for name in self.key_fields
+        ):
+            return False
+        by_field: list[list[Any]] = [keys] if len(self.key_fields) == 1 else [list(v) for v in zip(*keys, strict=True)]
+        field = self.row_key_field
+        if field is not None:
+            given = by_field[self.key_fields.index(field)]
+            missing = [offset for offset, value in enumerate(given) if value is UNSET]
+            if missing:
+                lines, data = list(lines), None
+            for offset in missing:
+                key = given[offset] = numbered_row_key(first + offset)
+                lines[offset] = keyed_line(lines[offset], field, key)
+        columns.record_object("request", first)
+        for name, values in zip(self.key_fields, by_field, strict=True):
+            columns.record_strings(name, values, first)
+        self._accept_group(first, lines, data)
+        return True
+
+    def _accept_group(self, first: int, lines: list[bytes], data: bytes | None) -> None:
+        planner = self.planner
+        if data is None and (planner.digest or self.on_rows is not None):
+            data = b"".join(lines)
+        size = len(data) if data is not None else sum(map(len, lines))
+        if planner.add_block(first, len(lines), size, data):
+            if self.on_rows is not None:
+                self.on_rows(planner.index, cast("bytes", data))
+            return
+        for number, raw in enumerate(lines, start=first):
+            self._accept(number, raw)
+
+    def _accept(self, number: int, line: bytes) -> None:
+        self.planner.add(number, line)
+        if self.on_rows is not None:
+            self.on_rows(self.planner.index, line)
+
+    def _line(self, number: int, raw: bytes) -> None:
+        """The second tier (orjson, jsonschema-rs, importer checks), then the reference for the messages."""
+        value = parse_fast(raw)
+        field = self.row_key_field
+        line = raw
+        if field is not None:
+            # a line only the reference parses (a lone surrogate escape, say) may be valid: it needs its key too
+            parsed = value if value is not None else parse_value_or_problem(raw, number)[0]
+            line = with_row_key(raw, parsed, number, field)
+        if passes_fast(line, value, self.validator):
+            problems = self.scan.columns.check(value, number)
+        else:
+            problems = line_problems(line, number, self.validator, self.scan.columns)
+        if not problems:
+            self._accept(number, line)
+            return
+        scan = self.scan
+        scan.invalid_lines.add(number)
+        scan.problem_count += len(problems)
+        scan.problems.extend(problems[: max(0, self.max_problems - len(scan.problems))])
+        if self.on_reject is not None:
+            self.on_reject(reject_record(raw, problems))
+
+    def finish(self) -> InputScan:
+        self.scan.line_count = self.number
+        self.scan.shards = self.planner.finish()
+        return self.scan
+
+
+class ScanOptions(TypedDict, total=False):
+    """The keyword options of :func:`scan_blocks` and :func:`scan_lines` (documented there)."""
+
+    row_key_field: str | None
+    max_rows_per_file: int
+    max_bytes_per_file: int
+    digest: bool
+    on_reject: Callable[[bytes], object] | None
+    on_rows: Callable[[int, bytes], object] | None
+
+
+def scan_blocks(
+    blocks: Iterable[bytes], validator: LineValidator | None = None, max_problems: int = 20,
+    **options: Unpack[ScanOptions],
+) -> InputScan:
+    """Validate every line of an input and plan its upload as files within the service's limits.
+
+    Memory holds one block at a time, the first ``max_problems`` problems, one bit per line and one
+    digest per planned file. Three tiers decide: the Structs of
+    :mod:`~airflow_batch_gemini.input.fast_tier` accept groups of :data:`GROUP_LINES` lines of the common
+    shape (packaged schema only); the lines of any other group go one by one through orjson,
+    jsonschema-rs and the importer checks; the reference (jsonschema) explains the lines found invalid.
+
+    :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.input.lines.iter_line_blocks`),
+        lines numbered from 1; only the input's last line may lack its line break.
+    :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`; the packaged schema alone
+        by default.
+    :param max_problems: how many problems to keep for the report (all are counted).
+    :param row_key_field: give every line without this top-level field a row key
+        (:func:`~airflow_batch_gemini.input.row_keys.with_row_key`).
+    :param max_rows_per_file: at most this many lines per planned file (default: the service's limit).
+    :param max_bytes_per_file: at most this many bytes per planned file (default: the service's limit).
+    :param digest: compute each planned file's CRC32C and MD5 (its size is always counted); default no.
+    :param on_reject: called with the :func:`~airflow_batch_gemini.input.rejects.reject_record` of every invalid
+        line, in order.
+    :param on_rows: called with the index of a planned file and the next valid lines of it, row keys
+        included (the bytes to upload), in order; the files are filled one after the other.
+    :raises ValueError: ``row_key_field`` is not a valid column name.
+    """
+    scanner = _InputScanner(validator, max_problems, **options)
+    for block in blocks:
+        if block:
+            scanner.block(block)
+    return scanner.finish()
+
+
+def scan_lines(
+    lines: Iterable[bytes], validator: LineValidator | None = None, max_problems: int = 20,
+    **options: Unpack[ScanOptions],
+) -> InputScan:
+    """:func:`scan_blocks` on an input given line by line, each line with its line break (the last may lack it)."""
+    scanner = _InputScanner(validator, max_problems, **options)
+    feed = iter(lines)
+    while group := list(itertools.islice(feed, GROUP_LINES)):
+        scanner.group(group)
+    return scanner.finish()
