@@ -13,8 +13,8 @@ them. Each rule, and what it rests on:
   accepts); Google documents no such rule.
 - **Objects nest at most** :data:`MAX_OBJECT_DEPTH` **levels** (arrays add none): rests on BigQuery's
   limit of 15 levels of nested records; Google's batch prediction documentation does not state it.
-- **A top-level key keeps its JSON type across lines**: rests on the job failures the service reports
-  for inconsistent types; it needs every line, so :class:`~airflow_batch_gemini.input.columns.TopLevelColumns`
+- **A top-level key keeps its JSON type across lines**: rests on job failures (code 3) observed for
+  inconsistent types; it needs every line, so :class:`~airflow_batch_gemini.input.columns.TopLevelColumns`
   checks it.
 
 :func:`importer_problems` names every broken rule of a parsed line (the reference);
