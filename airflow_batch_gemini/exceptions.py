@@ -6,6 +6,7 @@ One tree under :class:`GeminiBatchError`, a plain ``Exception``: the pure stages
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -110,7 +111,7 @@ class GeminiBatchPartialFailureError(GeminiBatchError):
     :param manifest: the results' manifest (counts and file URIs).
     """
 
-    def __init__(self, reason: str, manifest: dict[str, Any]) -> None:
+    def __init__(self, reason: str, manifest: Mapping[str, Any]) -> None:
         self.reason = reason
         self.manifest = manifest
         super().__init__(

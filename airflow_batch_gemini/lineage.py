@@ -8,10 +8,13 @@ Storage objects are ``namespace="gs://{bucket}", name="{path}"``, BigQuery table
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from airflow.sdk import Asset
+
+from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -22,8 +25,8 @@ RESULT_ROLES = ("succeeded", "failed")
 
 def dataset_name(uri: str) -> tuple[str, str]:
     """OpenLineage ``(namespace, name)`` of a ``gs://bucket/path`` object or a ``bq://project.dataset.table``."""
-    if uri.startswith("gs://"):
-        bucket, _, path = uri.removeprefix("gs://").partition("/")
+    with contextlib.suppress(ValueError):
+        bucket, path = parse_gs_uri(uri)
         return f"gs://{bucket}", path.rstrip("/") or "/"
     if uri.startswith("bq://"):
         return "bigquery", uri.removeprefix("bq://")

@@ -4,22 +4,21 @@ and by :mod:`bench.rss_child` (peak memory in a fresh process)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.manifests import PreparedInput, SplitManifest
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 
 CHUNK = 1024 * 1024
 
 
-def validate_and_upload(source: Path, destination_uri: str) -> dict[str, Any]:
+def validate_and_upload(source: Path, destination_uri: str) -> PreparedInput:
     """The package's way: ``GeminiBatchPrepareInputOperator`` on a local file."""
     operator = GeminiBatchPrepareInputOperator(
         task_id="bench_prepare", source=str(source), destination_uri=destination_uri
     )
-    result: dict[str, Any] = operator.execute({})
-    return result
+    return operator.execute({})
 
 
 def plain_upload(source: Path, destination_uri: str) -> int:
@@ -32,7 +31,7 @@ def plain_upload(source: Path, destination_uri: str) -> int:
     return size
 
 
-def split(output_directory: str, destination_prefix: str, input_uri: str | None = None) -> dict[str, Any]:
+def split(output_directory: str, destination_prefix: str, input_uri: str | None = None) -> SplitManifest:
     """The package's way: ``GeminiBatchSplitOutputOperator.split`` on a job's output directory
     (reconciled with ``input_uri`` when given)."""
     operator = GeminiBatchSplitOutputOperator(

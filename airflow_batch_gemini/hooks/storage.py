@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-import queue
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -17,39 +15,20 @@ from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.hooks.background_upload import DEFAULT_QUEUE_BYTES, BackgroundUpload
+from airflow_batch_gemini.hooks.upload_result import UploadResult
 from airflow_batch_gemini.input.digest import ContentDigest
 from airflow_batch_gemini.input.lines import iter_lines
+from airflow_batch_gemini.output.prediction_files import select_prediction_files
 from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
 #: Bytes sent or fetched per request; a multiple of 256 KiB as resumable uploads require.
 DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024
-#: Bytes a :class:`BackgroundUpload` lets its caller queue ahead of the network writes.
-DEFAULT_QUEUE_BYTES = 4 * 1024 * 1024
-#: A :class:`BackgroundUpload` hands its thread the written pieces in blocks of about this many bytes.
-QUEUE_BLOCK_BYTES = 1024 * 1024
 JSONL_CONTENT_TYPE = "application/jsonl"
-INCREMENTAL_DIRECTORY = "incremental_predictions"
-
-
-def select_prediction_files(names: Iterable[str]) -> list[str]:
-    """Pick the output files to read among object names relative to the output directory.
-
-    Every ``*.jsonl`` is taken, in sorted order.
-
-    Files under an ``incremental_predictions`` folder repeat rows of the final files, so they are
-    left out as soon as one final (non-incremental) file exists.
-    """
-    jsonl = sorted(name for name in names if name.endswith(".jsonl"))
-    final = [name for name in jsonl if INCREMENTAL_DIRECTORY not in name.split("/")[:-1]]
-    return final or jsonl
 
 
 class _DestinationChanged(Exception):
     """The destination changed while an upload was under way (seen before the upload completed)."""
-
-
-class _UploadCancelled(Exception):
-    """Raised in a background upload's writer block to cancel the resumable upload."""
 
 
 #: What an upload fails with when another writer created or replaced its destination meanwhile: the
@@ -81,20 +60,6 @@ class StoredObject:
     def holds(self, digest: ContentDigest) -> bool:
         """Tell whether the object holds exactly the content ``digest`` was computed on."""
         return digest.matches(self.size, self.crc32c, self.md5)
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    """Outcome of :meth:`GeminiBatchStorageHook.upload_lines`.
-
-    :param uri: the destination ``gs://`` URI.
-    :param generation: the generation of the object now at the destination.
-    :param reused: ``True`` if an identical object was already there and nothing was sent.
-    """
-
-    uri: str
-    generation: int
-    reused: bool
 
 
 class GeminiBatchStorageHook(GCSHook):
@@ -171,8 +136,8 @@ class GeminiBatchStorageHook(GCSHook):
         try:
             self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
         except _CHANGED_MEANWHILE:
-            return self._written_meanwhile(uri, expected)
-        return self._uploaded(uri, expected)
+            return self.resolve_written_meanwhile(uri, expected)
+        return self.confirm_uploaded(uri, expected)
 
     def _stream_to_object(
         self, uri: str, lines: Iterable[bytes], expected: ContentDigest, if_generation_match: int
@@ -188,11 +153,11 @@ class GeminiBatchStorageHook(GCSHook):
                     f"({sent.describe()}); the upload was cancelled and nothing kept. Run the task again "
                     "once the source file is no longer being written."
                 )
-            self._check_unchanged(uri, if_generation_match)
+            self.check_unchanged(uri, if_generation_match)
 
-    def _check_unchanged(self, uri: str, generation: int) -> None:
-        """Raise :class:`_DestinationChanged` unless ``uri`` is still at ``generation`` (``0``: absent);
-        called inside a writer block, right before the upload completes."""
+    def check_unchanged(self, uri: str, generation: int) -> None:
+        """Raise an error :meth:`changed_meanwhile` recognises unless ``uri`` is still at ``generation``
+        (``0``: absent); called inside a writer block, right before the upload completes, to cancel it."""
         # Cloud Storage checks the precondition again when the upload completes; looking first as
         # well cancels the upload early, and keeps servers that check only simple uploads honest
         # (fake-gcs-server ignores preconditions of resumable uploads)
@@ -200,7 +165,13 @@ class GeminiBatchStorageHook(GCSHook):
         if (before.generation if before else 0) != generation:
             raise _DestinationChanged(uri)
 
-    def _written_meanwhile(self, uri: str, content: ContentDigest) -> UploadResult:
+    @staticmethod
+    def changed_meanwhile(error: BaseException) -> bool:
+        """Whether an upload failed because another writer created or replaced its destination meanwhile:
+        the service's precondition failed, or :meth:`check_unchanged` saw it before completing."""
+        return isinstance(error, _CHANGED_MEANWHILE)
+
+    def resolve_written_meanwhile(self, uri: str, content: ContentDigest) -> UploadResult:
         """The outcome of an upload of ``content`` cancelled because another writer changed ``uri``
         meanwhile: its object is re-used if it holds the same bytes.
 
@@ -216,7 +187,7 @@ class GeminiBatchStorageHook(GCSHook):
             "Nothing of this upload was kept: give each run its own destination_uri and retry."
         ) from None
 
-    def _uploaded(self, uri: str, content: ContentDigest) -> UploadResult:
+    def confirm_uploaded(self, uri: str, content: ContentDigest) -> UploadResult:
         """The outcome of a completed upload of ``content``: the generation it created."""
         current = self.stat(uri)
         if current is None:
@@ -320,121 +291,3 @@ class GeminiBatchStorageHook(GCSHook):
         prefix = posixpath.join(path, "") if path else ""
         names = (blob.name[len(prefix) :] for blob in self.get_conn().list_blobs(bucket, prefix=prefix))
         return [f"gs://{bucket}/{prefix}{name}" for name in select_prediction_files(names)]
-
-
-class BackgroundUpload:
-    """A streamed upload to an absent object whose network writes run in a background thread.
-
-    :meth:`write` queues the bytes for the thread (at most about ``queue_bytes`` ahead; then it waits),
-    so that the caller's work, e.g. validating the next lines, overlaps the upload. The object appears
-    only when :meth:`commit` completes; :meth:`cancel`, or an error on either side, cancels the
-    resumable upload and nothing appears. An error in the thread is raised in the caller, by the next
-    :meth:`write` or by :meth:`commit`. Open one with :meth:`GeminiBatchStorageHook.background_upload`.
-
-    :param hook: the hook that writes, and looks at the destination.
-    :param uri: destination ``gs://bucket/path.jsonl``, absent.
-    :param queue_bytes: how many bytes the caller may write ahead of the network writes.
-    """
-
-    def __init__(self, hook: GeminiBatchStorageHook, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> None:
-        self.uri = uri
-        self._hook = hook
-        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=max(1, queue_bytes // QUEUE_BLOCK_BYTES))
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        self._ended = False
-        self._cancelled = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"upload to {uri}", daemon=True)
-        self._thread.start()
-
-    @property
-    def open(self) -> bool:
-        """Whether bytes may still be written (neither committed nor cancelled)."""
-        return not self._ended
-
-    def write(self, data: bytes) -> None:
-        """Queue the next bytes of the object.
-
-        :raises ValueError: the upload was already committed or cancelled.
-        :raises Exception: whatever the thread failed with (the upload is cancelled), but for another
-            writer's object at the destination: :meth:`commit` decides about that, once it has every byte.
-        """
-        if self._ended:
-            raise ValueError(f"the upload to {self.uri} has ended")
-        self._raise_error()
-        self._pending.append(data)
-        self._pending_size += len(data)
-        if self._pending_size >= QUEUE_BLOCK_BYTES:
-            self._hand_over()
-
-    def cancel(self) -> None:
-        """Cancel the upload, so that nothing appears, and wait for the thread; no-op once ended.
-
-        The bytes still queued are not sent. An error of the thread is not raised: nothing of the upload
-        is kept either way.
-        """
-        if self._ended:
-            return
-        self._ended = self._cancelled = True
-        self._pending, self._pending_size = [], 0  # never sent
-        self._queue.put(None)
-        self._thread.join()
-
-    def commit(self, content: ContentDigest) -> UploadResult:
-        """Send the rest and complete the upload, if the destination is still absent.
-
-        If another writer created the destination meanwhile, the upload is cancelled and that object
-        is re-used when it holds exactly the bytes written here.
-
-        :param content: the size and checksums of every byte written (the caller computes them, so that
-            this thread only sends).
-
-        :raises GeminiBatchUploadConflictError: the destination was given other content meanwhile.
-        :raises ValueError: the upload was already committed or cancelled.
-        :raises Exception: whatever the thread failed with (the upload is cancelled).
-        """
-        if self._ended:
-            raise ValueError(f"the upload to {self.uri} has ended")
-        self._hand_over()
-        self._ended = True
-        self._queue.put(None)
-        self._thread.join()
-        if isinstance(self._error, _CHANGED_MEANWHILE):
-            return self._hook._written_meanwhile(self.uri, content)
-        self._raise_error()
-        return self._hook._uploaded(self.uri, content)
-
-    def _raise_error(self) -> None:
-        if self._error is not None and not isinstance(self._error, _CHANGED_MEANWHILE):
-            raise self._error
-
-    def _hand_over(self) -> None:
-        """Queue the pieces written since the last hand-over as one block (waits while the queue is full)."""
-        if self._pending:
-            self._queue.put(self._pending)
-            self._pending = []
-            self._pending_size = 0
-
-    def _run(self) -> None:
-        """The thread: write the queued blocks until the end mark (``None``), then complete or cancel.
-
-        After an error it goes on taking blocks until the end mark, so that the caller never waits on a
-        full queue.
-        """
-        ended = False
-        try:
-            with self._hook.open_writer(self.uri, if_generation_match=0) as writer:
-                for block in iter(self._queue.get, None):
-                    if not self._cancelled:
-                        for data in block:
-                            writer.write(data)
-                ended = True
-                if self._cancelled:
-                    raise _UploadCancelled(self.uri)
-                self._hook._check_unchanged(self.uri, 0)
-        except BaseException as error:
-            self._error = error
-            if not ended:
-                for _ in iter(self._queue.get, None):
-                    pass

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_batch_gemini.manifests import JobManifest
+
 
 class JobOutcome(enum.Enum):
     """What a waiter does on seeing a state."""
@@ -109,12 +111,12 @@ def pick_reusable_job(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(usable, key=lambda job: str(job.get("createTime", "")), default=None)
 
 
-def job_manifest(job: Mapping[str, Any]) -> dict[str, Any]:
+def job_manifest(job: Mapping[str, Any]) -> JobManifest:
     """The small summary of a job that goes to XCom: never rows, never credentials."""
     progress = job_progress(job)
     output = job.get("outputInfo") or {}
     uris = ((job.get("inputConfig") or {}).get("gcsSource") or {}).get("uris") or []
-    manifest: dict[str, Any] = {
+    manifest: JobManifest = {
         "job_name": job.get("name"),
         "display_name": job.get("displayName"),
         "model": job.get("model"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from airflow_batch_gemini.exceptions import (
     GeminiBatchApiError,
@@ -25,6 +25,7 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchUnknownStateError,
 )
 from airflow_batch_gemini.job.states import JobOutcome, Progress, classify_state, job_manifest, job_progress
+from airflow_batch_gemini.manifests import JobManifest
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class JobWatch:
         )
 
 
-def result_from_event(event: Mapping[str, Any]) -> dict[str, Any]:
+def result_from_event(event: Mapping[str, Any]) -> JobManifest:
     """The manifest of a successful wait; the typed error of any other ending.
 
     :raises GeminiBatchJobFailedError: the job ended FAILED, CANCELLED or EXPIRED.
@@ -141,7 +142,7 @@ def result_from_event(event: Mapping[str, Any]) -> dict[str, Any]:
     status = event.get("status")
     job_name = str(event.get("job_name", "?"))
     if status == "success":
-        return dict(event["manifest"])
+        return cast("JobManifest", dict(event["manifest"]))
     if status == "failed":
         raise GeminiBatchJobFailedError(job_name, str(event.get("state")), event.get("error"))
     if status == "timeout":

@@ -11,7 +11,8 @@ from typing import IO, TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
-from airflow_batch_gemini.hooks.storage import BackgroundUpload, GeminiBatchStorageHook, UploadResult
+from airflow_batch_gemini.hooks.background_upload import BackgroundUpload
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult
 from airflow_batch_gemini.input.destinations import rejects_uri_for, shard_uri
 from airflow_batch_gemini.input.lines import iter_line_blocks, read_line_blocks, split_lines
 from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES, upload_refusal
@@ -20,6 +21,7 @@ from airflow_batch_gemini.input.row_keys import DEFAULT_ROW_KEY_FIELD, check_row
 from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
 from airflow_batch_gemini.input.schema import build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
+from airflow_batch_gemini.manifests import PreparedInput
 from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
@@ -250,7 +252,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             for index, shard in enumerate(scan.shards)
         ]
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> PreparedInput:
         parse_gs_uri(self.destination_uri)
         rejects_uri = self.rejects_uri or rejects_uri_for(self.destination_uri)
         parse_gs_uri(rejects_uri)

@@ -4,93 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError, GeminiBatchOutputError, GeminiBatchTimeoutError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
 from airflow_batch_gemini.job.identity import identity_labels
 from airflow_batch_gemini.job.states import TERMINAL_STATES, job_manifest
 from airflow_batch_gemini.job.watch import JobWatch
-from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin, join_uri, result_uris, split_job_output
-from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
-from airflow_batch_gemini.output.reconcile import (
-    DEFAULT_KEY_FIELDS,
-    Tally,
-    final_sources,
-    is_retryable,
-    merge_rounds,
-    retry_line,
+from airflow_batch_gemini.manifests import (
+    JobManifest,
+    PendingRound,
+    ResubmitManifest,
+    RoundRecord,
+    SplitManifest,
+    UnfinishedRound,
 )
-from airflow_batch_gemini.output.rows import classify_row, parse_line
-from airflow_batch_gemini.uris import parse_gs_uri
+from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin
+from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.output.merge import final_sources, resubmit_manifest
+from airflow_batch_gemini.output.results import result_uris
+from airflow_batch_gemini.output.rounds import prepare_round
+from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS
+from airflow_batch_gemini.output.split import split_job_output
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 #: Label telling the jobs of the rounds of one task instance apart.
 ROUND_LABEL = "airflow_round"
-#: Cloud Storage composes at most this many objects in one call.
-MAX_COMPOSE_SOURCES = 32
 #: Submit parameters each round sets itself (not templated here).
 ROUND_SET_FIELDS = ("input_uris", "output_uri_prefix")
 #: Keys the split manifest (round 0) must hold.
 SPLIT_KEYS = ("succeeded", "failed", "succeeded_uri", "failed_uri", "missing_uri")
-
-
-def round_layout(destination_prefix: str, number: int) -> dict[str, str]:
-    """Where round ``number`` keeps its input, the rows it does not resend, the job's output and its results."""
-    folder = join_uri(destination_prefix, f"rounds/{number}")
-    return {
-        "input_uri": join_uri(folder, "input.jsonl"),
-        "kept_failed_uri": join_uri(folder, "kept_failed.jsonl"),
-        "output_prefix": join_uri(folder, "output"),
-        "results_prefix": join_uri(folder, "results"),
-    }
-
-
-def prepare_round(storage: GeminiBatchStorageHook, previous: Mapping[str, Any], number: int,
-                  destination_prefix: str) -> dict[str, Any]:
-    """Write round ``number``'s input (the previous round's retryable failed rows and missing rows) and the
-    failed rows it keeps; return the round's record so far (layout, ``input_rows``, kept counts)."""
-    layout = round_layout(destination_prefix, number)
-    kept = Tally()
-    resent = 0
-    with storage.open_writer(layout["input_uri"]) as retry, storage.open_writer(layout["kept_failed_uri"]) as keep:
-        for raw in storage.read_lines(str(previous["failed_uri"])):
-            if not raw.strip():
-                continue
-            row = parse_line(raw)
-            if is_retryable(row):
-                retry.write(retry_line(row))
-                resent += 1
-            else:
-                keep.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                kept.add(classify_row(row))
-        for raw in storage.read_lines(str(previous["missing_uri"])) if previous.get("missing") else ():
-            if raw.strip():
-                retry.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                resent += 1
-    return {
-        "round": number,
-        **layout,
-        "input_rows": resent,
-        "kept_failed": kept.failed,
-        "kept_failures_by_status": dict(kept.by_status),
-        "kept_failures_by_code": dict(kept.by_code),
-    }
-
-
-def concatenate(storage: GeminiBatchStorageHook, sources: Sequence[str], destination: str) -> None:
-    """Write the sources one after the other into ``destination`` (server-side compose within one bucket)."""
-    bucket, name = parse_gs_uri(destination)
-    located = [parse_gs_uri(source) for source in sources]
-    if len(located) <= MAX_COMPOSE_SOURCES and all(source_bucket == bucket for source_bucket, _ in located):
-        storage.compose(bucket, [source_name for _, source_name in located], name)
-        return
-    with storage.open_writer(destination) as writer:
-        for source in sources:
-            for line in storage.read_lines(source):
-                writer.write(line)
+#: The rounds run so far: round 0 is the split's manifest, each later one a round's record.
+Rounds = list[SplitManifest | RoundRecord]
 
 
 class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatchResultsMixin):
@@ -176,9 +124,11 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         self.round_number = 0
 
     @cached_property
-    def storage(self) -> GeminiBatchStorageHook:
-        """The Cloud Storage hook for this task's connection."""
-        return GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+    def storage(self) -> CloudStorageRows:
+        """The rounds' rows and results: Cloud Storage objects, on this task's connection."""
+        return CloudStorageRows(
+            GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+        )
 
     def _identity(self, context: Context, fingerprint: str) -> dict[str, str]:
         """Identity labels of this round's job: a retry of the task re-attaches to each round's job."""
@@ -187,7 +137,7 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         labels = identity_labels(ti.dag_id, task, ti.run_id, getattr(ti, "map_index", -1), fingerprint)
         return {**labels, ROUND_LABEL: str(self.round_number)}
 
-    def round_zero(self) -> dict[str, Any]:
+    def round_zero(self) -> SplitManifest:
         """The split's manifest, checked.
 
         :raises GeminiBatchOutputError: it is not the split's dict, or shares its folder with the rounds.
@@ -207,22 +157,23 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
             if not manifest.get("model"):
                 raise GeminiBatchOutputError("No model: set model=, or give a split manifest that names it")
             self.model = str(manifest["model"])
-        return dict(manifest)
+        return cast("SplitManifest", dict(manifest))
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    # it submits jobs as the submit operator does, but returns the merged results, not a job's manifest
+    def execute(self, context: Context) -> ResubmitManifest:  # type: ignore[override]
         return self.next_round(context, [self.round_zero()])
 
-    def next_round(self, context: Context, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    def next_round(self, context: Context, rounds: Rounds) -> ResubmitManifest:
         """Run the next round if one is allowed and has rows to resend, else merge and finish."""
         number = len(rounds)
         if number <= self.max_rounds:
-            pending = prepare_round(self.storage, rounds[-1], number, self.destination_prefix)
+            pending = prepare_round(self.storage, self.storage, rounds[-1], number, self.destination_prefix)
             if pending["input_rows"]:
                 return self.run_round(context, rounds, pending)
             self.log.info("Round %d: no retryable failed row and no missing row; nothing to resend", number)
         return self.merge(context, rounds)
 
-    def run_round(self, context: Context, rounds: list[dict[str, Any]], pending: dict[str, Any]) -> dict[str, Any]:
+    def run_round(self, context: Context, rounds: Rounds, pending: PendingRound) -> ResubmitManifest:
         """Submit the round's job (or re-attach to it) and wait: deferred, or in this worker."""
         self.round_number = int(pending["round"])
         self.input_uris = [pending["input_uri"]]
@@ -245,9 +196,9 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         context: Context,
         event: dict[str, Any],
         round_number: int,
-        rounds: list[dict[str, Any]],
-        pending: dict[str, Any],
-    ) -> dict[str, Any]:
+        rounds: Rounds,
+        pending: PendingRound,
+    ) -> ResubmitManifest:
         """Called with the round's event (also after deferral): split the round's output, then go on.
 
         A round whose job ends FAILED, CANCELLED or EXPIRED, or whose wait times out (the job is then
@@ -264,15 +215,16 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
             return self.round_unfinished(context, rounds, pending, err)
         return self.next_round(context, [*rounds, self.split_round(job, pending)])
 
-    def split_round(self, job: Mapping[str, Any], pending: dict[str, Any]) -> dict[str, Any]:
+    def split_round(self, job: JobManifest, pending: PendingRound) -> RoundRecord:
         """The round's record: what it resent, and its job's output split and reconciled with that input.
 
         :raises GeminiBatchOutputError: the job's output directory holds no ``*.jsonl`` file.
         """
         summary = split_job_output(
             self.storage,
+            self.storage,
             output_directory=str(job["output_directory"]),
-            destination_prefix=str(pending["results_prefix"]),
+            results=result_uris(str(pending["results_prefix"])),
             input_uris=[str(pending["input_uri"])],
             key_fields=self.key_fields,
             completion_stats=job.get("completion_stats"),
@@ -281,11 +233,11 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         return {**pending, **summary, "job_name": job.get("job_name")}
 
     def round_unfinished(
-        self, context: Context, rounds: list[dict[str, Any]], pending: dict[str, Any], error: Exception
-    ) -> dict[str, Any]:
+        self, context: Context, rounds: Rounds, pending: PendingRound, error: Exception
+    ) -> ResubmitManifest:
         """Keep what an unfinished round's job wrote, then go on (or stop and merge if it wrote nothing)."""
         job = job_manifest(self.hook.get_job(str(self.job_name)))
-        unfinished = {"round": self.round_number, "job_name": job["job_name"], "state": job["state"],
+        unfinished: UnfinishedRound = {"round": self.round_number, "job_name": job["job_name"], "state": job["state"],
                       "error": str(error)}
         self.log.warning("Round %d did not finish: %s", self.round_number, error)
         if job["output_directory"] and job["state"] in TERMINAL_STATES:  # a job still cancelling may write more
@@ -302,15 +254,14 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         return self.merge(context, rounds, [unfinished])
 
     def merge(
-        self, context: Context, rounds: list[dict[str, Any]], stopped: Sequence[dict[str, Any]] = ()
-    ) -> dict[str, Any]:
+        self, context: Context, rounds: Rounds, stopped: Sequence[UnfinishedRound] = ()
+    ) -> ResubmitManifest:
         """Write the final files from the rounds' files, then log, push, check the policy and branch.
 
         :param stopped: the unfinished round that ended the rounds without output, if any.
         """
         finals = result_uris(self.destination_prefix)
+        destinations = cast("Mapping[str, str]", finals)  # by the keys final_sources gives
         for name, sources in final_sources(rounds).items():
-            concatenate(self.storage, sources, finals[name])
-        manifest = merge_rounds(rounds)
-        manifest["unfinished_rounds"] = [*manifest["unfinished_rounds"], *stopped]
-        return self.finish(context, {**manifest, **finals})
+            self.storage.concatenate(sources, destinations[name])
+        return self.finish(context, resubmit_manifest(rounds, stopped, finals))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperator
 
@@ -15,138 +14,25 @@ except ImportError:  # Airflow 3.0 keeps it in the standard provider
 
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchPartialFailureError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.output.reconcile import (
-    DEFAULT_KEY_FIELDS,
-    Claim,
-    RowLedger,
-    Tally,
-    annotate_failure,
-    disagreements,
-    line_identity,
-    policy_violation,
-    row_identity,
-    summary_table,
-)
-from airflow_batch_gemini.output.rows import classify_row, parse_line
+from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
+from airflow_batch_gemini.manifests import ResubmitManifest, SplitManifest
+from airflow_batch_gemini.output.branches import choose_branches, task_id_list
+from airflow_batch_gemini.output.policy import policy_violation
+from airflow_batch_gemini.output.results import result_uris
+from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS
+from airflow_batch_gemini.output.split import split_job_output
+from airflow_batch_gemini.output.summary import summary_table
 from airflow_batch_gemini.uris import as_uri_list, parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-SUCCEEDED_FILE = "succeeded.jsonl"
-FAILED_FILE = "failed.jsonl"
-MISSING_FILE = "missing.jsonl"
 #: The key of the job manifest (the submit task's XCom) that holds the output directory.
 MANIFEST_OUTPUT_KEY = "output_directory"
 #: The key of the job manifest that holds the job's input URIs (``inputConfig.gcsSource.uris``).
 MANIFEST_INPUT_KEY = "input_uris"
-
-
-def task_id_list(task_ids: str | Iterable[str] | None) -> list[str]:
-    """Return task ids given as one id, several, or none, as a list."""
-    if task_ids is None:
-        return []
-    if isinstance(task_ids, str):
-        return [task_ids]
-    return list(task_ids)
-
-
-def choose_branches(
-    succeeded: int, failed: int, success_task_ids: Sequence[str], failure_task_ids: Sequence[str]
-) -> list[str]:
-    """Return the task ids to follow: the success branch if any row succeeded, the failure one if any failed."""
-    return (list(success_task_ids) if succeeded else []) + (list(failure_task_ids) if failed else [])
-
-
-def join_uri(prefix: str, name: str) -> str:
-    """Return ``prefix/name`` for a ``gs://`` prefix, with or without its trailing slash."""
-    return f"{prefix.rstrip('/')}/{name}"
-
-
-def result_uris(destination_prefix: str) -> dict[str, str]:
-    """``{"succeeded_uri", "failed_uri", "missing_uri"}`` under a ``gs://`` prefix (checked)."""
-    parse_gs_uri(destination_prefix)
-    return {
-        "succeeded_uri": join_uri(destination_prefix, SUCCEEDED_FILE),
-        "failed_uri": join_uri(destination_prefix, FAILED_FILE),
-        "missing_uri": join_uri(destination_prefix, MISSING_FILE),
-    }
-
-
-def split_job_output(
-    storage: GeminiBatchStorageHook,
-    *,
-    output_directory: str,
-    destination_prefix: str,
-    input_uris: Sequence[str],
-    key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
-    completion_stats: Mapping[str, Any] | None = None,
-    log: Any = None,
-) -> dict[str, Any]:
-    """Stream a job's output rows into ``succeeded.jsonl``, ``failed.jsonl`` and ``missing.jsonl``.
-
-    With ``input_uris``, every input row ends in exactly one file: its output row is joined to it by
-    key (or request hash); input lines without an output row are copied to ``missing.jsonl``. A second
-    output row for one input row is left out, an output row of no input row is kept; both, and counts
-    that differ from ``completion_stats``, are listed under ``disagreements``. Memory holds one chunk,
-    one line and the :class:`~airflow_batch_gemini.output.reconcile.RowLedger` (about 100 bytes per input row).
-
-    :return: counts, file URIs, failures by status and code, token usage, model versions (no rows).
-    :raises GeminiBatchOutputError: no ``*.jsonl`` under ``output_directory``.
-    """
-    log = log or logging.getLogger(__name__)
-    uris = result_uris(destination_prefix)
-    own = set(uris.values())
-    # our own result files may sit under the output directory: never read them back as output
-    files = [uri for uri in storage.list_prediction_files(output_directory) if uri not in own]
-    if not files:
-        raise GeminiBatchOutputError(
-            f"No *.jsonl file under {output_directory}; check that this is the job's outputInfo."
-            "gcsOutputDirectory and that the job has ended."
-        )
-    ledger = RowLedger()
-    for uri in input_uris:
-        log.info("Reading input %s", uri)
-        for raw in storage.read_lines(uri):
-            if raw.strip():
-                ledger.expect(line_identity(raw, key_fields))
-    tally = Tally()
-    with storage.open_writer(uris["succeeded_uri"]) as succeeded, storage.open_writer(uris["failed_uri"]) as failed:
-        for uri in files:
-            log.info("Reading output %s", uri)
-            for raw in storage.read_lines(uri):
-                if not raw.strip():
-                    continue
-                row = parse_line(raw)
-                if input_uris:
-                    claim = ledger.claim(row_identity(row, key_fields))
-                    if claim is Claim.DUPLICATE:
-                        tally.duplicates += 1
-                        continue
-                    tally.unexpected += claim is Claim.UNEXPECTED
-                outcome = classify_row(row)
-                tally.add(outcome)
-                if outcome.error is None:
-                    succeeded.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                else:
-                    failed.write(annotate_failure(raw, row, outcome.error))
-    missing = ledger.outstanding
-    with storage.open_writer(uris["missing_uri"]) as missing_file:
-        for uri in input_uris if missing else ():
-            for raw in storage.read_lines(uri):
-                if raw.strip() and ledger.claim(line_identity(raw, key_fields)) is Claim.MATCHED:
-                    missing_file.write(raw if raw.endswith(b"\n") else raw + b"\n")
-    return {
-        **tally.counts(),
-        "missing": missing,
-        "input_rows": ledger.rows if input_uris else None,
-        "reconciled": bool(input_uris),
-        "total": tally.succeeded + tally.failed,
-        **uris,
-        "output_directory": output_directory,
-        "files_read": len(files),
-        "disagreements": disagreements(tally, missing if input_uris else None, completion_stats),
-    }
+#: The manifests :meth:`GeminiBatchResultsMixin.finish` ends a task with.
+ResultsManifest = TypeVar("ResultsManifest", SplitManifest, ResubmitManifest)
 
 
 class GeminiBatchResultsMixin(BranchMixIn):
@@ -162,7 +48,7 @@ class GeminiBatchResultsMixin(BranchMixIn):
     do_xcom_push: bool
     log: Any  # BaseOperator's logger
 
-    def finish(self, context: Context, manifest: dict[str, Any]) -> dict[str, Any]:
+    def finish(self, context: Context, manifest: ResultsManifest) -> ResultsManifest:
         """Log the summary table, push the manifest, enforce the policy, then follow the branches."""
         self.log.info("Results:\n%s", summary_table(manifest))
         for text in manifest.get("disagreements") or []:
@@ -308,11 +194,12 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
             given = given.get(MANIFEST_INPUT_KEY)
         return as_uri_list(given) if given else []
 
-    def split(self) -> dict[str, Any]:
+    def split(self) -> SplitManifest:
         """Read every output row once, write the three files; return the manifest (see the class doc)."""
         directory = self.resolve_output_directory()
         manifest = self._manifest()
         storage = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+        rows = CloudStorageRows(storage)
         input_uris = self.resolve_input_uris()
         input_files = storage.expand_uris(input_uris)
         if input_files != input_uris:
@@ -320,9 +207,10 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         if not input_files:
             self.log.warning("No input objects: rows are split, not reconciled; missing.jsonl stays empty")
         summary = split_job_output(
-            storage,
+            rows,
+            rows,
             output_directory=directory,
-            destination_prefix=self.destination_prefix,
+            results=result_uris(self.destination_prefix),
             input_uris=input_files,
             key_fields=self.key_fields,
             completion_stats=manifest.get("completion_stats"),
@@ -336,5 +224,5 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
             **summary,
         }
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> SplitManifest:
         return self.finish(context, self.split())

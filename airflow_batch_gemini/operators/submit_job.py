@@ -17,6 +17,7 @@ from airflow_batch_gemini.job.states import is_reusable
 from airflow_batch_gemini.job.watch import JobWatch, result_from_event
 from airflow_batch_gemini.lineage import openlineage_datasets
 from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY, GeminiBatchJobLink
+from airflow_batch_gemini.manifests import JobManifest
 from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
 from airflow_batch_gemini.uris import as_uri_list
 
@@ -198,7 +199,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         return min(deadlines, default=None)
 
     # -- execution -------------------------------------------------------------------------------
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> JobManifest:
         job = self.submit(context)
         watch = JobWatch(str(job["name"]), self._deadline(context), self.max_transient_errors)
         decision = watch.observe(job)
@@ -225,7 +226,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
             if decision.event is not None:
                 return decision.event
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> JobManifest:
         """Turn the wait's event into the manifest, cancelling the job first if the wait timed out."""
         self.job_name = str(event.get("job_name"))
         if event.get("status") == "timeout" and self.cancel_on_timeout:

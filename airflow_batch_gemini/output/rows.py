@@ -225,14 +225,19 @@ def load_json(raw: bytes) -> Any:
         return json.loads(raw)
 
 
-def parse_line(raw: bytes) -> Any:
-    """Parse one raw line of an output file; ``None`` when it is not JSON."""
+def parse_row(raw: bytes) -> Any:
+    """Parse one raw line of an output file into its row; ``None`` when it is not JSON."""
     try:
         return load_json(raw)
     except ValueError:
         return None
 
 
+def with_line_break(raw: bytes) -> bytes:
+    """A raw line as a result file holds it: with its line break (a file's last line may have none)."""
+    return raw if raw.endswith(b"\n") else raw + b"\n"
+
+
 def classify_line(raw: bytes) -> RowOutcome:
     """Classify one raw line of an output file; a line that is not JSON counts as a failure."""
-    return classify_row(parse_line(raw))
+    return classify_row(parse_row(raw))

@@ -11,6 +11,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_batch_gemini.job.names import DEFAULT_LOCATION, parse_job_name
 from airflow_batch_gemini.job.watch import JobWatch, result_from_event
+from airflow_batch_gemini.manifests import JobManifest
 from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
 
 if TYPE_CHECKING:
@@ -77,6 +78,6 @@ class GeminiBatchJobSensor(GeminiBatchJobClientMixin, BaseSensorOperator):
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=result_from_event(decision.event))
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> JobManifest:
         """The manifest of the finished job, or its typed error."""
         return result_from_event(event)

@@ -13,8 +13,8 @@ import pytest
 from airflow_batch_gemini.exceptions import GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
-from airflow_batch_gemini.operators.split_output import SUCCEEDED_FILE
-from airflow_batch_gemini.output.reconcile import PARSED_ERROR_FIELD
+from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
+from airflow_batch_gemini.output.results import SUCCEEDED_FILE
 from tests.conftest import TEST_BUCKET, request_line
 from tests.faults.helpers import (
     case_context,

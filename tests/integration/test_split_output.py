@@ -11,14 +11,11 @@ from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.operators.split_output import (
-    GeminiBatchSplitOutputOperator,
-    choose_branches,
-    join_uri,
-    task_id_list,
-)
-from airflow_batch_gemini.output.reconcile import MAX_CATEGORIES as MAX_FAILURE_CATEGORIES
-from airflow_batch_gemini.output.reconcile import OTHER_CATEGORY, PARSED_ERROR_FIELD, RowError
+from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
+from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
+from airflow_batch_gemini.output.rows import RowError
+from airflow_batch_gemini.output.tally import MAX_CATEGORIES as MAX_FAILURE_CATEGORIES
+from airflow_batch_gemini.output.tally import OTHER_CATEGORY
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.seed import FAILURE_ROW, SUCCESS_ROW, row_line
@@ -176,21 +173,6 @@ def test_output_that_cannot_be_split(google_connection, kwargs: dict[str, Any], 
 def test_a_directory_is_required() -> None:
     with pytest.raises(ValueError, match="output_directory or job_manifest"):
         GeminiBatchSplitOutputOperator(task_id="split", destination_prefix="gs://b/r")
-
-
-@pytest.mark.parametrize(
-    ("succeeded", "failed", "expected"),
-    [(3, 0, ["ok"]), (0, 2, ["bad", "alert"]), (1, 1, ["ok", "bad", "alert"]), (0, 0, [])],
-)
-def test_choose_branches(succeeded: int, failed: int, expected: list[str]) -> None:
-    assert choose_branches(succeeded, failed, ["ok"], ["bad", "alert"]) == expected
-
-
-def test_task_id_list_and_join_uri() -> None:
-    assert task_id_list(None) == []
-    assert task_id_list("a") == ["a"]
-    assert task_id_list(("a", "b")) == ["a", "b"]
-    assert join_uri("gs://b/p/", "f.jsonl") == join_uri("gs://b/p", "f.jsonl") == "gs://b/p/f.jsonl"
 
 
 def test_a_destination_that_is_not_on_cloud_storage(google_connection, hook, job_folder) -> None:

@@ -9,7 +9,7 @@ import pytest
 from google.cloud import storage
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
-from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, select_prediction_files
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.input.digest import ContentDigest
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
@@ -151,12 +151,6 @@ def test_listing_takes_jsonl_files_and_skips_incremental_copies(hook) -> None:
     with hook.open_writer(f"{directory}-sibling/predictions.jsonl") as writer:
         writer.write(b"{}\n")
     assert len(hook.list_prediction_files(directory)) == 2, "a sibling folder with the same prefix is not read"
-
-
-def test_select_prediction_files_is_relative_to_the_directory() -> None:
-    names = ["incremental_predictions/a.jsonl", "b.jsonl", "sub/c.jsonl", "d.json"]
-    assert select_prediction_files(names) == ["b.jsonl", "sub/c.jsonl"]
-    assert select_prediction_files(["incremental_predictions/a.jsonl"]) == ["incremental_predictions/a.jsonl"]
 
 
 @pytest.mark.parametrize("bad", ["bucket/path", "s3://bucket/x", "gs://", "bq://p.d.t"])

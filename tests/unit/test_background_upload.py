@@ -13,7 +13,8 @@ import pytest
 from google.api_core.exceptions import PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchUploadConflictError
-from airflow_batch_gemini.hooks.storage import QUEUE_BLOCK_BYTES, BackgroundUpload, GeminiBatchStorageHook, StoredObject
+from airflow_batch_gemini.hooks.background_upload import QUEUE_BLOCK_BYTES, BackgroundUpload
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, StoredObject
 from airflow_batch_gemini.input.digest import ContentDigest
 
 URI = "gs://bucket/requests.jsonl"

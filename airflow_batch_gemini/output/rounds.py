@@ -1,0 +1,64 @@
+"""Resubmission rounds: where a round keeps its files, and what it sends again. Pure: rows come from a
+:class:`~airflow_batch_gemini.output.ports.RowSource` and go to a
+:class:`~airflow_batch_gemini.output.ports.ResultSink`.
+
+Round 0 is the first split; round ``N`` resends the previous round's failed rows whose error is retryable
+(as lines that join back to the same input rows) and its missing rows, and keeps its other failed rows.
+"""
+
+from __future__ import annotations
+
+from airflow_batch_gemini.manifests import PendingRound, RoundLayout, RoundRecord, SplitManifest
+from airflow_batch_gemini.output.ports import ResultSink, RowSource
+from airflow_batch_gemini.output.resend import is_retryable, retry_line
+from airflow_batch_gemini.output.results import join_uri
+from airflow_batch_gemini.output.rows import classify_row, parse_row, with_line_break
+from airflow_batch_gemini.output.tally import Tally
+
+
+def round_layout(destination_prefix: str, number: int) -> RoundLayout:
+    """Where round ``number`` keeps its input, the rows it does not resend, the job's output and its results."""
+    folder = join_uri(destination_prefix, f"rounds/{number}")
+    return {
+        "input_uri": join_uri(folder, "input.jsonl"),
+        "kept_failed_uri": join_uri(folder, "kept_failed.jsonl"),
+        "output_prefix": join_uri(folder, "output"),
+        "results_prefix": join_uri(folder, "results"),
+    }
+
+
+def prepare_round(
+    source: RowSource,
+    sink: ResultSink,
+    previous: SplitManifest | RoundRecord,
+    number: int,
+    destination_prefix: str,
+) -> PendingRound:
+    """Write round ``number``'s input (the previous round's retryable failed rows and missing rows) and the
+    failed rows it keeps; return the round's record so far (layout, ``input_rows``, kept counts)."""
+    layout = round_layout(destination_prefix, number)
+    kept = Tally()
+    resent = 0
+    with sink.open_writer(layout["input_uri"]) as retry, sink.open_writer(layout["kept_failed_uri"]) as keep:
+        for raw in source.read_rows(str(previous["failed_uri"])):
+            if not raw.strip():
+                continue
+            row = parse_row(raw)
+            if is_retryable(row):
+                retry.write(retry_line(row))
+                resent += 1
+            else:
+                keep.write(with_line_break(raw))
+                kept.add(classify_row(row))
+        for raw in source.read_rows(str(previous["missing_uri"])) if previous.get("missing") else ():
+            if raw.strip():
+                retry.write(with_line_break(raw))
+                resent += 1
+    return {
+        "round": number,
+        **layout,
+        "input_rows": resent,
+        "kept_failed": kept.failed,
+        "kept_failures_by_status": dict(kept.by_status),
+        "kept_failures_by_code": dict(kept.by_code),
+    }
