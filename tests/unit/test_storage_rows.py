@@ -1,0 +1,61 @@
+"""CloudStorageRows, the Cloud Storage shell of the output stage, on a stand-in for the storage hook."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
+from airflow_batch_gemini.output.merge import MAX_COMPOSE_SOURCES
+
+
+class StandInHook:
+    """Objects in a dict; records composes."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+        self.composed: list[tuple[str, list[str], str]] = []
+
+    def list_prediction_files(self, directory_uri: str) -> list[str]:
+        return sorted(uri for uri in self.objects if uri.startswith(directory_uri + "/"))
+
+    def read_lines(self, uri: str) -> Iterator[bytes]:
+        yield from io.BytesIO(self.objects[uri])
+
+    @contextlib.contextmanager
+    def open_writer(self, uri: str) -> Iterator[io.BytesIO]:
+        buffer = io.BytesIO()
+        yield buffer
+        self.objects[uri] = buffer.getvalue()
+
+    def compose(self, bucket: str, sources: list[str], destination: str) -> None:
+        self.composed.append((bucket, sources, destination))
+
+
+def rows_of(hook: StandInHook) -> CloudStorageRows:
+    stand_in: Any = hook  # the shell only calls the methods above
+    return CloudStorageRows(stand_in)
+
+
+def test_parts_rows_and_results_are_the_hooks_objects_and_lines() -> None:
+    hook = StandInHook({"gs://b/out/1.jsonl": b"a\nb", "gs://b/in.jsonl": b"c\n"})
+    rows = rows_of(hook)
+    assert rows.output_parts("gs://b/out") == ["gs://b/out/1.jsonl"]
+    assert list(rows.read_rows("gs://b/out/1.jsonl")) == [b"a\n", b"b"]
+    with rows.open_writer("gs://b/r/succeeded.jsonl") as writer:
+        writer.write(b"a\n")
+    assert hook.objects["gs://b/r/succeeded.jsonl"] == b"a\n"
+
+
+def test_sources_in_the_bucket_are_composed_others_streamed() -> None:
+    hook = StandInHook({"gs://b/1.jsonl": b"a\n", "gs://other/2.jsonl": b"b\n"})
+    rows = rows_of(hook)
+    rows.concatenate(["gs://b/1.jsonl"], "gs://b/final.jsonl")
+    assert hook.composed == [("b", ["1.jsonl"], "final.jsonl")] and "gs://b/final.jsonl" not in hook.objects
+    rows.concatenate(["gs://b/1.jsonl", "gs://other/2.jsonl"], "gs://b/mixed.jsonl")
+    rows.concatenate(["gs://b/1.jsonl"] * (MAX_COMPOSE_SOURCES + 1), "gs://b/many.jsonl")
+    assert len(hook.composed) == 1
+    assert hook.objects["gs://b/mixed.jsonl"] == b"a\nb\n"
+    assert hook.objects["gs://b/many.jsonl"] == b"a\n" * (MAX_COMPOSE_SOURCES + 1)
