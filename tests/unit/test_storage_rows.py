@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Iterator
 from typing import Any
 
 from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
 from airflow_batch_gemini.output.merge import MAX_COMPOSE_SOURCES
+from tests.memory_rows import MemoryRows
 
 
-class StandInHook:
-    """Objects in a dict; records composes."""
+class StandInHook(MemoryRows):
+    """The hook's reads and writes on objects in a dict; composes are recorded, not done."""
 
     def __init__(self, objects: dict[str, bytes]) -> None:
-        self.objects = objects
+        super().__init__(objects)
+        self.objects = self.parts
         self.composed: list[tuple[str, list[str], str]] = []
 
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         return sorted(uri for uri in self.objects if uri.startswith(directory_uri + "/"))
 
     def read_lines(self, uri: str) -> Iterator[bytes]:
-        yield from io.BytesIO(self.objects[uri])
-
-    @contextlib.contextmanager
-    def open_writer(self, uri: str) -> Iterator[io.BytesIO]:
-        buffer = io.BytesIO()
-        yield buffer
-        self.objects[uri] = buffer.getvalue()
+        return self.read_rows(uri)
 
     def compose(self, bucket: str, sources: list[str], destination: str) -> None:
         self.composed.append((bucket, sources, destination))
