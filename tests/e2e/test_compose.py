@@ -70,8 +70,8 @@ def test_every_service_runs_a_command_the_e2e_deployment_runs(compose, deploymen
         elif name == "fake-gcs":
             assert any(contains(argv, ["-scheme", "http"]) and contains(argv, ["-backend", "memory"]) for argv in ran)
         elif name == "vertex-emulator":
-            assert command[:3] == ["python", "-m", "airflow_batch_gemini.emulator"]
-            assert any(contains(argv, ["-m", "airflow_batch_gemini.emulator"]) for argv in ran)
+            assert command[:3] == ["python", "-m", "gemini_batch_local.emulator"]
+            assert any(contains(argv, ["-m", "gemini_batch_local.emulator"]) for argv in ran)
         elif name == "airflow-init":
             assert f"airflow {' '.join(DB_MIGRATE)}" in command[-1]
             assert DB_MIGRATE in airflow_ran

@@ -32,7 +32,7 @@ from .storage import Storage, StorageError, split_uri
 from .validation import KNOWN_MODELS, parse_create_body, project_number
 from .wire import ApiError, directory_timestamp, failed_precondition, invalid_argument, not_found
 
-LOG = logging.getLogger("airflow_batch_gemini.emulator")
+LOG = logging.getLogger("gemini_batch_local.emulator")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -41,7 +41,7 @@ STATE_FILE_VERSION = 1
 
 @dataclass
 class ServiceConfig:
-    """Settings of the job service (see ``python -m airflow_batch_gemini.emulator --help``)."""
+    """Settings of the job service (see ``python -m gemini_batch_local.emulator --help``)."""
 
     seed: int = 0
     defaults: Behaviour = field(default_factory=Behaviour)
