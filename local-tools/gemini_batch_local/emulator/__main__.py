@@ -18,10 +18,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .config import ServiceConfig
 from .faults import OUTCOMES, Behaviour, FaultSpecError, parse_method_rates, parse_row_failure_flag
 from .rows import Responder, default_responder
 from .server import create_app
-from .service import JobService, ServiceConfig
+from .service import JobService
 from .storage import Storage
 from .validation import KNOWN_MODELS
 
