@@ -11,10 +11,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from airflow_batch_gemini.local_stack import running_stack
 from bench.measure import REPO, raise_open_files_limit
 from bench.registry import BenchContext, Row, Sizes, selected_cases
 from bench.report import table_lines, write_chart, write_json
+from gemini_batch_local.local_stack import running_stack
 
 BUCKET = "gemini-batch-bench"
 #: The emulator's jobs only need to be polled here; a slow tick keeps it from competing for the CPU.

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_batch_gemini.local_stack import LocalStack
+from gemini_batch_local.local_stack import LocalStack
 
 
 @dataclass(frozen=True)

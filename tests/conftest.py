@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_batch_gemini.local_stack import LocalStack, running_stack
+from gemini_batch_local.local_stack import LocalStack, running_stack
 
 TEST_BUCKET = "gemini-batch-test"
 

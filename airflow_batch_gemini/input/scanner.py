@@ -16,7 +16,7 @@ import itertools
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from msgspec import UNSET
 
@@ -36,6 +36,9 @@ from airflow_batch_gemini.input.row_keys import (
 )
 from airflow_batch_gemini.input.schema import LineValidator, default_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, LineSet, Shard, ShardPlanner
+
+if TYPE_CHECKING:
+    from typing import Unpack  # novm: Python 3.11+, in annotations only, which 3.10 never evaluates
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from airflow_batch_gemini.local_stack import LOOPBACK, LocalStack, LocalStackError, free_port
+from gemini_batch_local.local_stack import LOOPBACK, LocalStack, LocalStackError, free_port
 
 T = TypeVar("T")
 

@@ -53,7 +53,9 @@ def test_compose_has_the_official_shape_plus_the_emulators(compose) -> None:
     for name in airflow:
         assert "./airflow_batch_gemini/example_dags:/opt/airflow/dags" in services[name]["volumes"], name
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-        assert "/opt/airflow-batch-gemini" in services[name]["build"]["dockerfile_inline"], "the package is installed"
+        dockerfile = services[name]["build"]["dockerfile_inline"]
+        assert "/opt/airflow-batch-gemini" in dockerfile, "the package is installed"
+        assert "/opt/airflow-batch-gemini/local-tools" in dockerfile, "the local tools too (the emulator service)"
     published = [port for service in services.values() for port in service.get("ports", [])]
     assert published and all(port.startswith("127.0.0.1:") for port in published), "publish on loopback only"
 
@@ -70,8 +72,8 @@ def test_every_service_runs_a_command_the_e2e_deployment_runs(compose, deploymen
         elif name == "fake-gcs":
             assert any(contains(argv, ["-scheme", "http"]) and contains(argv, ["-backend", "memory"]) for argv in ran)
         elif name == "vertex-emulator":
-            assert command[:3] == ["python", "-m", "airflow_batch_gemini.emulator"]
-            assert any(contains(argv, ["-m", "airflow_batch_gemini.emulator"]) for argv in ran)
+            assert command[:3] == ["python", "-m", "gemini_batch_local.emulator"]
+            assert any(contains(argv, ["-m", "gemini_batch_local.emulator"]) for argv in ran)
         elif name == "airflow-init":
             assert f"airflow {' '.join(DB_MIGRATE)}" in command[-1]
             assert DB_MIGRATE in airflow_ran
@@ -80,3 +82,10 @@ def test_every_service_runs_a_command_the_e2e_deployment_runs(compose, deploymen
             assert subcommand in AIRFLOW_COMPONENTS, f"{name} runs {command}, which the e2e deployment does not"
             assert any(args[:1] == [subcommand] for args in airflow_ran), f"the e2e deployment ran no {subcommand}"
     assert {name for name in compose["services"] if name in CELERY_ONLY} == set(CELERY_ONLY)
+
+
+def test_the_image_copies_only_files_that_exist(compose) -> None:
+    dockerfile = compose["x-airflow-common"]["build"]["dockerfile_inline"]
+    copies = [shlex.split(line)[1:] for line in dockerfile.splitlines() if line.strip().startswith("COPY ")]
+    sources = [arg for args in copies for arg in args[:-1] if not arg.startswith("--")]
+    assert sources and all((REPO / source).exists() for source in sources), sources

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_batch_gemini.emulator.rows import RowFailure
+from gemini_batch_local.emulator.rows import RowFailure
 
 
 def answer(request: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from airflow_batch_gemini.local_stack import LocalStack
+from gemini_batch_local.local_stack import LocalStack
 from tests.emulator.helpers import BUCKET, RawApi, job_body, text_line
 
 

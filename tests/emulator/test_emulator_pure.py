@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.emulator import jobs as lifecycle
-from airflow_batch_gemini.emulator.faults import (
+from gemini_batch_local.emulator import jobs as lifecycle
+from gemini_batch_local.emulator.faults import (
     Behaviour,
     FaultSpec,
     FaultSpecError,
@@ -21,9 +21,9 @@ from airflow_batch_gemini.emulator.faults import (
     parse_row_failure_label,
     row_failure_code,
 )
-from airflow_batch_gemini.emulator.filters import FilterError, evaluate, parse_filter
-from airflow_batch_gemini.emulator.inputs import ImportFailure, InputLine, parse_input
-from airflow_batch_gemini.emulator.rows import (
+from gemini_batch_local.emulator.filters import FilterError, evaluate, parse_filter
+from gemini_batch_local.emulator.inputs import ImportFailure, InputLine, parse_input
+from gemini_batch_local.emulator.rows import (
     RowFailure,
     answer_row,
     build_response,
@@ -32,8 +32,8 @@ from airflow_batch_gemini.emulator.rows import (
     part_keys,
     validate_request,
 )
-from airflow_batch_gemini.emulator.validation import KNOWN_MODELS, normalise_model, parse_create_body, project_number
-from airflow_batch_gemini.emulator.wire import (
+from gemini_batch_local.emulator.validation import KNOWN_MODELS, normalise_model, parse_create_body, project_number
+from gemini_batch_local.emulator.wire import (
     ApiError,
     camelize_keys,
     directory_timestamp,

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
-from airflow_batch_gemini.local_stack import LocalStack
+from gemini_batch_local.local_stack import LocalStack
 from tests.faults.helpers import account, case_context, jobs_created, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord
 from tests.taskrun import first_event

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_batch_gemini.local_stack import LocalStack
+from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
 from tests.paths import EXAMPLE_DAGS
 
@@ -87,7 +87,7 @@ def count_rows(gcs_client, uri: str) -> int:
 def test_example_dag_end_to_end(
     stack, airflow_home, emulator, gcs_client, tmp_path, logical_date, lines, expected
 ) -> None:
-    from airflow_batch_gemini.demo import sample_lines
+    from gemini_batch_local.demo import sample_lines
 
     rows = sample_lines() if lines == "sample" else [request_line(f"q{i}") for i in range(3)]
     source = tmp_path / "requests.jsonl"

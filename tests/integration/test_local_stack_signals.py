@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 HOLD_THE_STACK = textwrap.dedent("""
     import time
-    from airflow_batch_gemini.local_stack import running_stack
+    from gemini_batch_local.local_stack import running_stack
     with running_stack() as stack:
         print(stack.gcs_url, stack.vertex_url, flush=True)
         time.sleep(120)

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.local_stack import LocalStack
 from airflow_batch_gemini.uris import parse_gs_uri
+from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET
 from tests.seed import FAILURE_ROW, SEED_INPUT, SUCCESS_ROW, row_line
 

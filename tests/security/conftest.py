@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from airflow_batch_gemini.local_stack import LOCAL_PROJECT, LOOPBACK, LocalStack
+from gemini_batch_local.local_stack import LOCAL_PROJECT, LOOPBACK, LocalStack
 
 #: The access token the fake OAuth server hands out; it must never be written anywhere.
 ACCESS_TOKEN = "secret-token-123"

@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 
 import psutil
 
-from airflow_batch_gemini.emulator.__main__ import build_parser
-from airflow_batch_gemini.local_stack import LOOPBACK, LocalStack
+from gemini_batch_local.emulator.__main__ import build_parser
+from gemini_batch_local.local_stack import LOOPBACK, LocalStack
 
 
 def listening(process: psutil.Process) -> list[tuple[str, int]]:
@@ -33,7 +33,7 @@ def test_the_emulator_binds_loopback_by_default(stack: LocalStack) -> None:
     assert build_parser().parse_args([]).host == LOOPBACK
     assert LocalStack().host == LOOPBACK
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_batch_gemini.emulator", "--port", "0", "--gcs-endpoint", stack.gcs_url,
+        [sys.executable, "-m", "gemini_batch_local.emulator", "--port", "0", "--gcs-endpoint", stack.gcs_url,
          "--log-level", "WARNING"],
         stdout=subprocess.PIPE, text=True,
     )

@@ -17,7 +17,7 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from airflow_batch_gemini.uris import wildcard_regex
+from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
 T = TypeVar("T")
 
@@ -27,11 +27,14 @@ class StorageError(Exception):
 
 
 def split_uri(uri: str) -> tuple[str, str]:
-    """``gs://bucket/path/obj`` -> ``("bucket", "path/obj")``."""
-    if not uri.startswith("gs://"):
-        raise StorageError(f"not a Cloud Storage URI: {uri}")
-    bucket, _, name = uri[len("gs://"):].partition("/")
-    return bucket, name
+    """``gs://bucket/path/obj`` -> ``("bucket", "path/obj")``, by the provider's one ``gs://`` parser.
+
+    :raises StorageError: if ``uri`` is not a Cloud Storage URI.
+    """
+    try:
+        return parse_gs_uri(uri)
+    except ValueError as err:
+        raise StorageError(str(err)) from err
 
 
 class Storage:

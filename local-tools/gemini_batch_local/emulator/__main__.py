@@ -1,4 +1,4 @@
-"""Command line: ``python -m airflow_batch_gemini.emulator --host 127.0.0.1 --port 0``.
+"""Command line: ``python -m gemini_batch_local.emulator --host 127.0.0.1 --port 0``.
 
 Prints ``READY http://HOST:PORT`` on stdout once it accepts connections; stops on SIGTERM or SIGINT.
 """
@@ -18,20 +18,21 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .config import ServiceConfig
 from .faults import OUTCOMES, Behaviour, FaultSpecError, parse_method_rates, parse_row_failure_flag
 from .rows import Responder, default_responder
 from .server import create_app
-from .service import JobService, ServiceConfig
+from .service import JobService
 from .storage import Storage
 from .validation import KNOWN_MODELS
 
-LOG = logging.getLogger("airflow_batch_gemini.emulator")
+LOG = logging.getLogger("gemini_batch_local.emulator")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_batch_gemini.emulator",
+        prog="python -m gemini_batch_local.emulator",
         description="A local emulator of the Vertex AI batchPredictionJobs REST API for Gemini models, "
         "reading and writing Cloud Storage through a Cloud Storage emulator. "
         "Prints 'READY http://HOST:PORT' on stdout when it accepts connections. See docs/emulator.md.",

@@ -17,9 +17,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from airflow_batch_gemini.local_stack import LocalStack, running_stack
+import airflow_batch_gemini
+from airflow_batch_gemini.uris import parse_gs_uri
+from gemini_batch_local.local_stack import LocalStack, running_stack
 
 DEMO_BUCKET = "gemini-batch-demo"
+#: The provider's example DAGs, which ship in its wheel.
+EXAMPLE_DAGS = Path(airflow_batch_gemini.__file__).resolve().parent / "example_dags"
 LOGICAL_DATE = "2026-01-01"
 _PROMPTS = [
     "Explain how AI works in a few words",
@@ -59,7 +63,7 @@ def _count_lines(stack: LocalStack, uri: str) -> int:
     from google.cloud import storage
 
     client = storage.Client(project="local-project", credentials=AnonymousCredentials())
-    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    bucket, name = parse_gs_uri(uri)
     blob = client.bucket(bucket).blob(name)
     if not blob.exists():
         return 0
@@ -107,9 +111,9 @@ def run(work_dir: Path, dags_folder: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airflow_batch_gemini.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m gemini_batch_local.demo", description=__doc__)
     parser.add_argument("--work-dir", type=Path, default=Path("test-output/demo"), help="logs and Airflow home")
-    parser.add_argument("--dags-folder", type=Path, default=Path(__file__).resolve().parent / "example_dags",
+    parser.add_argument("--dags-folder", type=Path, default=EXAMPLE_DAGS,
                         help="folder holding the example DAG")
     args = parser.parse_args(argv)
     return run(args.work_dir.resolve(), args.dags_folder.resolve())

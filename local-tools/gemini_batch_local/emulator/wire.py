@@ -6,7 +6,7 @@ Everything here is pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 #: ``google.cloud.aiplatform.v1.JobState`` names and their numbers (for ``enum-encoding=int``).
@@ -101,7 +101,7 @@ def failed_precondition(message: str) -> ApiError:
 
 def rfc3339(timestamp: float) -> str:
     """Format a POSIX timestamp as proto3 JSON does: UTC, ``Z``, 0, 3, 6 fractional digits."""
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
     fraction = f"{moment.microsecond:06d}"
     if fraction == "000000":
         suffix = ""
@@ -125,12 +125,12 @@ def parse_rfc3339(text: str) -> float:
 
 def directory_timestamp(timestamp: float) -> str:
     """The UTC timestamp with microseconds used in ``prediction-model-...Z`` directory names."""
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
 
 
 def processed_time(timestamp: float) -> str:
     """A row's ``processed_time``: milliseconds and an explicit ``+00:00`` offset."""
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
 
 

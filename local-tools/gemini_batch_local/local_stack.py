@@ -1,13 +1,12 @@
 """The local stack: fake-gcs-server and the Vertex AI batch emulator as child processes on loopback.
 
-Used by ``make demo`` (``python -m airflow_batch_gemini.local_stack -- COMMAND``) and by the test
-suite. Every process it starts is stopped when the stack is left, also on an exception or Ctrl-C,
+Used by ``gemini-batch-local -- COMMAND`` (:mod:`gemini_batch_local.cli`), ``make demo`` and the
+test suite. Every process it starts is stopped when the stack is left, also on an exception or Ctrl-C,
 and each child runs in its own process group so that nothing it spawns outlives it.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -69,7 +68,7 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> No
 class LocalStack:
     """fake-gcs-server plus the Vertex AI batch emulator, on free loopback ports.
 
-    :param emulator_args: extra command-line flags for ``python -m airflow_batch_gemini.emulator``.
+    :param emulator_args: extra command-line flags for ``python -m gemini_batch_local.emulator``.
     :param buckets: buckets to create once Cloud Storage is up.
     :param log_dir: where the servers' output goes (a temporary folder by default).
     :param host: the address both servers bind to; loopback unless told otherwise.
@@ -158,7 +157,7 @@ class LocalStack:
 
     def start_emulator(self, extra_args: Sequence[str] = ()) -> None:
         """Start (or restart) the Vertex AI batch emulator and wait for its ``READY`` line."""
-        argv = [sys.executable, "-m", "airflow_batch_gemini.emulator", "--host", self.host, "--port", "0",
+        argv = [sys.executable, "-m", "gemini_batch_local.emulator", "--host", self.host, "--port", "0",
                 "--gcs-endpoint", self.gcs_url, *self.emulator_args, *extra_args]
         log_path = self.log_dir / "emulator.log"
         offset = log_path.stat().st_size if log_path.exists() else 0
@@ -193,23 +192,25 @@ class LocalStack:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment variables that point clients and Airflow connections at the stack."""
-        return {
-            "STORAGE_EMULATOR_HOST": self.gcs_url,
-            "GEMINI_BATCH_VERTEX_ENDPOINT": self.vertex_url,
-        }
+        """Environment variables that point Cloud Storage clients at the stack (Vertex AI clients are
+        pointed at it by the connection of :meth:`connection_uri`)."""
+        return {"STORAGE_EMULATOR_HOST": self.gcs_url}
 
     def connection_uri(self, project: str = LOCAL_PROJECT) -> str:
         """An Airflow connection (JSON form) to this stack: anonymous, with the emulator endpoint."""
         extra = {"project": project, "is_anonymous": True, "vertex_ai_endpoint": self.vertex_url}
         return json.dumps({"conn_type": "google_cloud_platform", "extra": extra})
 
-    def airflow_env(self, airflow_home: str | os.PathLike[str], dags_folder: str | os.PathLike[str]) -> dict[str, str]:
-        """Environment for Airflow processes that run DAGs against this stack (SQLite metadata DB)."""
+    def airflow_env(
+        self, airflow_home: str | os.PathLike[str] | None, dags_folder: str | os.PathLike[str] | None
+    ) -> dict[str, str]:
+        """Environment for Airflow processes that run DAGs against this stack: Cloud Storage, the
+        ``google_cloud_default`` connection, no example DAGs. ``AIRFLOW_HOME`` and the DAGs folder are
+        set only when given (``None``: left to the caller's environment and configuration)."""
+        places = {"AIRFLOW_HOME": airflow_home, "AIRFLOW__CORE__DAGS_FOLDER": dags_folder}
         return {
             **self.env,
-            "AIRFLOW_HOME": str(airflow_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            **{key: str(value) for key, value in places.items() if value is not None},
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": self.connection_uri(),
@@ -252,31 +253,3 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run a command with the local stack up: ``python -m airflow_batch_gemini.local_stack -- CMD``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m airflow_batch_gemini.local_stack",
-        description="Start fake-gcs-server and the Vertex AI batch emulator on loopback, run COMMAND "
-        "with STORAGE_EMULATOR_HOST and GEMINI_BATCH_VERTEX_ENDPOINT set, then stop both.",
-    )
-    parser.add_argument("--bucket", action="append", default=[], help="bucket to create (repeatable)")
-    parser.add_argument("--emulator-arg", action="append", default=[], help="extra emulator flag (repeatable)")
-    parser.add_argument("--log-dir", default=None, help="folder for the servers' logs")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run")
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        parser.error("give a command to run after --")
-    with running_stack(emulator_args=args.emulator_arg, buckets=args.bucket, log_dir=args.log_dir) as stack:
-        print(f"Cloud Storage (fake-gcs-server): {stack.gcs_url}", flush=True)
-        print(f"Vertex AI batch emulator:        {stack.vertex_url}", flush=True)
-        try:
-            return subprocess.call(command)
-        except KeyboardInterrupt:
-            return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,7 +20,7 @@ from .rows import INJECTED_MESSAGES
 from .service import JobService
 from .wire import HTTP_TO_RPC, RPC_CODES, ApiError, invalid_argument, not_found, rfc3339
 
-LOG = logging.getLogger("airflow_batch_gemini.emulator")
+LOG = logging.getLogger("gemini_batch_local.emulator")
 
 API_VERSIONS = ("v1", "v1beta1")
 

@@ -1,8 +1,7 @@
-"""The job service: keeps the jobs, answers the API methods, and drives each job through its life.
+"""The job service: keeps the jobs, answers the API methods, and starts a driver for each job.
 
-Every job has one asyncio task (its *driver*) that advances it a tick at a time; Cloud Storage I/O
-and row planning run in threads, so the event loop stays free for the HTTP API. With a state
-file, jobs are saved as they change and a restarted emulator resumes the unfinished ones.
+Every job has one asyncio task that a :class:`~.driver.JobDriver` runs to advance it a tick at a time.
+With a state file, jobs are saved as they change and a restarted emulator resumes the unfinished ones.
 """
 
 from __future__ import annotations
@@ -17,39 +16,25 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Collection
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import jobs as lifecycle
+from .config import ServiceConfig
+from .driver import JobDriver
 from .faults import CREATE_LOST, Behaviour, FaultSpecError, behaviour_for
 from .filters import FilterError, evaluate, parse_filter
-from .inputs import ImportFailure, parse_input
 from .jobs import Job
-from .rows import Responder, RowResult, default_responder
-from .storage import Storage, StorageError, split_uri
-from .validation import KNOWN_MODELS, parse_create_body, project_number
+from .rows import Responder, default_responder
+from .storage import Storage
+from .validation import parse_create_body, project_number
 from .wire import ApiError, directory_timestamp, failed_precondition, invalid_argument, not_found
 
-LOG = logging.getLogger("airflow_batch_gemini.emulator")
+LOG = logging.getLogger("gemini_batch_local.emulator")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 STATE_FILE_VERSION = 1
-
-
-@dataclass
-class ServiceConfig:
-    """Settings of the job service (see ``python -m airflow_batch_gemini.emulator --help``)."""
-
-    seed: int = 0
-    defaults: Behaviour = field(default_factory=Behaviour)
-    known_models: Collection[str] = KNOWN_MODELS
-    tick_seconds: float = 0.05
-    incremental_seconds: float = 0.0
-    state_file: Path | None = None
-    bigquery_mirror: str | None = None
 
 
 class JobService:
@@ -58,7 +43,6 @@ class JobService:
     def __init__(self, config: ServiceConfig, storage: Storage, responder: Responder = default_responder):
         self.config = config
         self.storage = storage
-        self.responder = responder
         self.jobs: dict[str, Job] = {}
         self.calls: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
@@ -71,6 +55,7 @@ class JobService:
         self._operations = 0
         self._dirty = asyncio.Event()
         self._saver: asyncio.Task[None] | None = None
+        self._driver = JobDriver(config, storage, responder, self._changed)
 
     # -- start and stop ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -354,7 +339,7 @@ class JobService:
 
     # -- the driver ----------------------------------------------------------------------------------
     def _start_driver(self, job: Job) -> None:
-        task = asyncio.create_task(self._drive(job), name=f"job-{job.job_id}")
+        task = asyncio.create_task(self._driver.drive(job, self.behaviour(job)), name=f"job-{job.job_id}")
         self._drivers[job.job_id] = task
         job_id = job.job_id
 
@@ -363,166 +348,3 @@ class JobService:
                 del self._drivers[job_id]
 
         task.add_done_callback(forget)
-
-    async def _drive(self, job: Job) -> None:
-        """Advance ``job`` every tick until it ends."""
-        behaviour = self.behaviour(job)
-        rows: list[RowResult] | None = None
-        last = time.monotonic()
-        try:
-            while not job.terminal:
-                await asyncio.sleep(self.config.tick_seconds)
-                now = time.monotonic()
-                elapsed, last = now - last, now
-                needs_rows = job.state == lifecycle.RUNNING or (
-                    job.total is not None and job.state != lifecycle.PAUSED
-                )
-                if rows is None and needs_rows:  # resumed from the state file, or forced to RUNNING
-                    rows = await self._import(job, behaviour)
-                    if rows is None:
-                        continue
-                if job.cancel_requested or job.state == lifecycle.CANCELLING:
-                    await self._finish_cancel(job, rows)
-                elif job.state in (lifecycle.QUEUED, lifecycle.PENDING):
-                    rows = await self._advance_queue(job, behaviour, elapsed)
-                elif job.state == lifecycle.RUNNING and rows is not None:
-                    await self._advance_run(job, behaviour, rows, elapsed)
-        except Exception as err:  # a bug must fail the job, never hang it
-            LOG.exception("job %s crashed", job.job_id)
-            job.error = {"code": 13, "message": f"Internal emulator error: {err}"}
-            self._changed(job, lifecycle.FAILED)
-
-    async def _advance_queue(self, job: Job, behaviour: Behaviour, elapsed: float) -> list[RowResult] | None:
-        job.queue_elapsed += elapsed
-        state = lifecycle.queue_state(job.queue_elapsed, behaviour)
-        if state is not None:
-            if state != job.state:
-                self._changed(job, state)
-            return None
-        if behaviour.outcome == "expired":
-            self._changed(job, lifecycle.EXPIRED)
-            return None
-        rows = await self._import(job, behaviour)
-        if rows is not None and not job.cancel_requested:
-            self._changed(job, lifecycle.RUNNING)
-        return rows
-
-    async def _import(self, job: Job, behaviour: Behaviour) -> list[RowResult] | None:
-        """Read and plan the input; fails the job (and returns ``None``) on the service's import errors."""
-        if "bigquerySource" in job.input_config:
-            self._fail(job, 12, "BigQuery input is not supported by the emulator; use Cloud Storage JSONL.")
-            return None
-        try:
-            files = await self.storage.read_inputs(job.input_config["gcsSource"]["uris"])
-            directory = job.output_info.get("gcsOutputDirectory")
-            if directory and not await self.storage.bucket_exists(split_uri(directory)[0]):
-                raise StorageError(f"the output bucket of {directory} does not exist")
-        except StorageError as err:
-            self._fail(job, 9, f"Failed to read the input or reach the output location: {err}")
-            return None
-        try:
-            lines = await asyncio.to_thread(parse_input, files)
-        except ImportFailure as err:
-            self._fail(job, 3, str(err))
-            return None
-        rows = await asyncio.to_thread(lifecycle.plan_rows, lines, job, behaviour, self.responder)
-        job.total = len(rows)
-        self._changed(job)
-        return rows
-
-    def _fail(self, job: Job, code: int, message: str) -> None:
-        job.error = {"code": code, "message": message}
-        self._changed(job, lifecycle.FAILED)
-
-    async def _advance_run(self, job: Job, behaviour: Behaviour, rows: list[RowResult], elapsed: float) -> None:
-        total = len(rows)
-        job.run_elapsed += elapsed
-        done = lifecycle.rows_done(job.run_elapsed, total, behaviour)
-        stops_midway = behaviour.outcome in ("failed", "cancelled", "paused")
-        if stops_midway and not job.outcome_applied and done >= lifecycle.outcome_trigger(total):
-            done = lifecycle.outcome_trigger(total)
-            job.outcome_applied = True
-            job.run_elapsed = lifecycle.run_duration(total, behaviour) * done / total
-            self._count(job, rows[:done])
-            if behaviour.outcome == "paused":
-                self._changed(job, lifecycle.PAUSED)
-            elif behaviour.outcome == "cancelled":
-                job.cancel_requested = True
-                self._changed(job, lifecycle.CANCELLING)
-            elif await self._export(job, rows[:done], behaviour):
-                job.error = lifecycle.injected_error("failed")
-                self._changed(job, lifecycle.FAILED)
-            return
-        self._count(job, rows[:done])
-        if done < total:
-            await self._export_increment(job, rows, done, behaviour)
-            return
-        if not await self._export(job, rows, behaviour):
-            return
-        state, error = lifecycle.final_state(behaviour.outcome, rows)
-        job.error = error
-        if state == lifecycle.PARTIALLY_SUCCEEDED:
-            job.partial_failures = lifecycle.failure_summaries(rows)
-        self._changed(job, state)
-
-    def _count(self, job: Job, finished: list[RowResult]) -> None:
-        successful, failed = lifecycle.count_rows(finished)
-        if (successful, failed) != (job.successful, job.failed):
-            job.successful, job.failed = successful, failed
-            self._changed(job)
-
-    async def _finish_cancel(self, job: Job, rows: list[RowResult] | None) -> None:
-        if job.state != lifecycle.CANCELLING:
-            self._changed(job, lifecycle.CANCELLING)
-        if rows is not None and not await self._export(job, rows[: job.successful + job.failed], self.behaviour(job)):
-            return
-        job.error = dict(lifecycle.CANCELLED_ERROR)
-        self._changed(job, lifecycle.CANCELLED)
-
-    # -- output ----------------------------------------------------------------------------------------
-    def _encode_rows(self, job: Job, rows: list[RowResult], behaviour: Behaviour, offset: int = 0) -> bytes:
-        start = job.start_time or job.create_time
-        total = job.total or len(rows)
-        return "".join(
-            json.dumps(row.to_json(lifecycle.processed_at(start, offset + index, total, behaviour)),
-                       ensure_ascii=False) + "\n"
-            for index, row in enumerate(rows)
-        ).encode()
-
-    def _destination(self, job: Job) -> str | None:
-        """Where ``predictions.jsonl`` goes: the output directory, or the BigQuery mirror, or nowhere."""
-        if "gcsOutputDirectory" in job.output_info:
-            return job.output_info["gcsOutputDirectory"]
-        if self.config.bigquery_mirror is None:
-            return None
-        table = job.output_config["bigqueryDestination"]["outputUri"][len("bq://"):]
-        return f"{self.config.bigquery_mirror.rstrip('/')}/{table}/{job.job_id}"
-
-    async def _export(self, job: Job, rows: list[RowResult], behaviour: Behaviour) -> bool:
-        """Write the final ``predictions.jsonl`` (not when no row finished); a write failure fails the job."""
-        destination = self._destination(job)
-        if destination is None or not rows:
-            return True
-        data = await asyncio.to_thread(self._encode_rows, job, rows, behaviour)
-        try:
-            await self.storage.write(f"{destination}/predictions.jsonl", data)
-        except StorageError as err:
-            self._fail(job, 9, f"Failed to write the output: {err}")
-            return False
-        return True
-
-    async def _export_increment(self, job: Job, rows: list[RowResult], done: int, behaviour: Behaviour) -> None:
-        """While running, write newly finished rows under ``incremental_predictions/`` now and then."""
-        every = self.config.incremental_seconds
-        destination = self._destination(job)
-        if every <= 0 or destination is None or done <= job.exported:
-            return
-        if job.run_elapsed - job.exported_at < every:
-            return
-        chunk = rows[job.exported:done]
-        data = await asyncio.to_thread(self._encode_rows, job, chunk, behaviour, job.exported)
-        name = f"{destination}/incremental_predictions/predictions_{job.exported:06d}_{done:06d}.jsonl"
-        with contextlib.suppress(StorageError):  # best effort, like the service's continuous export
-            await self.storage.write(name, data)
-            job.exported, job.exported_at = done, job.run_elapsed
-            self._changed(job)
