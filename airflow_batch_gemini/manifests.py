@@ -14,7 +14,7 @@ read them, so a key is never renamed or dropped.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 
 class CompletionStats(TypedDict):
@@ -25,8 +25,8 @@ class CompletionStats(TypedDict):
     incomplete: int
 
 
-class JobManifest(TypedDict):
-    """A batch job: its names, input, state, output location, counts and times (``error`` when it failed)."""
+class _JobManifestRequired(TypedDict):
+    """The keys every job manifest has."""
 
     job_name: str | None
     display_name: str | None
@@ -39,7 +39,12 @@ class JobManifest(TypedDict):
     create_time: str | None
     start_time: str | None
     end_time: str | None
-    error: NotRequired[dict[str, Any]]
+
+
+class JobManifest(_JobManifestRequired, total=False):
+    """A batch job: its names, input, state, output location, counts and times (``error`` when it failed)."""
+
+    error: dict[str, Any]
 
 
 class PreparedInput(TypedDict):
@@ -137,11 +142,17 @@ class UnfinishedRound(TypedDict):
     error: str
 
 
-class RoundRecord(KeptFailures, SplitSummary):
-    """A round that ran: its files and kept failures, its job's output split and reconciled with its input."""
+class _RoundRecordRequired(KeptFailures, SplitSummary):
+    """The keys every round record has."""
 
     job_name: str | None
-    unfinished: NotRequired[UnfinishedRound]
+
+
+class RoundRecord(_RoundRecordRequired, total=False):
+    """A round that ran: its files and kept failures, its job's output split and reconciled with its input
+    (``unfinished`` when its job did not finish)."""
+
+    unfinished: UnfinishedRound
 
 
 class RoundSummary(TypedDict):
