@@ -51,7 +51,7 @@ def test_compose_has_the_official_shape_plus_the_emulators(compose) -> None:
     }
     airflow = [name for name in services if name.startswith("airflow-")]
     for name in airflow:
-        assert "./airflow_batch_gemini/example_dags:/opt/airflow/dags" in services[name]["volumes"], name
+        assert "./airflow_batch_gemini/example_dags:/opt/airflow/dags:ro" in services[name]["volumes"], name
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         dockerfile = services[name]["build"]["dockerfile_inline"]
         assert "/opt/airflow-batch-gemini" in dockerfile, "the package is installed"
