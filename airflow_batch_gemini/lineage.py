@@ -30,7 +30,7 @@ def dataset_name(uri: str) -> tuple[str, str]:
         return f"gs://{bucket}", path.rstrip("/") or "/"
     if uri.startswith("bq://"):
         return "bigquery", uri.removeprefix("bq://")
-    raise ValueError(f"{uri!r} is neither a gs:// object nor a bq:// table")
+    raise ValueError(f"{uri!r} is neither a gs://BUCKET/PATH object nor a bq://PROJECT.DATASET.TABLE table")
 
 
 def openlineage_datasets(inputs: Sequence[str], outputs: Sequence[str]) -> OperatorLineage | None:

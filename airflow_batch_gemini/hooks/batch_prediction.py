@@ -60,7 +60,7 @@ class GeminiBatchHook(GoogleBaseHook):
 
     conn_name_attr = "gcp_conn_id"
     default_conn_name = "google_cloud_default"
-    #: Its connection form (declared in provider_info) is Google Cloud's plus ``vertex_ai_endpoint``;
+    #: Its connection form (declared in get_provider_info) is Google Cloud's plus ``vertex_ai_endpoint``;
     #: a ``google_cloud_platform`` connection works as well.
     conn_type = CONNECTION_TYPE
     hook_name = "Vertex AI Gemini Batch"

@@ -2,17 +2,39 @@
 
 A job's output parts are the ``*.jsonl`` files under its output directory
 (:meth:`~airflow_batch_gemini.hooks.storage.GeminiBatchStorageHook.list_prediction_files`); rows are
-the objects' lines, streamed chunk by chunk; a result is an object that appears whole or not at all.
+the objects' lines, streamed chunk by chunk; a result is an object that appears whole or not at all;
+results in one bucket are put together by a server-side compose (:func:`compose_plan`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import IO
+from typing import IO, NamedTuple
 
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.output.merge import compose_plan
+from airflow_batch_gemini.uris import parse_gs_uri
+
+#: Cloud Storage composes at most this many objects in one call.
+MAX_COMPOSE_SOURCES = 32
+
+
+class ComposePlan(NamedTuple):
+    """One server-side compose: the bucket, the source object names in order, the destination's name."""
+
+    bucket: str
+    sources: list[str]
+    destination: str
+
+
+def compose_plan(sources: Sequence[str], destination: str) -> ComposePlan | None:
+    """How Cloud Storage puts ``sources`` one after the other into ``destination`` in one compose call;
+    ``None`` when it cannot (more than ``MAX_COMPOSE_SOURCES``, or another bucket): then they are streamed."""
+    bucket, name = parse_gs_uri(destination)
+    located = [parse_gs_uri(source) for source in sources]
+    if len(located) <= MAX_COMPOSE_SOURCES and all(source_bucket == bucket for source_bucket, _ in located):
+        return ComposePlan(bucket, [source_name for _, source_name in located], name)
+    return None
 
 
 class CloudStorageRows:

@@ -1,7 +1,7 @@
 """When a Vertex AI call is retried, and how long to wait: the one retry rule of the hooks. Pure.
 
-A transient answer (429, 408, 5xx) or a dropped connection is retried with exponential backoff and full
-jitter; anything else (400, 403, 404, ...) is permanent and is never retried. While a job is polled,
+A transient answer (408, 429, 500, 502, 503, 504) or a dropped connection is retried with exponential backoff
+and jitter; anything else (400, 403, 404, 501, ...) is permanent and is never retried. While a job is polled,
 :class:`~airflow_batch_gemini.job.watch.JobWatch` decides how many transient failures in a row a wait
 tolerates.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 #: HTTP codes worth retrying: too many requests, and the server-side failures that pass.
 TRANSIENT_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
 
+
 def is_transient_status(status_code: int) -> bool:
     """Whether an HTTP status code is worth retrying."""
     return status_code in TRANSIENT_STATUS_CODES
@@ -21,7 +22,8 @@ def is_transient_status(status_code: int) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter for transient API errors.
+    """Exponential backoff with jitter for transient API errors: the wait before retry ``n`` is drawn
+    uniformly between half and all of ``min(max_delay, initial_delay * multiplier ** (n - 1))``.
 
     :param attempts: calls in all, the first included.
     :param initial_delay: seconds before the first retry (before jitter).

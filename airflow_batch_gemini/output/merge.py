@@ -1,5 +1,6 @@
-"""The final results over all resubmission rounds: which files make each final file, how Cloud Storage can
-put them together, and one manifest over the rounds. Pure.
+"""The final results over all resubmission rounds: which results make each final result, and one manifest
+over the rounds. Pure: the sink puts the results together
+(:meth:`~airflow_batch_gemini.output.ports.ResultSink.concatenate`).
 
 Round 0 is the first split (its manifest); each later round is a
 :class:`~airflow_batch_gemini.manifests.RoundRecord`.
@@ -8,7 +9,7 @@ Round 0 is the first split (its manifest); each later round is a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from airflow_batch_gemini.manifests import (
     MergedRounds,
@@ -19,28 +20,6 @@ from airflow_batch_gemini.manifests import (
     UnfinishedRound,
 )
 from airflow_batch_gemini.output.tally import sum_counts
-from airflow_batch_gemini.uris import parse_gs_uri
-
-#: Cloud Storage composes at most this many objects in one call.
-MAX_COMPOSE_SOURCES = 32
-
-
-class ComposePlan(NamedTuple):
-    """One server-side compose: the bucket, the source object names in order, the destination's name."""
-
-    bucket: str
-    sources: list[str]
-    destination: str
-
-
-def compose_plan(sources: Sequence[str], destination: str) -> ComposePlan | None:
-    """How Cloud Storage puts ``sources`` one after the other into ``destination`` in one compose call;
-    ``None`` when it cannot (more than ``MAX_COMPOSE_SOURCES``, or another bucket): then they are streamed."""
-    bucket, name = parse_gs_uri(destination)
-    located = [parse_gs_uri(source) for source in sources]
-    if len(located) <= MAX_COMPOSE_SOURCES and all(source_bucket == bucket for source_bucket, _ in located):
-        return ComposePlan(bucket, [source_name for _, source_name in located], name)
-    return None
 
 
 def final_sources(rounds: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ strings the source and the sink understand: ``gs://`` URIs here, table names for
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -46,4 +46,9 @@ class ResultSink(Protocol):
     def open_writer(self, destination: str) -> AbstractContextManager[RowWriter]:
         """Open a result for writing: it appears whole when the block ends, or not at all if it raises
         (an earlier version then stays); an existing one is replaced."""
+        ...
+
+    def concatenate(self, sources: Sequence[str], destination: str) -> None:
+        """Write the rows of ``sources``, one after the other, into the result ``destination`` (the final
+        files of a resubmission are the rounds' results put together)."""
         ...

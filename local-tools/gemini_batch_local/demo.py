@@ -19,7 +19,7 @@ from pathlib import Path
 
 import airflow_batch_gemini
 from airflow_batch_gemini.uris import parse_gs_uri
-from gemini_batch_local.local_stack import LocalStack, running_stack
+from gemini_batch_local.local_stack import running_stack
 
 DEMO_BUCKET = "gemini-batch-demo"
 #: The provider's example DAGs, which ship in its wheel.
@@ -58,7 +58,7 @@ def sample_lines() -> list[dict[str, object]]:
     return good + rejected
 
 
-def _count_lines(stack: LocalStack, uri: str) -> int:
+def _count_lines(uri: str) -> int:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
 
@@ -102,8 +102,8 @@ def run(work_dir: Path, dags_folder: Path) -> int:
             print(f"The DAG run failed (exit {result.returncode}); full log in {log_path}")
             return 1
         results = f"gs://{DEMO_BUCKET}/gemini-batch/{LOGICAL_DATE}/results"
-        succeeded = _count_lines(stack, f"{results}/succeeded.jsonl")
-        failed = _count_lines(stack, f"{results}/failed.jsonl")
+        succeeded = _count_lines(f"{results}/succeeded.jsonl")
+        failed = _count_lines(f"{results}/failed.jsonl")
         print(f"Succeeded rows: {succeeded:4d}  in {results}/succeeded.jsonl")
         print(f"Failed rows:    {failed:4d}  in {results}/failed.jsonl")
         print(f"Input rows:     {rows:4d}  -> {'all accounted for' if succeeded + failed == rows else 'MISMATCH'}")

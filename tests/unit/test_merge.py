@@ -1,11 +1,8 @@
-"""The final results over the rounds: the files that make each final file, compose plans, the merged manifest."""
+"""The final results over the rounds: the files that make each final file, the merged manifest."""
 
 from __future__ import annotations
 
 from airflow_batch_gemini.output.merge import (
-    MAX_COMPOSE_SOURCES,
-    ComposePlan,
-    compose_plan,
     final_sources,
     merge_rounds,
     resubmit_manifest,
@@ -42,12 +39,3 @@ def test_the_resubmit_manifest_adds_the_round_that_stopped_and_the_final_files()
     assert manifest["unfinished_rounds"] == [unfinished, stopped]
     assert {name: manifest[name] for name in finals} == finals
     assert list(manifest)[-3:] == ["succeeded_uri", "failed_uri", "missing_uri"]
-
-
-def test_sources_in_one_bucket_are_composed_others_streamed() -> None:
-    assert compose_plan(["gs://b/x/1.jsonl", "gs://b/2.jsonl"], "gs://b/out.jsonl") == ComposePlan(
-        "b", ["x/1.jsonl", "2.jsonl"], "out.jsonl")
-    assert compose_plan(["gs://b/1.jsonl", "gs://other/2.jsonl"], "gs://b/out.jsonl") is None
-    many = [f"gs://b/{index}.jsonl" for index in range(MAX_COMPOSE_SOURCES + 1)]
-    assert compose_plan(many, "gs://b/out.jsonl") is None
-    assert compose_plan(many[:-1], "gs://b/out.jsonl") is not None

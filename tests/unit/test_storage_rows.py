@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
-from airflow_batch_gemini.output.merge import MAX_COMPOSE_SOURCES
+from airflow_batch_gemini.hooks.storage_rows import MAX_COMPOSE_SOURCES, CloudStorageRows, ComposePlan, compose_plan
 from tests.memory_rows import MemoryRows
 
 
@@ -53,3 +52,12 @@ def test_sources_in_the_bucket_are_composed_others_streamed() -> None:
     assert len(hook.composed) == 1
     assert hook.objects["gs://b/mixed.jsonl"] == b"a\nb\n"
     assert hook.objects["gs://b/many.jsonl"] == b"a\n" * (MAX_COMPOSE_SOURCES + 1)
+
+
+def test_sources_in_one_bucket_are_composed_others_streamed() -> None:
+    assert compose_plan(["gs://b/x/1.jsonl", "gs://b/2.jsonl"], "gs://b/out.jsonl") == ComposePlan(
+        "b", ["x/1.jsonl", "2.jsonl"], "out.jsonl")
+    assert compose_plan(["gs://b/1.jsonl", "gs://other/2.jsonl"], "gs://b/out.jsonl") is None
+    many = [f"gs://b/{index}.jsonl" for index in range(MAX_COMPOSE_SOURCES + 1)]
+    assert compose_plan(many, "gs://b/out.jsonl") is None
+    assert compose_plan(many[:-1], "gs://b/out.jsonl") is not None

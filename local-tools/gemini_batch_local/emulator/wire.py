@@ -5,9 +5,10 @@ Everything here is pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Any
+
+from airflow_batch_gemini.fieldnames import camel_case
 
 #: ``google.cloud.aiplatform.v1.JobState`` names and their numbers (for ``enum-encoding=int``).
 JOB_STATE_NUMBERS: dict[str, int] = {
@@ -163,14 +164,6 @@ def _is_default(value: Any) -> bool:
     return value is None or value == "" or value == 0 or value == {} or value == []
 
 
-_CAMEL_RE = re.compile(r"_([a-z0-9])")
-
-
-def lower_camel(name: str) -> str:
-    """``display_name`` -> ``displayName`` (names already in lowerCamelCase are unchanged)."""
-    return _CAMEL_RE.sub(lambda match: match.group(1).upper(), name)
-
-
 def camelize_keys(value: Any, keep_keys_under: frozenset[str] = frozenset({"labels"})) -> Any:
     """Accept proto field names as proto3 JSON parsers must: rename snake_case keys to lowerCamelCase.
 
@@ -179,7 +172,7 @@ def camelize_keys(value: Any, keep_keys_under: frozenset[str] = frozenset({"labe
     if isinstance(value, dict):
         renamed: dict[str, Any] = {}
         for key, item in value.items():
-            new_key = lower_camel(key) if isinstance(key, str) else key
+            new_key = camel_case(key) if isinstance(key, str) else key
             renamed[new_key] = item if new_key in keep_keys_under else camelize_keys(item, keep_keys_under)
         return renamed
     if isinstance(value, list):
