@@ -3,20 +3,28 @@ modules."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import airflow_batch_gemini
+from tests.layout_rules import (
+    MAX_MODULE_LINES,
+    find_cycle,
+    import_graph,
+    imported_modules,
+    oversized,
+    package_modules,
+)
 
 PACKAGE = Path(airflow_batch_gemini.__file__).parent
 ROOT = PACKAGE.name
+#: Every module of the package; the example DAGs are DAG files, not modules.
+MODULES = package_modules(PACKAGE, skip=("example_dags",))
 
 #: What users' DAGs import: these module paths and class names stay across refactors.
 PUBLIC_NAMES = {
@@ -47,33 +55,10 @@ PURE = ("input", "job", "output", "uris", "fieldnames", "manifests", "exceptions
 #: Imports a pure module may not make (Airflow, Google's clients, network and process I/O).
 IMPURE_IMPORTS = ("airflow", "google", "requests", "aiohttp", "urllib.request", "http.client", "socket",
                   "subprocess")
-#: "One module per concern, under about 400 lines."
-MAX_MODULE_LINES = 400
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def package_modules() -> Iterator[Path]:
-    """Every Python module of the package except the example DAGs (which are DAG files, not modules)."""
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if "example_dags" not in path.parts:
-            yield path
-
-
-def imported_modules(path: Path) -> Iterator[tuple[str, int]]:
-    """``(module, line)`` of every import in a file, also those inside functions, resolved to module names
-    (``from pkg import name`` yields ``pkg.name`` too, which is a module when ``name`` is one)."""
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name, node.lineno
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module, node.lineno
-            for alias in node.names:
-                yield f"{node.module}.{alias.name}", node.lineno
+def pure_modules() -> dict[str, Path]:
+    return {name: path for name, path in MODULES.items() if is_pure(name)}
 
 
 def is_pure(name: str) -> bool:
@@ -94,12 +79,12 @@ def test_every_stage_is_a_package_of_its_own() -> None:
 
 
 def test_pure_modules_import_no_airflow_no_client_and_no_io() -> None:
-    pure = [path for path in package_modules() if is_pure(module_name(path))]
+    pure = pure_modules()
     assert len(pure) >= 10, "the stage packages were not found"
     found = [
         f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}"
-        for path in pure
-        for name, line in imported_modules(path)
+        for module, path in pure.items()
+        for name, line in imported_modules(path, module)
         if any(name == banned or name.startswith(f"{banned}.") for banned in IMPURE_IMPORTS)
     ]
     assert not found, "\n".join(found)
@@ -107,7 +92,7 @@ def test_pure_modules_import_no_airflow_no_client_and_no_io() -> None:
 
 def test_importing_the_pure_modules_loads_no_airflow() -> None:
     """The same rule at run time: importing every pure module pulls in no Airflow module at all."""
-    names = [module_name(path) for path in package_modules() if is_pure(module_name(path))]
+    names = sorted(pure_modules())
     script = (
         "import importlib, json, sys\n"
         f"for name in {names!r}: importlib.import_module(name)\n"
@@ -118,47 +103,18 @@ def test_importing_the_pure_modules_loads_no_airflow() -> None:
     assert loaded == []
 
 
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle of ``graph`` (``[a, b, ..., a]``), or ``None``."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for target in sorted(graph.get(node, ())):
-            if state.get(target) == 1:
-                return [*path[path.index(target):], target]
-            if target not in state and (cycle := visit(target)):
-                return cycle
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (cycle := visit(node)):
-            return cycle
-    return None
-
-
 def test_find_cycle_finds_a_cycle_and_only_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
 def test_no_import_cycles_not_even_through_imports_inside_functions() -> None:
-    modules = {module_name(path): path for path in package_modules()}
-    packages = {module_name(path) for path in package_modules() if path.name == "__init__.py"}
-    graph = {
-        name: {target for target, _ in imported_modules(path) if target in modules and target not in packages}
-        - {name}
-        for name, path in modules.items()
-    }
+    graph = import_graph(MODULES)
+    assert any(graph.values()), "no import between the package's modules was found"
     assert find_cycle(graph) is None
 
 
 def test_modules_stay_small() -> None:
-    sizes = {module_name(path): len(path.read_text().splitlines()) for path in package_modules()}
-    assert sizes, "no module found"
-    large = {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    assert f"{ROOT}.input.scanner" in MODULES, "the package's modules were not found"
+    large = oversized(MODULES)
     assert not large, f"over {MAX_MODULE_LINES} lines: {large}"
