@@ -12,13 +12,15 @@ them. Each rule, and what it rests on:
   (googleapis/python-genai#2123: batch refuses ``{"url_context": {}}``, which online prediction
   accepts); Google documents no such rule.
 - **Objects nest at most** :data:`MAX_OBJECT_DEPTH` **levels** (arrays add none): rests on BigQuery's
-  limit of 15 levels of nested records; Google's batch prediction documentation does not state it.
+  limit of 15 levels of nested records; Google's batch prediction documentation does not state it,
+  so it is a note (:func:`importer_notes`), not a problem.
 - **A top-level key keeps its JSON type across lines**: rests on job failures (code 3) observed for
   inconsistent types; it needs every line, so :class:`~airflow_batch_gemini.input.columns.TopLevelColumns`
   checks it.
 
 :func:`importer_problems` names every broken rule of a parsed line (the reference);
-:func:`importer_accepts` answers the same question from the raw bytes first (the fast path).
+:func:`importer_accepts` answers the same question from the raw bytes first (the fast path);
+:func:`importer_notes` names the undocumented ones, which warn.
 """
 
 from __future__ import annotations
@@ -96,29 +98,39 @@ def importer_problems(record: dict[str, Any], line: int) -> list[LineProblem]:
     """Return what makes the service's importer reject the whole job, within one line.
 
     The importer loads the input into a table first and fails the job (code 3) for a top-level key
-    that is not a valid column name, an empty object anywhere, or objects nested more than
-    :data:`MAX_OBJECT_DEPTH` levels deep. Types that differ between lines are checked by
-    :class:`~airflow_batch_gemini.input.columns.TopLevelColumns`.
+    that is not a valid column name or an empty object anywhere. Types that differ between lines are
+    checked by :class:`~airflow_batch_gemini.input.columns.TopLevelColumns`.
     """
     problems = list(_column_problems(record, line))
     empty = f"is an empty object; give it a field or leave it out ({IMPORTER_REJECTS})"
     problems += [LineProblem(line, json_pointer(path), empty) for path in _empty_objects(record, [])]
-    too_deep = _first_too_deep(record, [])
-    if too_deep is not None:
-        deep = f"nests objects more than {MAX_OBJECT_DEPTH} levels deep ({IMPORTER_REJECTS})"
-        problems.append(LineProblem(line, json_pointer(too_deep), deep))
     return problems
+
+
+def importer_notes(record: dict[str, Any], line: int) -> list[LineProblem]:
+    """Return what the importer is thought to reject but Google does not document, within one line:
+    objects nested more than :data:`MAX_OBJECT_DEPTH` levels deep."""
+    too_deep = _first_too_deep(record, [])
+    if too_deep is None:
+        return []
+    deep = (
+        f"nests objects more than {MAX_OBJECT_DEPTH} levels deep; BigQuery, where the importer loads the input, "
+        "allows 15 levels of nested records (Google's batch documentation states no limit)"
+    )
+    return [LineProblem(line, json_pointer(too_deep), deep)]
+
+
+def importer_notes_possible(raw: bytes) -> bool:
+    """Whether :func:`importer_notes` may find something in the line ``raw`` (``False``: surely nothing)."""
+    return raw.count(b"{") > MAX_OBJECT_DEPTH
 
 
 def importer_accepts(raw: bytes, record: dict[str, Any]) -> bool:
     """Whether :func:`importer_problems` finds nothing in ``record``, parsed from ``raw``, cheaply.
 
-    Objects nested more than :data:`MAX_OBJECT_DEPTH` deep need that many ``{`` in the raw line, and an
-    empty object needs ``{}`` (whitespace allowed) in it: the parsed value is walked only when the raw
-    bytes allow either. Braces inside strings can only cause a walk, never a wrong answer.
+    An empty object needs ``{}`` (whitespace allowed) in the raw line: the parsed value is walked only
+    when the raw bytes hold one. Braces inside strings can only cause a walk, never a wrong answer.
     """
     if not (record.keys() <= _KNOWN_COLUMNS or all(map(is_column_name, record))):
-        return False
-    if raw.count(b"{") > MAX_OBJECT_DEPTH and _first_too_deep(record, []) is not None:
         return False
     return _EMPTY_OBJECT_BYTES.search(raw) is None or next(_empty_objects(record, []), None) is None

@@ -5,6 +5,9 @@ checks that look at the raw bytes before walking anything, :func:`passes_fast`) 
 valid; a line it finds invalid is checked again by the reference (the standard library's parser and
 jsonschema, :func:`validate_line`), which writes the messages. A faster engine may only say "valid",
 never "invalid"; ``tests/unit/test_line_checks.py`` keeps the two verdicts identical.
+
+A valid line may draw notes (:func:`line_notes`): a field only v1beta1 knows, a limit Google does not
+document. :func:`clean_fast` says "valid, no note" in one fast check.
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_batch_gemini.input.columns import TopLevelColumns
-from airflow_batch_gemini.input.importer_rules import importer_accepts, importer_problems
+from airflow_batch_gemini.input.importer_rules import (
+    importer_accepts,
+    importer_notes,
+    importer_notes_possible,
+    importer_problems,
+)
 from airflow_batch_gemini.input.parsing import parse_value_or_problem
 from airflow_batch_gemini.input.problems import LineProblem, schema_problems
 from airflow_batch_gemini.input.schema import LineValidator, default_validator
@@ -65,3 +73,22 @@ def passes_fast(raw: bytes, value: Any, validator: LineValidator) -> bool:
     :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`.
     """
     return type(value) is dict and validator.is_valid(value) and importer_accepts(raw, value)
+
+
+def clean_fast(raw: bytes, value: Any, validator: LineValidator) -> bool:
+    """Whether a line is valid and draws no note, by the fast path (``False``: ask :func:`passes_fast`).
+
+    :param raw: the line as read.
+    :param value: ``parse_fast(raw)``.
+    :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`.
+    """
+    return (
+        type(value) is dict and validator.has_no_notes(value) and importer_accepts(raw, value)
+        and not importer_notes_possible(raw)
+    )
+
+
+def line_notes(value: dict[str, Any], line: int, validator: LineValidator) -> list[LineProblem]:
+    """The notes of one valid parsed line: what its schema's notes variant and the importer's
+    undocumented rules find, in document order."""
+    return schema_problems(validator.iter_notes(value), line) + importer_notes(value, line)

@@ -2,13 +2,15 @@
 
 A :class:`LineProblem` names its line, a JSON pointer (RFC 6901) and a message. Messages stay short
 (at most :data:`MAX_MESSAGE_CHARS`; a huge value in them is cut), and the reference engine's schema
-errors (:mod:`jsonschema`) become problems in document order, an exactly-one-of rule naming its
-choices.
+errors (:mod:`jsonschema`) become problems in document order: a rule of the packaged schema with
+its own words (``x-problem``) says them, an unknown field name or enum value names the closest
+known one ("did you mean generationConfig?").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,28 +52,49 @@ def shorten_message(text: str) -> str:
     return text[: MAX_MESSAGE_CHARS - 5] + " ...)"
 
 
-def _one_of_choices(error: ValidationError) -> list[str]:
-    """Return the field names of a ``oneOf`` rule made of single ``required`` entries, else ``[]``."""
-    if error.validator != "oneOf" or not isinstance(error.validator_value, list):
-        return []
-    return [
-        subschema["required"][0]
-        for subschema in error.validator_value
-        if isinstance(subschema, dict) and len(subschema.get("required", ())) == 1
-    ]
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name closest to ``name`` (case and ``_`` ignored), or ``None`` if none is close."""
+    by_key = {camel_case(option).lower(): option for option in known if "_" not in option}
+    by_key.update({camel_case(option).lower(): option for option in known if camel_case(option).lower() not in by_key})
+    found = difflib.get_close_matches(camel_case(name).lower(), by_key, n=1, cutoff=0.6)
+    return by_key[found[0]] if found else None
+
+
+def _suggestion(name: str, known: Iterable[str]) -> str:
+    match = closest(name, known)
+    return f"; did you mean {match}?" if match else ""
+
+
+def _unknown_fields(error: ValidationError) -> Iterator[tuple[list[Any], str]]:
+    """The path and message of each unknown field of an ``additionalProperties: false`` error."""
+    known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+    where = error.schema.get("title", "this object") if isinstance(error.schema, dict) else "this object"
+    for name in error.instance:
+        if name not in known:
+            message = f"is not a field of {where}{_suggestion(name, known)}"
+            yield [*error.absolute_path, name], message
 
 
 def schema_error_message(error: ValidationError) -> str:
-    """Return a plain message for one schema error, naming the choices of an exactly-one-of rule."""
-    choices = _one_of_choices(error)
-    if choices and isinstance(error.instance, dict):
-        # name each choice once: "inlineData" stands for its snake_case twin "inline_data" too
-        shown = [name for name in choices if "_" not in name or camel_case(name) not in choices]
-        found = [name for name in choices if name in error.instance]
-        return f"needs exactly one of {', '.join(shown)}; found {', '.join(found) if found else 'none'}"
-    if error.validator == "pattern" and isinstance(error.schema, dict) and "description" in error.schema:
-        return shorten_message(f"{error.instance!r} is not {error.schema['description']}")
+    """Return a plain message for one schema error: the rule's own words if it has them."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "x-problem" in schema:
+        return str(schema["x-problem"])
+    if error.validator == "enum" and isinstance(error.instance, str):
+        options = [option for option in error.validator_value if isinstance(option, str)]
+        return shorten_message(f"{error.instance!r} is not one of {options}") + _suggestion(error.instance, options)
+    if error.validator == "pattern" and "description" in schema:
+        return shorten_message(f"{error.instance!r} is not {schema['description']}")
     return shorten_message(error.message)
+
+
+def _error_problems(error: ValidationError, line: int) -> Iterator[LineProblem]:
+    unknown = error.validator == "additionalProperties" and error.validator_value is False
+    if unknown and isinstance(error.instance, dict):
+        for path, message in _unknown_fields(error):
+            yield LineProblem(line, json_pointer(path), message)
+        return
+    yield LineProblem(line, json_pointer(error.absolute_path), schema_error_message(error))
 
 
 def _document_order(error: ValidationError) -> list[tuple[int, int, str]]:
@@ -80,8 +103,6 @@ def _document_order(error: ValidationError) -> list[tuple[int, int, str]]:
 
 
 def schema_problems(errors: Iterable[ValidationError], line: int) -> list[LineProblem]:
-    """The problems of line ``line`` for the reference's schema ``errors``, in document order."""
-    return [
-        LineProblem(line, json_pointer(error.absolute_path), schema_error_message(error))
-        for error in sorted(errors, key=_document_order)
-    ]
+    """The problems of line ``line`` for the reference's schema ``errors``, in document order, each once."""
+    problems = (problem for error in sorted(errors, key=_document_order) for problem in _error_problems(error, line))
+    return list(dict.fromkeys(problems))

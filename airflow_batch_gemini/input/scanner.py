@@ -6,8 +6,8 @@ Three tiers decide, each faster than the next and allowed only to say "valid": t
 shape (packaged schema only); the lines of any other group go one by one through the fast path of
 :mod:`~airflow_batch_gemini.input.line_checks` (orjson, jsonschema-rs, the importer checks on the raw
 bytes); the reference (jsonschema) explains the lines found invalid. Whatever tier decides, the scan
-reports the same: invalid lines, problems, files and their digests, warnings, rejects and uploaded
-bytes (row keys included).
+reports the same: invalid lines, problems, notes, files and their digests, warnings, rejects and
+uploaded bytes (row keys included). The first tier's Structs describe lines that draw no note.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from msgspec import UNSET
 
 from airflow_batch_gemini.input.columns import TopLevelColumns
 from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders
-from airflow_batch_gemini.input.line_checks import line_problems, passes_fast
+from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
 from airflow_batch_gemini.input.lines import split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
 from airflow_batch_gemini.input.problems import LineProblem
@@ -52,6 +52,9 @@ class InputScan:
     :param problem_count: how many problems there are in all.
     :param invalid_lines: the numbers of the lines with at least one problem.
     :param columns: what the top-level keys hold, for :meth:`TopLevelColumns.warnings`.
+    :param notes: the first notes on valid lines (at most ``max_problems``): a field only v1beta1
+        knows, a limit Google does not document.
+    :param note_count: how many notes there are in all.
     """
 
     shards: list[Shard] = field(default_factory=list)
@@ -60,6 +63,8 @@ class InputScan:
     problem_count: int = 0
     invalid_lines: LineSet = field(default_factory=LineSet)
     columns: TopLevelColumns = field(default_factory=TopLevelColumns)
+    notes: list[LineProblem] = field(default_factory=list)
+    note_count: int = 0
 
     @property
     def row_count(self) -> int:
@@ -187,19 +192,27 @@ class _InputScanner:
             # a line only the reference parses (a lone surrogate escape, say) may be valid: it needs its key too
             parsed = value if value is not None else parse_value_or_problem(raw, number)[0]
             line = with_row_key(raw, parsed, number, field)
-        if passes_fast(line, value, self.validator):
-            problems = self.scan.columns.check(value, number)
+        validator, scan = self.validator, self.scan
+        clean = clean_fast(line, value, validator)
+        if clean or passes_fast(line, value, validator):
+            problems = scan.columns.check(value, number)
         else:
-            problems = line_problems(line, number, self.validator, self.scan.columns)
+            problems = line_problems(line, number, validator, scan.columns)
         if not problems:
+            if not clean:
+                self._note(line_notes(parse_value_or_problem(line, number)[0], number, validator))
             self._accept(number, line)
             return
-        scan = self.scan
         scan.invalid_lines.add(number)
         scan.problem_count += len(problems)
         scan.problems.extend(problems[: max(0, self.max_problems - len(scan.problems))])
         if self.on_reject is not None:
             self.on_reject(reject_record(raw, problems))
+
+    def _note(self, notes: list[LineProblem]) -> None:
+        scan = self.scan
+        scan.note_count += len(notes)
+        scan.notes.extend(notes[: max(0, self.max_problems - len(scan.notes))])
 
     def finish(self) -> InputScan:
         self.scan.line_count = self.number
@@ -234,7 +247,7 @@ def scan_blocks(
         lines numbered from 1; only the input's last line may lack its line break.
     :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`; the packaged schema alone
         by default.
-    :param max_problems: how many problems to keep for the report (all are counted).
+    :param max_problems: how many problems (and how many notes) to keep for the report (all are counted).
     :param row_key_field: give every line without this top-level field a row key
         (:func:`~airflow_batch_gemini.input.row_keys.with_row_key`).
     :param max_rows_per_file: at most this many lines per planned file (default: the service's limit).

@@ -1,0 +1,144 @@
+"""One discovery field as JSON Schema, by the proto3 JSON mapping. Pure.
+
+What each discovery type accepts (https://protobuf.dev/programming-guides/json/):
+
+- ``integer``/``int32``, ``uint32``: a JSON integer, or a string of digits (``"42"``);
+- ``string``/``int64``, ``uint64``: the same (64-bit integers are written as strings);
+- ``number``/``float``, ``double``: a JSON number, or a string holding one, or ``"NaN"``,
+  ``"Infinity"``, ``"-Infinity"``;
+- an enum: a name of the enum, or any int32 number (proto3 enums are open);
+- ``string``/``byte``: standard or URL-safe base64, padding optional;
+- ``string``/``google-duration``: seconds with up to 9 decimals and an ``s`` (``"1.5s"``);
+- ``string``/``google-datetime``: RFC 3339 (``"2026-12-01T10:00:00Z"``);
+- ``string``/``google-fieldmask``: comma-separated lowerCamel paths;
+- ``any`` (``Value``), ``object`` with ``any`` values (``Struct``): any JSON of that kind;
+- a message: an object of its fields (:mod:`.generate` defines it once under ``$defs``);
+- ``null`` for any field but a required one: the field's default.
+
+Patterns end with ``$(?!\\n)``: Python's ``re`` (jsonschema) and Rust's regex (jsonschema-rs) then
+agree on a trailing line break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+END = "$(?!\\n)"
+INT32 = (-(2**31), 2**31 - 1)
+UINT32 = (0, 2**32 - 1)
+
+_DIGITS = {
+    "int32": "^-?[0-9]{1,10}" + END,
+    "uint32": "^[0-9]{1,10}" + END,
+    "int64": "^-?[0-9]{1,19}" + END,
+    "uint64": "^[0-9]{1,20}" + END,
+}
+_B64 = "[A-Za-z0-9+/_-]"
+_FORMATS: dict[str, tuple[str, str]] = {
+    "byte": (
+        f"^(?:{_B64}{{4}})*(?:{_B64}{{2}}(?:==)?|{_B64}{{3}}=?)?" + END,
+        "base64 (standard or URL-safe; padding optional)",
+    ),
+    "google-duration": ("^-?[0-9]{1,12}(?:\\.[0-9]{1,9})?s" + END, 'a duration in seconds like "1.5s"'),
+    "google-datetime": (
+        "^[0-9]{4}-[01][0-9]-[0-3][0-9][Tt][0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\\.[0-9]{1,9})?"
+        "(?:[Zz]|[+-][0-2][0-9]:[0-5][0-9])" + END,
+        'an RFC 3339 timestamp like "2026-12-01T10:00:00Z"',
+    ),
+    "google-fieldmask": (
+        "^(?:[a-z][A-Za-z0-9]*(?:\\.[a-z][A-Za-z0-9]*)*(?:,[a-z][A-Za-z0-9]*(?:\\.[a-z][A-Za-z0-9]*)*)*)?" + END,
+        'field paths like "a.b,c"',
+    ),
+}
+_FLOAT = "^(?:NaN|-?Infinity|-?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?)" + END
+
+
+def with_null(schema: dict[str, Any], nullable: bool) -> dict[str, Any]:
+    """``schema`` with ``"null"`` added to its ``type`` when ``nullable``."""
+    if nullable:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        schema = {**schema, "type": [*types, "null"]}
+    return schema
+
+
+def integer(fmt: str) -> dict[str, Any]:
+    """An integer field of discovery format ``fmt`` (int32, uint32, int64, uint64)."""
+    schema: dict[str, Any] = {
+        "type": ["integer", "string"],
+        "pattern": _DIGITS[fmt],
+        "description": "an integer (a JSON number or a string of digits)",
+    }
+    low, high = {"int32": INT32, "uint32": UINT32}.get(fmt, (None, None))
+    if fmt.startswith("u"):
+        low = 0
+    if low is not None:
+        schema["minimum"] = low
+    if high is not None:
+        schema["maximum"] = high
+    return schema
+
+
+def number() -> dict[str, Any]:
+    """A float or double field."""
+    return {
+        "type": ["number", "string"],
+        "pattern": _FLOAT,
+        "description": 'a number (a JSON number, a string holding one, "NaN", "Infinity" or "-Infinity")',
+    }
+
+
+def enum(values: list[str]) -> dict[str, Any]:
+    """An enum field: one of ``values`` by name, or an int32 number."""
+    return {
+        "type": ["string", "integer"],
+        "if": {"type": "string"},
+        "then": {"enum": values},
+        "minimum": INT32[0],
+        "maximum": INT32[1],
+    }
+
+
+def scalar(prop: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema of a non-message, non-container field; ``None`` if ``prop`` is not one."""
+    kind, fmt = prop.get("type"), prop.get("format")
+    if "enum" in prop:
+        return enum(list(prop["enum"]))
+    if kind == "boolean":
+        return {"type": "boolean"}
+    if kind == "integer" or (kind == "string" and fmt in _DIGITS):
+        return integer(fmt or "int32")
+    if kind == "number":
+        return number()
+    if kind == "string" and fmt in _FORMATS:
+        pattern, description = _FORMATS[fmt]
+        return {"type": "string", "pattern": pattern, "description": description}
+    if kind == "string":
+        return {"type": "string"}
+    if kind == "any":
+        return {}
+    return None
+
+
+def message_ref(name: str) -> dict[str, Any]:
+    """A field holding message ``name`` (defined under ``$defs``)."""
+    return {"type": "object", "$ref": f"#/$defs/{name}"}
+
+
+def field_schema(prop: Mapping[str, Any], nullable: bool) -> dict[str, Any]:
+    """The JSON Schema of one field (``prop`` from :class:`~.discovery.Message`), ``null`` allowed if ``nullable``."""
+    if "$ref" in prop:
+        return with_null(message_ref(prop["$ref"]), nullable)
+    if prop.get("type") == "array":
+        return with_null({"type": "array", "items": field_schema(prop["items"], nullable=False)}, nullable)
+    if prop.get("type") == "object":
+        values = prop.get("additionalProperties", {"type": "any"})
+        # map values and Struct values: a Value may be null, a map's message or scalar value may not
+        value_schema = field_schema(values, nullable=False) if values.get("type") != "any" else {}
+        return with_null({"type": "object", "additionalProperties": value_schema}, nullable)
+    schema = scalar(prop)
+    if schema is None:
+        raise ValueError(f"no proto3 JSON mapping for discovery type {prop.get('type')!r}/{prop.get('format')!r}")
+    if not schema:
+        return schema  # any JSON, null included
+    return with_null(schema, nullable)
