@@ -47,8 +47,8 @@ class JobManifest(_JobManifestRequired, total=False):
     error: dict[str, Any]
 
 
-class PreparedInput(TypedDict):
-    """The validated input as uploaded: one URI per file (several when the input was cut), its counts."""
+class _PreparedInputRequired(TypedDict):
+    """The keys every prepared-input manifest has."""
 
     input_uris: list[str]
     input_uri: str
@@ -57,6 +57,18 @@ class PreparedInput(TypedDict):
     reused: bool
     skipped_count: int
     rejects_uri: str | None
+
+
+class PreparedInput(_PreparedInputRequired, total=False):
+    """The validated input as uploaded: one URI per file (several when the input was cut), its counts.
+
+    ``note_count`` (warnings on valid lines) and ``repaired_count`` (lines whose empty tools were repaired)
+    came later: the operator always sets them, but a manifest of an earlier version lacks them, so read
+    them with ``.get(key, 0)``.
+    """
+
+    note_count: int
+    repaired_count: int
 
 
 class ResultUris(TypedDict):

@@ -10,9 +10,6 @@ from tests.seed import SEED_INPUT
 
 SEED_LINE = SEED_INPUT.read_bytes()
 
-#: How the message of every broken importer rule ends.
-IMPORTER = "(the batch importer fails the whole job for this)"
-
 
 def line(request: dict[str, Any], **extra: Any) -> str:
     return json.dumps({"request": request, **extra})

@@ -2,9 +2,10 @@
 pure, no I/O.
 
 A key's JSON type must be the same on every line (``"key": 7`` on one line and ``"key": "a7"`` on
-another fails the whole job; ``null`` fits any type), the one importer rule that needs more than one
-line (the others are in :mod:`~airflow_batch_gemini.input.importer_rules`). Keys holding numeric-looking
-strings are noted too: the service may turn them into numbers in the output rows.
+another fails the whole job, code 3, as observed: Google documents no such rule, but a job fails, so it
+is an error; ``null`` fits any type), the one importer rule that needs more than one line (the others
+are in :mod:`~airflow_batch_gemini.input.importer_rules`). Keys holding numeric-looking strings are
+noted too: the service may turn them into numbers in the output rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from airflow_batch_gemini.input.importer_rules import IMPORTER_REJECTS
+from airflow_batch_gemini.input.importer_rules import COLUMN_TYPE_EVIDENCE, importer_rejects
 from airflow_batch_gemini.input.problems import LineProblem, json_pointer
 
 #: JSON type names of the Python types the parsers give (null is left out: it fits any type).
@@ -56,8 +57,8 @@ class TopLevelColumns:
             elif seen[0] != kind:
                 problems.append(LineProblem(
                     line, json_pointer([key]),
-                    f"is a {kind} here but a {seen[0]} on line {seen[1]:,}; every line must give a "
-                    f"top-level key the same type ({IMPORTER_REJECTS})",
+                    f"is a {kind} here but a {seen[0]} on line {seen[1]:,}; give a top-level key the same type "
+                    f"on every line, or null {importer_rejects(COLUMN_TYPE_EVIDENCE)}",
                 ))
                 continue
             if kind == "string" and value[:1] in _NUMBER_STARTS and _NUMERIC_LOOKING.fullmatch(value):

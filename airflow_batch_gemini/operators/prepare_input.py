@@ -16,6 +16,7 @@ from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadRes
 from airflow_batch_gemini.input.destinations import rejects_uri_for, shard_uri
 from airflow_batch_gemini.input.lines import iter_line_blocks, read_line_blocks, split_lines
 from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES, upload_refusal
+from airflow_batch_gemini.input.repairs import EmptyToolRepairs
 from airflow_batch_gemini.input.request_lines import request_line_blocks
 from airflow_batch_gemini.input.row_keys import DEFAULT_ROW_KEY_FIELD, check_row_key_field, row_key_transform
 from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
@@ -44,7 +45,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     pass that reads the source again and uploads the planned files.
 
     Returns (XCom) ``{"input_uris": [uri, ...], "input_uri": first uri, "row_count": n, "row_counts":
-    [n per file], "reused": bool (every file), "skipped_count": k, "rejects_uri": uri or None}``.
+    [n per file], "reused": bool (every file), "skipped_count": k, "rejects_uri": uri or None,
+    "note_count": warnings on valid lines, "repaired_count": lines repaired}``.
 
     :param source: the requests: a local file path, a ``gs://`` object, or a list of dicts (e.g. a
         task's ``.output``). A dict is either a whole line (with ``request`` and extra keys such as
@@ -63,6 +65,16 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         for ``requests.jsonl``. (templated)
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy too, on top of the
         packaged one, e.g. ``{"required": ["key"]}``.
+    :param allow_unknown_fields: accept field names Google's discovery documents do not know. By default
+        such a field is refused, naming the closest known one ("did you mean generationConfig?"): a
+        misspelled field is otherwise ignored by the service, silently. Set it for a field newer than the
+        packaged schema. Not templated.
+    :param repair_empty_tools: before validation, rewrite each empty tool that has a known workaround in
+        batch (``"googleSearch": {}`` becomes ``"googleSearch": {"excludeDomains": null}``, the same request),
+        which the batch importer would otherwise fail the whole job for. The repaired bytes are the ones
+        validated, uploaded and digested (a re-run of identical input finds the same files); the log names
+        the first repairs and ``repaired_count`` counts the lines. Tools with no known workaround
+        (``urlContext``, ``codeExecution``) are still refused. Not templated.
     :param add_row_keys: give every line without a ``row_key_field`` a stable key, ``r`` and its
         8-digit line number in the source (``"r00001204"``), so that output rows can be joined back.
     :param row_key_field: the top-level field of the row key (a valid column name).
@@ -98,6 +110,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         max_rejected_ratio: float | None = None,
         rejects_uri: str | None = None,
         extra_schema: Mapping[str, Any] | None = None,
+        allow_unknown_fields: bool = False,
+        repair_empty_tools: bool = False,
         add_row_keys: bool = False,
         row_key_field: str = DEFAULT_ROW_KEY_FIELD,
         max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
@@ -126,6 +140,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.max_rejected_ratio = max_rejected_ratio
         self.rejects_uri = rejects_uri
         self.extra_schema = extra_schema
+        self.allow_unknown_fields = allow_unknown_fields
+        self.repair_empty_tools = repair_empty_tools
         self.add_row_keys = add_row_keys
         self.row_key_field = row_key_field
         self.max_rows_per_file = max_rows_per_file
@@ -184,6 +200,13 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         else:
             yield from request_line_blocks(self.source)
 
+    def _repaired(self, blocks: Iterable[bytes], repairs: EmptyToolRepairs | None = None) -> Iterable[bytes]:
+        """``blocks`` with their empty tools repaired when ``repair_empty_tools`` is set (counted in
+        ``repairs``), else unchanged: both passes read the input through it, so they see the same bytes."""
+        if not self.repair_empty_tools:
+            return blocks
+        return (repairs if repairs is not None else EmptyToolRepairs(int(self.max_problems))).blocks(blocks)
+
     def _source_generation(self, hook: GeminiBatchStorageHook) -> int | None:
         """Pin a ``gs://`` source's generation so that a second pass reads the same bytes."""
         if not (isinstance(self.source, str) and self.source.startswith("gs://")):
@@ -229,7 +252,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 upload.cancel()
 
             scan = scan_blocks(
-                blocks, build_validator(self.extra_schema), int(self.max_problems),
+                blocks, build_validator(self.extra_schema, allow_unknown_fields=self.allow_unknown_fields),
+                int(self.max_problems),
                 row_key_field=self._row_key_field(), max_rows_per_file=self.max_rows_per_file,
                 max_bytes_per_file=self.max_bytes_per_file, digest=True, on_reject=reject,
                 on_rows=rows if upload is not None else None,
@@ -241,7 +265,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     ) -> list[UploadResult]:
         """The second pass: read the input again and upload each planned file, re-used, refused or
         replaced as :meth:`GeminiBatchStorageHook.upload_lines` decides from the digests of the scan."""
-        lines = (line for block in self._blocks(hook, generation, local) for line in split_lines(block))
+        blocks = self._repaired(self._blocks(hook, generation, local))
+        lines = (line for block in blocks for line in split_lines(block))
         numbered = enumerate(lines, start=1)
         transform = row_key_transform(self._row_key_field())
         return [
@@ -251,6 +276,21 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             )
             for index, shard in enumerate(scan.shards)
         ]
+
+    def _log_repairs_and_notes(self, repairs: EmptyToolRepairs, scan: InputScan) -> None:
+        """Log how many lines were repaired and the first repairs, then the first notes (warnings on valid
+        lines: pointers and messages, as problems are logged, never a line's content)."""
+        if repairs.line_count:
+            self.log.info(
+                "Repaired %d line(s) of %s (%d empty tool(s) rewritten to their known workaround); the first:\n  %s",
+                repairs.line_count, self.source_label, repairs.repair_count,
+                "\n  ".join(str(repair) for repair in repairs.repairs),
+            )
+        if scan.note_count:
+            self.log.warning(
+                "%d note(s) (warnings) on valid lines of %s, which are uploaded; the first:\n  %s",
+                scan.note_count, self.source_label, "\n  ".join(str(note) for note in scan.notes),
+            )
 
     def execute(self, context: Context) -> PreparedInput:
         parse_gs_uri(self.destination_uri)
@@ -265,7 +305,10 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             upload = None
             if hook.stat(self.destination_uri) is None:
                 upload = stack.enter_context(hook.background_upload(self.destination_uri))
-            scan, wrote_rejects = self._scan(self._blocks(hook, generation, local), hook, rejects_uri, upload)
+            repairs = EmptyToolRepairs(int(self.max_problems))
+            blocks = self._repaired(self._blocks(hook, generation, local), repairs)
+            scan, wrote_rejects = self._scan(blocks, hook, rejects_uri, upload)
+            self._log_repairs_and_notes(repairs, scan)
             shown_rejects = rejects_uri if wrote_rejects else None
             if not wrote_rejects and hook.delete_if_present(rejects_uri):
                 self.log.info("Deleted %s: the rejects of an earlier run, none of which is in this input", rejects_uri)
@@ -296,4 +339,6 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             "reused": all(result.reused for result in results),
             "skipped_count": len(scan.invalid_lines),
             "rejects_uri": shown_rejects,
+            "note_count": scan.note_count,
+            "repaired_count": repairs.line_count,
         }

@@ -4,6 +4,7 @@ service's scale, files cut at the limits, the rejects file, row keys, the share 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import time
@@ -53,7 +54,8 @@ def jsonl_file(path: Path, rows: list[Any]) -> Path:
 def test_the_seed_file_is_uploaded_byte_for_byte(google_connection, destination, gcs_client) -> None:
     result = run(google_connection, source=str(SEED_INPUT), destination_uri=destination)
     assert result == {"input_uris": [destination], "input_uri": destination, "row_count": 1, "row_counts": [1],
-                      "reused": False, "skipped_count": 0, "rejects_uri": None}
+                      "reused": False, "skipped_count": 0, "rejects_uri": None, "note_count": 0,
+                      "repaired_count": 0}
     assert stored(destination, gcs_client) == SEED_INPUT.read_bytes()
 
 
@@ -103,8 +105,8 @@ def test_only_the_first_problems_are_listed(google_connection, destination, gcs_
     with pytest.raises(GeminiBatchInputError) as caught:
         run(google_connection, source=source, destination_uri=destination, max_problems=2)
     assert caught.value.problems == [
-        "line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
-        "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        "line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']; did you mean user?",
+        "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']; did you mean user?",
     ]
     assert caught.value.total == 5 and "... and 3 more" in str(caught.value)
     assert stored(destination, gcs_client) is None
@@ -279,7 +281,8 @@ def test_fail_writes_every_rejected_line_and_uploads_no_request(google_connectio
         run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_problems=1)
     rejects = f"{folder}/requests.rejects.jsonl"
     assert caught.value.rejects_uri == rejects and rejects in str(caught.value)
-    assert caught.value.problems == ["line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']"]
+    assert caught.value.problems == [
+        "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']; did you mean user?"]
     assert [(row["line"], row["problems"][0]["pointer"]) for row in rows_of(rejects)] == [
         (2, "/request/contents/0/role"), (5, "/request/contents/0/role"),
     ], "all of them, not only the first max_problems"
@@ -535,3 +538,106 @@ def test_an_error_of_the_upload_thread_surfaces_and_cancels(google_connection, f
         run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl")
     assert stored(f"{folder}/requests.jsonl", gcs_client) is None
     assert not any(thread.name.startswith("upload to") for thread in threading.enumerate()), "the thread ended"
+
+
+# Unknown field names, notes (warnings) and the repair of empty tools.
+
+EMPTY = "(the batch importer fails the whole job for this: googleapis/python-genai#2123)"
+
+
+@pytest.fixture
+def task_log(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The operator's log records (its Airflow logger, structlog, replaced by a standard one caplog sees)."""
+    logger = logging.getLogger("tests.prepare_input")
+    monkeypatch.setattr(GeminiBatchPrepareInputOperator, "log", property(lambda self: logger))
+    caplog.set_level(logging.INFO, logger=logger.name)
+    return caplog
+
+
+def with_request(row: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {**row, "request": {**row["request"], **fields}}
+
+
+def test_a_misspelled_field_is_refused_unless_unknown_fields_are_allowed(google_connection, destination,
+                                                                         gcs_client) -> None:
+    misspelled = with_request(line_asking("a"), generationConfg={"temperature": 1})
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=[misspelled], destination_uri=destination)
+    assert caught.value.problems == [
+        "line 1: /request/generationConfg: is not a field of GenerateContentRequest; did you mean generationConfig?"]
+    assert stored(destination, gcs_client) is None
+    result = run(google_connection, source=[misspelled], destination_uri=destination, allow_unknown_fields=True)
+    assert (result["row_count"], result["note_count"]) == (1, 0)
+    assert json.loads(stored(destination, gcs_client) or b"") == misspelled
+
+
+def test_notes_are_logged_and_counted_without_the_lines(google_connection, destination, gcs_client,
+                                                       task_log: pytest.LogCaptureFixture) -> None:
+    stops = {"stopSequences": ["private stop words", "b", "c", "d", "e", "f"]}
+    rows = [line_asking("first"), with_request(line_asking("my private prompt"), generationConfig=stops),
+            with_request(line_asking("third"), generationConfig=stops)]
+    result = run(google_connection, source=rows, destination_uri=destination, max_problems=1)
+    assert (result["row_count"], result["note_count"], result["skipped_count"]) == (3, 2, 0)
+    [record] = [record for record in task_log.records if "note(s)" in record.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "2 note(s) (warnings) on valid lines of 3 request dict(s), which are uploaded; the first:\n"
+        "  line 2: /request/generationConfig/stopSequences: has more than 5 stop sequences; Google's discovery "
+        "document states no limit, but the model endpoints have refused more than 5"
+    )
+    assert "private" not in task_log.text
+
+
+SEARCH_TOOL = [{"googleSearch": {}}]
+
+
+def test_an_empty_google_search_is_refused_with_its_remedy_unless_repaired(google_connection, folder, gcs_client,
+                                                                          tmp_path, task_log) -> None:
+    rows = [line_asking("a", key="k1"), with_request(line_asking("b", key="k2"), tools=SEARCH_TOOL),
+            line_asking("c", key="k3"), with_request(line_asking("d", key="k4"), tools=SEARCH_TOOL)]
+    source = jsonl_file(tmp_path / "input.jsonl", rows)
+    destination = f"{folder}/requests.jsonl"
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=source, destination_uri=destination)
+    assert caught.value.problems == [
+        f"line {number}: /request/tools/0/googleSearch: is an empty googleSearch tool {EMPTY}; write "
+        '{"excludeDomains": null} instead, which asks the same (repair_empty_tools / --repair-empty-tools does it)'
+        for number in (2, 4)
+    ]
+    assert stored(destination, gcs_client) is None
+
+    result = run(google_connection, source=source, destination_uri=destination, repair_empty_tools=True)
+    expected = source.read_bytes().replace(b'"googleSearch": {}', b'"googleSearch": {"excludeDomains": null}')
+    assert expected != source.read_bytes()
+    assert stored(destination, gcs_client) == expected, "the repaired bytes, every other byte unchanged"
+    assert (result["row_count"], result["repaired_count"], result["reused"]) == (4, 2, False)
+    [record] = [record for record in task_log.records if record.getMessage().startswith("Repaired")]
+    assert record.getMessage() == (
+        f"Repaired 2 line(s) of {source} (2 empty tool(s) rewritten to their known workaround); the first:\n"
+        '  line 2: /request/tools/0/googleSearch: {} -> {"excludeDomains": null}\n'
+        '  line 4: /request/tools/0/googleSearch: {} -> {"excludeDomains": null}'
+    )
+    again = run(google_connection, source=source, destination_uri=destination, repair_empty_tools=True)
+    assert again["reused"] is True, "a re-run finds the repaired object it uploaded"
+
+    # two passes (several files): the second reads the source again and repairs it the same way
+    cut = run(google_connection, source=source, destination_uri=f"{folder}/cut.jsonl", repair_empty_tools=True,
+              max_rows_per_file=3, add_row_keys=True)
+    assert cut["row_counts"] == [3, 1] and cut["repaired_count"] == 2
+    uploaded = [row for uri in cut["input_uris"] for row in rows_of(uri)]
+    assert [row["request"].get("tools") for row in uploaded] == [None, [{"googleSearch": {"excludeDomains": None}}],
+                                                                 None, [{"googleSearch": {"excludeDomains": None}}]]
+    assert run(google_connection, source=source, destination_uri=f"{folder}/cut.jsonl", repair_empty_tools=True,
+               max_rows_per_file=3, add_row_keys=True)["reused"] is True
+
+
+def test_a_tool_with_no_known_workaround_is_refused_even_with_the_repair(google_connection, destination,
+                                                                        gcs_client) -> None:
+    rows = [with_request(line_asking("a"), tools=[{"url_context": {}}, {"googleSearch": {}}])]
+    with pytest.raises(GeminiBatchInputError) as caught:
+        run(google_connection, source=rows, destination_uri=destination, repair_empty_tools=True)
+    assert caught.value.problems == [
+        f"line 1: /request/tools/0/url_context: is an empty url_context tool {EMPTY}; UrlContext has no field to give "
+        "and no workaround is known: batch cannot use it; leave it out or send these requests online"
+    ]
+    assert stored(destination, gcs_client) is None
