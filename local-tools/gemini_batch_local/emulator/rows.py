@@ -23,17 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .request_checks import max_output_tokens, refusal
 from .wire import HTTP_REASONS, HTTP_TO_RPC, RPC_CODES, processed_time
 
 Responder = Callable[[dict[str, Any]], Any]
-
-VALID_ROLES = ("user", "model")
-ROLE_MESSAGE = "Please use a valid role: user, model."
-EMPTY_CONTENTS_MESSAGE = "Unable to submit request because it has an empty contents field."
-EMPTY_PARTS_MESSAGE = "Unable to submit request because it must have at least one parts field."
-NOT_AN_OBJECT_MESSAGE = "Invalid request: the 'request' field must be a JSON object."
-#: The output-token ceiling of the Gemini 2.5 models; a request asking more is refused per row.
-MAX_OUTPUT_TOKENS = 65536
 
 #: Messages of the transient failures that can be injected per row, by HTTP code.
 INJECTED_MESSAGES: dict[int, str] = {
@@ -97,34 +90,11 @@ class RowResult:
 
 
 def validate_request(request: Any) -> None:
-    """Reject what the model endpoint rejects with 400 INVALID_ARGUMENT (raises :class:`RowFailure`)."""
-    if not isinstance(request, dict):
-        raise RowFailure(400, NOT_AN_OBJECT_MESSAGE)
-    contents = request.get("contents")
-    if not isinstance(contents, list) or not contents:
-        raise RowFailure(400, EMPTY_CONTENTS_MESSAGE)
-    for content in contents:
-        if not isinstance(content, dict):
-            raise RowFailure(400, EMPTY_CONTENTS_MESSAGE)
-        if content.get("role", "user") not in VALID_ROLES:
-            raise RowFailure(400, ROLE_MESSAGE)
-        parts = content.get("parts")
-        if not isinstance(parts, list) or not parts:
-            raise RowFailure(400, EMPTY_PARTS_MESSAGE)
-    _check_max_output_tokens(request)
-
-
-def _check_max_output_tokens(request: dict[str, Any]) -> None:
-    config = request.get("generationConfig", request.get("generation_config"))
-    if not isinstance(config, dict):
-        return
-    tokens = config.get("maxOutputTokens", config.get("max_output_tokens"))
-    if isinstance(tokens, int) and not 1 <= tokens <= MAX_OUTPUT_TOKENS:
-        raise RowFailure(
-            400,
-            f"Unable to submit request because it has a maxOutputTokens value of {tokens} but the supported "
-            f"range is from 1 (inclusive) to {MAX_OUTPUT_TOKENS + 1} (exclusive). Update the value and try again.",
-        )
+    """Reject what the service rejects with 400 INVALID_ARGUMENT (raises :class:`RowFailure`); the
+    judgement and its words are :func:`.request_checks.refusal`'s."""
+    message = refusal(request)
+    if message is not None:
+        raise RowFailure(400, message)
 
 
 def _text_parts(node: Any) -> list[str]:
@@ -187,9 +157,8 @@ def model_version(model: str) -> str:
 def build_response(answer: str, request: dict[str, Any], version: str) -> dict[str, Any]:
     """Wrap an answer into a GenerateContentResponse, honouring ``generationConfig.maxOutputTokens``."""
     finish_reason = "STOP"
-    config = request.get("generationConfig")
-    limit = config.get("maxOutputTokens") if isinstance(config, dict) else None
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 and estimate_tokens(answer) > limit:
+    limit = max_output_tokens(request)
+    if limit is not None and limit > 0 and estimate_tokens(answer) > limit:
         answer = answer[: limit * 4]
         finish_reason = "MAX_TOKENS"
     prompt_tokens = prompt_token_count(request)
