@@ -232,6 +232,15 @@ def _forms(item: Field) -> Iterator[tuple[str, Any]]:
         yield from ((f"= {text}", text) for text in ("3s", "-0.000000001s", "0.5s"))
 
 
+def _elements(item: Field, inner: Any) -> list[tuple[Any, Any]]:
+    """(index or key, element) of a field's value: ``None`` as the index of a single value."""
+    if inner is None:
+        return []
+    if item.container == "array":
+        return list(enumerate(inner))
+    return list(inner.items()) if item.container == "map" else [(None, inner)]
+
+
 def notes_of(message: str, value: Any, path: list[Any]) -> Iterator[str]:
     """Where a valid ``value`` of ``message`` must draw a note: each v1beta1-only field it sets, and each
     enum value only v1beta1 knows of a field v1 knows."""
@@ -243,9 +252,7 @@ def notes_of(message: str, value: Any, path: list[Any]) -> Iterator[str]:
             continue
         if item.v1beta1_only:
             yield json_pointer([*path, key])
-        elements = {"array": lambda: enumerate(inner), "map": lambda: inner.items()}.get(
-            item.container, lambda: [(None, inner)])() if inner is not None else []
-        for index, element_value in elements:
+        for index, element_value in _elements(item, inner):
             where = [*path, key] if index is None else [*path, key, index]
             if item.kind == "message":
                 yield from notes_of(item.ref, element_value, where)
@@ -315,7 +322,7 @@ def _merge(first: Any, second: Any) -> Any:
     if isinstance(first, dict) and isinstance(second, dict):
         return {**second, **{key: _merge(value, second.get(key)) for key, value in first.items()}}
     if isinstance(first, list) and isinstance(second, list) and len(first) == len(second):
-        return [_merge(a, b) for a, b in zip(first, second)]
+        return [_merge(a, b) for a, b in zip(first, second, strict=True)]
     return first
 
 

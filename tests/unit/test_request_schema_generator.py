@@ -69,7 +69,7 @@ def test_stated_exclusions_name_a_sibling_in_lower_camel() -> None:
 
 def test_a_statement_whose_words_vanished_fails_loudly() -> None:
     check_words("Must be either 'user' or 'model'.", "Must be either 'user' or 'model'.", "Content.role")
-    with pytest.raises(ValueError, match="Content.role: the description no longer says"):
+    with pytest.raises(ValueError, match=r"Content\.role: the description no longer says"):
         check_words("Either 'user', 'model' or 'system'.", "Must be either 'user' or 'model'.", "Content.role")
 
 
@@ -78,7 +78,7 @@ def test_the_generator_fails_when_googles_words_change() -> None:
     for version in documents.values():
         role = version["schemas"][f"GoogleCloudAiplatform{version['version'].capitalize()}Content"]
         role["properties"]["role"]["description"] = "The producer of the content."
-    with pytest.raises(ValueError, match="Content.role: the description no longer says"):
+    with pytest.raises(ValueError, match=r"Content\.role: the description no longer says"):
         request_schema(documents)
 
 

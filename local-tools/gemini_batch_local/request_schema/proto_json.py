@@ -120,14 +120,12 @@ def bounded_string(bounds: Mapping[str, float | int], integer: bool) -> dict[str
         raise ValueError(f"no pattern for bounds that are not whole numbers: {dict(bounds)}")
     low, high = (None if bound is None else int(bound) for bound in (low, high))
     alternatives = []
-    if high is None or high > 0 or (high == 0 and not high_open):
-        from_zero = low is None or low < 0
-        alternatives.append(_magnitude(0 if from_zero else low, False if from_zero else low_open,
-                                       high, high_open, integer))
-    if low is None or low < 0:
-        to_zero = high is None or high >= 0
-        alternatives.append("-" + _magnitude(0 if to_zero else -high, True if to_zero else high_open,
-                                             None if low is None else -low, low_open, integer))
+    if high is None or high > 0 or (high == 0 and not high_open):  # zero and up
+        start, start_open = (low, low_open) if low is not None and low >= 0 else (0, False)
+        alternatives.append(_magnitude(start, start_open, high, high_open, integer))
+    if low is None or low < 0:  # below zero: "-" and a magnitude above 0 (or above -high)
+        start, start_open = (-high, high_open) if high is not None and high < 0 else (0, True)
+        alternatives.append("-" + _magnitude(start, start_open, None if low is None else -low, low_open, integer))
     kind = "an integer" if integer else "a number"
     opening, closing = "(" if low_open else "[", ")" if high_open else "]"
     where = (f"at most {high}" if low is None else f"at least {low}" if high is None
