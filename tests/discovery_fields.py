@@ -193,7 +193,3 @@ def messages(documents: dict[str, dict[str, Any]] | None = None) -> dict[str, di
                     entry.v1_enum.append(value)
     return found
 
-
-def oneof_words(documents: dict[str, dict[str, Any]], message: str) -> str:
-    """A message's description in v1."""
-    return str(documents["v1"]["schemas"][PREFIX["v1"] + message].get("description", ""))
