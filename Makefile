@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test check lint bench clean test-compat system-deps
+.PHONY: install demo test check lint bench clean test-compat system-deps schema
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,6 +27,10 @@ $(VENV)/.synced: uv.lock pyproject.toml local-tools/pyproject.toml | $(UV)
 
 ## install: create .venv and install the pinned versions from uv.lock
 install: $(VENV)/.synced
+
+## schema: regenerate the request schema from the discovery documents of the installed google-api-python-client
+schema: install
+	$(PY) -m gemini_batch_local.request_schema
 
 ## demo: run the example DAG end to end on the local stack and print the result files
 demo: install

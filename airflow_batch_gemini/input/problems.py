@@ -20,6 +20,8 @@ from airflow_batch_gemini.fieldnames import camel_case
 
 #: Longest message text kept for one problem; longer ones (huge values in them) are shortened.
 MAX_MESSAGE_CHARS = 300
+#: How similar (difflib's ratio) a known name must be to be suggested: "usr" -> "user", not "tester" -> "user".
+_SIMILAR = 0.65
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,16 @@ def shorten_message(text: str) -> str:
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
-    """The known name closest to ``name`` (case and ``_`` ignored), or ``None`` if none is close."""
+    """The known name closest to ``name`` (case and ``_`` ignored), or ``None`` if none is close: the
+    shortest one ``name`` begins (``HARM_CATEGORY_HATE`` -> ``HARM_CATEGORY_HATE_SPEECH``), else the most
+    similar (``generationConfg`` -> ``generationConfig``)."""
     by_key = {camel_case(option).lower(): option for option in known if "_" not in option}
     by_key.update({camel_case(option).lower(): option for option in known if camel_case(option).lower() not in by_key})
-    found = difflib.get_close_matches(camel_case(name).lower(), by_key, n=1, cutoff=0.6)
+    key = camel_case(name).lower()
+    longer = sorted((option for option in by_key if option.startswith(key) and option != key), key=len)
+    if key and longer:
+        return by_key[longer[0]]
+    found = difflib.get_close_matches(key, by_key, n=1, cutoff=_SIMILAR)
     return by_key[found[0]] if found else None
 
 

@@ -1,4 +1,6 @@
-"""The packaged request schema, its rules each with an example, and an ``extra_schema`` on top of it."""
+"""The packaged request schema (generated from Google's discovery documents): what it accepts and refuses,
+the regressions issue 12 lists (valid requests the hand-written schema refused, broken ones it accepted),
+unknown fields allowed on request, notes, and an ``extra_schema`` on top of it."""
 
 from __future__ import annotations
 
@@ -12,13 +14,22 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from airflow_batch_gemini.input.line_checks import validate_line
+from airflow_batch_gemini.input.scanner import scan_lines
 from airflow_batch_gemini.input.schema import build_validator, load_request_schema
+from airflow_batch_gemini.input.schema_variants import V1BETA1_ONLY
 from tests.input_lines import SEED_LINE, line, messages, text_request
 
+JSON_MIME = {"responseMimeType": "application/json"}
 
-def test_the_packaged_schema_is_a_valid_draft_2020_12_schema() -> None:
+
+def part_line(part: dict[str, Any]) -> str:
+    return line({"contents": [{"role": "user", "parts": [part]}]})
+
+
+def test_the_packaged_schema_is_a_valid_draft_2020_12_schema_from_the_discovery_documents() -> None:
     schema = load_request_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert set(schema["x-discovery-revisions"]) == {"v1", "v1beta1"}
     Draft202012Validator.check_schema(schema)
 
 
@@ -32,74 +43,166 @@ def test_the_seed_input_line_is_valid() -> None:
     [
         {"text": "hello"},
         {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
-        {"inline_data": {"mime_type": "image/png", "data": "iVBORw0KGgo="}},
+        {"inline_data": {"mime_type": "image/png", "data": "iVBORw0KGgo"}},
         {"fileData": {"fileUri": "gs://b/v.mp4", "mimeType": "video/mp4"}},
         {"file_data": {"file_uri": "gs://b/v.mp4", "mime_type": "video/mp4"}},
         {"functionCall": {"name": "lookup", "args": {"q": "x"}}},
         {"function_response": {"name": "lookup", "response": {"answer": 42}}},
+        {"text": "a", "videoMetadata": {"startOffset": "1.5s", "endOffset": "3s", "fps": "2.5"}},
     ],
 )
 def test_each_kind_of_part_is_accepted_in_camel_and_snake_case(part: dict[str, Any]) -> None:
-    assert messages(line({"contents": [{"role": "user", "parts": [part]}]})) == []
+    assert messages(part_line(part)) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"tools": [{"computerUse": {"environment": "ENVIRONMENT_BROWSER"}}]},
+        {"tools": [{"urlContext": None}, {"googleMaps": {"enableWidget": True}},
+                   {"enterpriseWebSearch": {"excludeDomains": ["a.com"]}}]},
+        {"generationConfig": {"responseModalities": ["VIDEO"]}},
+        {"tools": [{"functionDeclarations": [{"name": "f" * 128}]}]},
+        {"generationConfig": {"presencePenalty": 2.0, "frequencyPenalty": -2}},
+        {"generationConfig": {"seed": "42", "maxOutputTokens": "100", "temperature": "0.5"}},
+        {"generationConfig": None, "tools": None, "systemInstruction": None, "labels": None},
+        {"generationConfig": {**JSON_MIME, "responseSchema": {"type": "OBJECT", "properties": {"a": {
+            "type": "ARRAY", "items": {"type": "OBJECT", "properties": {"b": {"type": "STRING"}}}}}}}},
+        {"generationConfig": {"temperature": 0, "responseModalities": [1], "mediaResolution": "MEDIA_RESOLUTION_LOW"}},
+    ],
+)
+def test_valid_requests_the_hand_written_schema_refused_are_accepted(fields: dict[str, Any]) -> None:
+    assert messages(line(text_request(**fields))) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"generationConfig": {**JSON_MIME, "responseSchema": {"type": "OBJECT", "propertys": {}}}},
+         "/request/generationConfig/responseSchema/propertys: is not a field of Schema; did you mean properties?"),
+        ({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {"type": "OBJECT", "properties": {
+            "a": {"type": "STRNG"}}}}]}]},
+         "/request/tools/0/functionDeclarations/0/parameters/properties/a/type: 'STRNG' is not one of "
+         "['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT', 'NULL']; "
+         "did you mean STRING?"),
+        ({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {"properties": {
+            "a b": {"type": "STRING"}}}}]}]},
+         "/request/tools/0/functionDeclarations/0/parameters/properties: 'a b' is not a parameter name: a letter "
+         "or _ first, then letters, digits and _, at most 64"),
+        ({"tools": [{"retrieval": {"vertexAiSearch": {"datastore": "d", "maxResults": "11"}}}]},
+         "/request/tools/0/retrieval/vertexAiSearch/maxResults: '11' is not an integer at most 10 (a JSON number or "
+         "a decimal string)"),
+        ({"generationConfig": {"speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceNam": "Kore"}}}}},
+         "/request/generationConfig/speechConfig/voiceConfig/prebuiltVoiceConfig/voiceNam: is not a field of "
+         "PrebuiltVoiceConfig; did you mean voiceName?"),
+        ({"generationConfig": {"imageConfig": {"aspectRatio": 5}}},
+         "/request/generationConfig/imageConfig/aspectRatio: 5 is not of type 'string', 'null'"),
+        ({"generationConfig": {"routingConfig": {"autoMode": {"modelRoutingPreference": "FASTEST"}}}},
+         "/request/generationConfig/routingConfig/autoMode/modelRoutingPreference: 'FASTEST' is not one of "
+         "['UNKNOWN', 'PRIORITIZE_QUALITY', 'BALANCED', 'PRIORITIZE_COST']"),
+        ({"modelArmorConfig": {"promptTemplateName": 5}},
+         "/request/modelArmorConfig/promptTemplateName: 5 is not of type 'string', 'null'"),
+        ({"generationConfg": {"temperature": 1}},
+         "/request/generationConfg: is not a field of GenerateContentRequest; did you mean generationConfig?"),
+        ({"generationConfig": {"thinkingConfig": {"thinkingBudgt": 5}}},
+         "/request/generationConfig/thinkingConfig/thinkingBudgt: is not a field of GenerationConfigThinkingConfig; "
+         "did you mean thinkingBudget?"),
+        ({"generationConfig": {**JSON_MIME, "responseSchema": {"type": "OBJECT"}, "responseJsonSchema": True}},
+         "/request/generationConfig: sets both responseJsonSchema and responseSchema, which are mutually exclusive"),
+        ({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {"type": "OBJECT"},
+                                               "parametersJsonSchema": {"type": "object"}}]}]},
+         "/request/tools/0/functionDeclarations/0: sets both parametersJsonSchema and parameters, which are "
+         "mutually exclusive"),
+        ({"safetySettings": [{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "OFF"}],
+          "modelArmorConfig": {"promptTemplateName": "t"}},
+         "/request: sets both modelArmorConfig and safetySettings, which are mutually exclusive"),
+        ({"generationConfig": {"responseSchema": {"type": "OBJECT"}}},
+         "/request/generationConfig: sets responseSchema, which needs responseMimeType set to 'application/json'"),
+        ({"generationConfig": {"temperature": "3"}},
+         "/request/generationConfig/temperature: '3' is not a number in [0, 2] (a JSON number or a decimal string)"),
+        ({"generationConfig": {"temperature": 2.01}},
+         "/request/generationConfig/temperature: 2.01 is greater than the maximum of 2"),
+        ({"generationConfig": {"max_output_tokens": 1.5}},
+         "/request/generationConfig/max_output_tokens: 1.5 is not of type 'integer', 'string', 'null'"),
+        ({"generationConfig": {"stopSequences": "END"}},
+         "/request/generationConfig/stopSequences: 'END' is not of type 'array', 'null'"),
+        ({"toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}}},
+         "/request/toolConfig/functionCallingConfig/mode: 'SOMETIMES' is not one of "
+         "['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED']"),
+        ({"labels": {"team": 5}}, "/request/labels/team: 5 is not of type 'string'"),
+        ({"tools": [{"functionDeclarations": [{"name": "get weather"}]}]},
+         "/request/tools/0/functionDeclarations/0/name: 'get weather' is not a function name: a letter or _ first, "
+         "then letters, digits, _ . : -, at most 128 characters"),
+        ({"systemInstruction": {"parts": []}}, "/request/systemInstruction/parts: [] should be non-empty"),
+        ({"generation_config": None, "generationConfig": {"temperature": 1}},
+         "/request: gives both generationConfig and generation_config; give one of them"),
+        ({"generationConfig": {"speechConfig": {"multiSpeakerVoiceConfig": {"speakerVoiceConfigs": [
+            {"speaker": "a", "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}]}}}},
+         "/request/generationConfig/speechConfig/multiSpeakerVoiceConfig/speakerVoiceConfigs: [{'speaker': 'a', "
+         "'voiceConfig': {'prebuiltVoiceConfig': {'voiceName': 'Kore'}}}] is too short"),
+    ],
+)
+def test_broken_requests_are_refused_with_the_exact_message(fields: dict[str, Any], expected: str) -> None:
+    assert messages(line(text_request(**fields))) == [f"line 1: {expected}"]
 
 
 @pytest.mark.parametrize(
     ("part", "expected"),
     [
-        ({"fileData": {"fileUri": "gs://b/v.mp4"}}, "/request/contents/0/parts/0/fileData: "),
-        ({"inlineData": {"mimeType": "png", "data": "AA=="}}, "/request/contents/0/parts/0/inlineData/mimeType: "),
-        ({"text": 5}, "/request/contents/0/parts/0/text: 5 is not of type 'string'"),
+        ({"text": "a", "videoMetadata": {"startOffset": "1.5"}},
+         "/request/contents/0/parts/0/videoMetadata/startOffset: '1.5' is not a duration in seconds like \"1.5s\""),
+        ({"inlineData": {"mimeType": "image/png", "data": "not base64!"}},
+         "/request/contents/0/parts/0/inlineData/data: 'not base64!' is not base64 (standard or URL-safe; "
+         "padding optional)"),
+        ({"fileData": {"fileUri": "gs://b/v.mp4"}},
+         "/request/contents/0/parts/0/fileData: needs mimeType, which is required"),
+        ({"inline_data": {"mime_type": "image/png\n", "data": "AA=="}},
+         "/request/contents/0/parts/0/inline_data/mime_type: 'image/png\\n' is not a MIME type like image/png"),
+        ({"text": "a", "thought": "yes"},
+         "/request/contents/0/parts/0/thought: 'yes' is not of type 'boolean', 'null'"),
+        ({"executableCode": {"language": "JS", "code": "1"}},
+         "/request/contents/0/parts/0/executableCode/language: 'JS' is not one of ['LANGUAGE_UNSPECIFIED', 'PYTHON']"),
+        ({"codeExecutionResult": {"output": "1"}},
+         "/request/contents/0/parts/0/codeExecutionResult: 'outcome' is a required property"),
+        ({"functionResponse": {"name": "f"}},
+         "/request/contents/0/parts/0/functionResponse: 'response' is a required property"),
     ],
 )
-def test_part_contents_are_checked(part: dict[str, Any], expected: str) -> None:
-    [problem] = messages(line({"contents": [{"role": "user", "parts": [part]}]}))
-    assert problem.startswith(f"line 1: {expected}")
+def test_part_rules_each_with_a_failing_example(part: dict[str, Any], expected: str) -> None:
+    assert messages(part_line(part)) == [f"line 1: {expected}"]
 
 
-@pytest.mark.parametrize(
-    ("config", "pointer"),
-    [
-        ({"temperature": 2.01}, "/temperature"),
-        ({"temperature": -0.1}, "/temperature"),
-        ({"temperature": True}, "/temperature"),
-        ({"topP": 1.5}, "/topP"),
-        ({"top_p": -1}, "/top_p"),
-        ({"maxOutputTokens": 0}, "/maxOutputTokens"),
-        ({"max_output_tokens": 1.5}, "/max_output_tokens"),
-        ({"candidateCount": 0}, "/candidateCount"),
-        ({"stopSequences": "END"}, "/stopSequences"),
-    ],
-)
-def test_generation_config_bounds(config: dict[str, Any], pointer: str) -> None:
-    [problem] = validate_line(line(text_request(generationConfig=config)), 1)
-    assert problem.pointer == f"/request/generationConfig{pointer}"
+def test_unknown_fields_may_be_allowed_everywhere_while_known_ones_are_still_checked() -> None:
+    validator = build_validator(allow_unknown_fields=True)
+    unknown = text_request(futureField=1, generationConfig={"newKnob": "x", "thinkingConfig": {"later": True}},
+                           tools=[{"someNewTool": {"on": 1}}, {"functionDeclarations": [{"name": "f", "soon": 1}]}])
+    unknown["contents"][0]["parts"][0]["partExtra"] = {"a": 1}
+    assert messages(line(unknown), validator=validator) == []
+    assert messages(line(unknown)) == [
+        "line 1: /request/futureField: is not a field of GenerateContentRequest",
+        "line 1: /request/contents/0/parts/0/partExtra: is not a field of Part",
+        "line 1: /request/generationConfig/newKnob: is not a field of GenerationConfig",
+        "line 1: /request/generationConfig/thinkingConfig/later: is not a field of GenerationConfigThinkingConfig",
+        "line 1: /request/tools/0/someNewTool: is not a field of Tool",
+        "line 1: /request/tools/1/functionDeclarations/0/soon: is not a field of FunctionDeclaration",
+    ]
+    known_broken = text_request(futureField=1, generationConfig={"newKnob": 1, "temperature": 3})
+    assert messages(line(known_broken), validator=validator) == [
+        "line 1: /request/generationConfig/temperature: 3 is greater than the maximum of 2"]
 
 
-def test_a_full_request_in_snake_case_with_extra_keys_is_valid() -> None:
-    request = text_request(
-        system_instruction={"parts": [{"text": "Be brief."}]},
-        generation_config={"temperature": 0, "top_p": 1, "top_k": 40, "max_output_tokens": 1,
-                           "response_mime_type": "application/json", "seed": 7},
-        tools=[{"function_declarations": [{"name": "lookup"}]}],
-        tool_config={"function_calling_config": {"mode": "AUTO"}},
-        safety_settings=[{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_NONE"}],
-        labels={"team": "search"},
-    )
-    assert messages(line(request, key="row-1", id="a1")) == []
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "pointer"),
-    [
-        ("systemInstruction", {"role": "system"}, "/request/systemInstruction"),
-        ("safetySettings", [{"category": "HARM_CATEGORY_HATE_SPEECH"}], "/request/safetySettings/0"),
-        ("labels", {"team": 5}, "/request/labels/team"),
-        ("tools", [{}], "/request/tools/0"),
-    ],
-)
-def test_optional_request_fields_are_checked(field: str, value: Any, pointer: str) -> None:
-    [problem] = validate_line(line(text_request(**{field: value})), 1)
-    assert problem.pointer == pointer
+def test_notes_a_v1beta1_only_field_and_too_many_stop_sequences() -> None:
+    lines = [line(text_request(generationConfig={"modelConfig": {"featureSelectionPreference": "BALANCED"}})),
+             line(text_request(generationConfig={"stopSequences": list("abcdef")})),
+             line(text_request(generationConfig={"stopSequences": list("abcde")}))]
+    scan = scan_lines([raw.encode() + b"\n" for raw in lines])
+    assert (scan.row_count, scan.problem_count, scan.note_count) == (3, 0, 3)
+    assert [str(note) for note in scan.notes] == [
+        f"line 1: /request/generationConfig/modelConfig: {V1BETA1_ONLY}",
+        f"line 1: /request/generationConfig/modelConfig/featureSelectionPreference: {V1BETA1_ONLY}",
+        "line 2: /request/generationConfig/stopSequences: has more than 5 stop sequences; Google's discovery "
+        "document states no limit, but the model endpoints have refused more than 5",
+    ]
 
 
 def test_extra_schema_is_combined_with_the_packaged_one() -> None:
@@ -134,98 +237,9 @@ def test_well_formed_requests_are_valid(text: str, role: str, temperature: float
     assert validate_line(json.dumps({"request": request}), 1) == []
 
 
-def test_every_camel_case_field_has_its_snake_case_twin() -> None:
-    def objects(schema: Any) -> Any:
-        if isinstance(schema, dict):
-            yield schema
-            for value in schema.values():
-                yield from objects(value)
-        elif isinstance(schema, list):
-            for value in schema:
-                yield from objects(value)
-
-    for schema in objects(load_request_schema()):
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        for name, subschema in properties.items():
-            twin = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-            assert properties.get(twin) == subschema, f"{name} has no snake_case twin {twin}"
-
-
-def part_line(part: dict[str, Any]) -> str:
-    return line({"contents": [{"role": "user", "parts": [part]}]})
-
-
-@pytest.mark.parametrize(
-    ("request_fields", "expected"),
-    [
-        ({"safetySettings": [{"category": "HARM_CATEGORY_HATE", "threshold": "BLOCK_NONE"}]},
-         "/request/safetySettings/0/category: 'HARM_CATEGORY_HATE' is not one of ['HARM_CATEGORY_UNSPECIFIED'"),
-        ({"safety_settings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_SOME"}]},
-         "/request/safety_settings/0/threshold: 'BLOCK_SOME' is not one of ['HARM_BLOCK_THRESHOLD_UNSPECIFIED'"),
-        ({"generationConfig": {"stopSequences": ["a", "b", "c", "d", "e", "f"]}},
-         "/request/generationConfig/stopSequences: ['a', 'b', 'c', 'd', 'e', 'f'] is too long"),
-        ({"generationConfig": {"presencePenalty": 2}}, "/request/generationConfig/presencePenalty: 2 is greater than"),
-        ({"generationConfig": {"frequency_penalty": -2.5}},
-         "/request/generationConfig/frequency_penalty: -2.5 is less"),
-        ({"generationConfig": {"seed": 1.5}}, "/request/generationConfig/seed: 1.5 is not of type 'integer'"),
-        ({"generationConfig": {"topK": 0}}, "/request/generationConfig/topK: 0 is less than the minimum of 1"),
-        ({"generationConfig": {"candidateCount": 9}}, "/request/generationConfig/candidateCount: 9 is greater"),
-        ({"generationConfig": {"responseMimeType": "text/csv"}},
-         "/request/generationConfig/responseMimeType: 'text/csv' is not one of"),
-        ({"generationConfig": {"responseSchema": "OBJECT"}},
-         "/request/generationConfig/responseSchema: 'OBJECT' is not of type 'object'"),
-        ({"generationConfig": {"responseModalities": ["TEXT", "VIDEO"]}},
-         "/request/generationConfig/responseModalities/1: 'VIDEO' is not one of"),
-        ({"generationConfig": {"thinkingConfig": {"thinkingBudget": -2}}},
-         "/request/generationConfig/thinkingConfig/thinkingBudget: -2 is less than the minimum of -1"),
-        ({"tools": [{"functionDeclarations": [{"name": "get weather"}]}]},
-         "/request/tools/0/functionDeclarations/0/name: 'get weather' is not a function name"),
-        ({"tools": [{"retrieval": {"disableAttribution": True}}]}, "/request/tools/0/retrieval: "),
-        ({"tools": [{"webSearch": {"on": True}}]}, "/request/tools/0: "),
-        ({"toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}}},
-         "/request/toolConfig/functionCallingConfig/mode: 'SOMETIMES' is not one of"),
-        ({"labels": {"team": "x" * 64}}, "/request/labels/team: "),
-        ({"systemInstruction": {"parts": []}}, "/request/systemInstruction/parts: [] should be non-empty"),
-    ],
-)
-def test_request_rules_each_with_a_failing_example(request_fields: dict[str, Any], expected: str) -> None:
-    [problem] = messages(line(text_request(**request_fields)))
-    assert problem.startswith(f"line 1: {expected}")
-
-
-@pytest.mark.parametrize(
-    ("part", "expected"),
-    [
-        ({"fileData": {"fileUri": "s3://bucket/a.png", "mimeType": "image/png"}},
-         "/request/contents/0/parts/0/fileData/fileUri: 's3://bucket/a.png' is not a gs://bucket/object or "
-         "https:// URI"),
-        ({"fileData": {"fileUri": "gs://bucket/a.png"}}, "/request/contents/0/parts/0/fileData: "),
-        ({"inline_data": {"mime_type": "image/png\n", "data": "AA=="}},
-         "/request/contents/0/parts/0/inline_data/mime_type: 'image/png\\n' is not a MIME type such as image/png"),
-        ({"text": "a", "thought": "yes"}, "/request/contents/0/parts/0/thought: 'yes' is not of type 'boolean'"),
-        ({"text": "a", "thoughtSignature": ""}, "/request/contents/0/parts/0/thoughtSignature: '' should be non-empty"),
-        ({"executableCode": {"language": "JS", "code": "1"}},
-         "/request/contents/0/parts/0/executableCode/language: 'JS' is not one of"),
-        ({"codeExecutionResult": {"output": "1"}},
-         "/request/contents/0/parts/0/codeExecutionResult: 'outcome' is a required property"),
-        ({"functionResponse": {"name": "f"}},
-         "/request/contents/0/parts/0/functionResponse: 'response' is a required property"),
-    ],
-)
-def test_part_rules_each_with_a_failing_example(part: dict[str, Any], expected: str) -> None:
-    [problem] = messages(part_line(part))
-    assert problem.startswith(f"line 1: {expected}")
-
-
-def test_thought_parts_and_every_tool_kind_are_accepted() -> None:
-    request = text_request(
-        tools=[{"googleSearch": {"excludeDomains": ["example.com"]}}, {"codeExecution": {"enabled": True}},
-               {"retrieval": {"vertexAiSearch": {"datastore": "projects/p/datastores/d"}}},
-               {"functionDeclarations": [{"name": "get_weather", "parameters": {"type": "OBJECT"}}]}],
-        toolConfig={"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}},
-        generationConfig={"responseModalities": ["TEXT"], "thinkingConfig": {"thinkingBudget": -1,
-                                                                             "includeThoughts": True}},
-    )
-    request["contents"].append({"role": "model", "parts": [{"text": "thinking", "thought": True,
-                                                            "thoughtSignature": "c2ln"}]})
-    assert messages(line(request)) == []
+def test_every_field_has_its_snake_case_twin_in_each_message() -> None:
+    for name, message in load_request_schema()["$defs"].items():
+        properties = message["properties"]
+        for field, subschema in properties.items():
+            twin = "".join(f"_{c.lower()}" if c.isupper() else c for c in field)
+            assert properties.get(twin) == subschema, f"{name}.{field} has no snake_case twin {twin}"

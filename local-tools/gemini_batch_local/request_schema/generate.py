@@ -22,7 +22,7 @@ from typing import Any
 from airflow_batch_gemini.fieldnames import snake_case
 
 from .discovery import ROOT, Message, merged_messages, revisions
-from .proto_json import field_schema
+from .proto_json import bounded_string, field_schema
 from .statements import (
     ONE_OFS,
     OVERRIDES,
@@ -35,6 +35,7 @@ from .statements import (
 )
 
 SCHEMA_ID = "urn:airflow-batch-gemini:schemas:request"
+_NUMERIC_BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
 
 
 def _names(field: str) -> list[str]:
@@ -65,9 +66,13 @@ class _MessageSchema:
         description = prop.get("description", "")
         required = is_required(description)
         schema = field_schema(prop, nullable=not required)
-        schema.update(self._bounds(field, description))
+        bounds = self._bounds(field, description)
+        schema.update(bounds)
+        numeric = {key: value for key, value in bounds.items() if key in _NUMERIC_BOUNDS}
+        if numeric and "pattern" in schema and "string" in schema.get("type", ()):
+            schema.update(bounded_string(numeric, integer="integer" in schema["type"]))
         if required and schema.get("type") == "array":
-            schema["minItems"] = 1
+            schema.setdefault("minItems", 1)
         versions = self.message.versions[field]
         if len(versions) == 1:
             schema["x-api-versions"] = versions

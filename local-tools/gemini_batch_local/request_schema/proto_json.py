@@ -88,6 +88,52 @@ def number() -> dict[str, Any]:
     }
 
 
+def _magnitude(low: int, low_open: bool, high: int | None, high_open: bool, integer: bool) -> str:
+    """A regex for decimal magnitudes (no sign, no exponent) between ``low`` and ``high`` (``None``: no end)."""
+    fraction = "" if integer else "(?:\\.[0-9]*)?"
+    alternatives = []
+    first = low + 1 if low_open else low
+    if low_open and not integer and (high is None or low < high):
+        alternatives.append(f"{low}\\.[0-9]*[1-9][0-9]*")
+    if high is None:
+        if first > 1:
+            raise ValueError(f"no pattern for magnitudes from {first} up")
+        alternatives.append(("[0-9]+" if first == 0 else "[1-9][0-9]*") + fraction)
+    else:
+        if high - first > 1000:
+            raise ValueError(f"a range of {high - first} integers is too wide for a pattern")
+        if first < high:
+            alternatives.append("(?:" + "|".join(str(k) for k in range(first, high)) + ")" + fraction)
+        if not high_open and high >= first:
+            alternatives.append(str(high) + ("" if integer else "(?:\\.0*)?"))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def bounded_string(bounds: Mapping[str, float | int], integer: bool) -> dict[str, str]:
+    """The ``pattern`` (and its ``description``) of the string form of a number within ``bounds``
+    (``minimum``, ``exclusiveMinimum``, ``maximum``, ``exclusiveMaximum``; whole numbers): a decimal
+    string in range, so that ``"3"`` is refused where ``3`` is. No exponent, ``NaN`` or ``Infinity``."""
+    low = bounds.get("minimum", bounds.get("exclusiveMinimum"))
+    high = bounds.get("maximum", bounds.get("exclusiveMaximum"))
+    low_open, high_open = "exclusiveMinimum" in bounds, "exclusiveMaximum" in bounds
+    if any(bound is not None and bound != int(bound) for bound in (low, high)):
+        raise ValueError(f"no pattern for bounds that are not whole numbers: {dict(bounds)}")
+    low, high = (None if bound is None else int(bound) for bound in (low, high))
+    alternatives = []
+    if high is None or high > 0 or (high == 0 and not high_open):  # zero and up
+        start, start_open = (low, low_open) if low is not None and low >= 0 else (0, False)
+        alternatives.append(_magnitude(start, start_open, high, high_open, integer))
+    if low is None or low < 0:  # below zero: "-" and a magnitude above 0 (or above -high)
+        start, start_open = (-high, high_open) if high is not None and high < 0 else (0, True)
+        alternatives.append("-" + _magnitude(start, start_open, None if low is None else -low, low_open, integer))
+    kind = "an integer" if integer else "a number"
+    opening, closing = "(" if low_open else "[", ")" if high_open else "]"
+    where = (f"at most {high}" if low is None else f"at least {low}" if high is None
+             else f"in {opening}{low}, {high}{closing}")
+    return {"pattern": "^(?:" + "|".join(alternatives) + ")" + END,
+            "description": f"{kind} {where} (a JSON number or a decimal string)"}
+
+
 def enum(values: list[str]) -> dict[str, Any]:
     """An enum field: one of ``values`` by name, or an int32 number."""
     return {

@@ -107,9 +107,10 @@ QUOTED = (
     Quoted("FunctionDeclaration", "parameters",
            "Parameter names must start with a letter or an underscore and must only contain chars a-z, A-Z, 0-9, "
            "or underscores with a maximum length of 64.",
-           schema={"properties": {"propertyNames": {
+           # the names are the keys of the parameters' own `properties` (a Schema field named properties)
+           schema={"properties": {"properties": {"propertyNames": {
                "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$(?!\\n)",
-               "description": "a parameter name: a letter or _ first, then letters, digits and _, at most 64"}}}),
+               "description": "a parameter name: a letter or _ first, then letters, digits and _, at most 64"}}}}),
     Quoted("Content", "role", "Must be either 'user' or 'model'.", schema={"enum": ["user", "model", None]}),
     *(Quoted(message, "mimeType", "The IANA standard MIME type", schema=_MIME_TYPE)
       for message in ("Blob", "FileData", "FunctionResponseBlob", "FunctionResponseFileData")),
