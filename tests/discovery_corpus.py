@@ -171,6 +171,9 @@ def place(item: Field, field_value: Any, key: str | None = None) -> tuple[dict[s
         if name in members:
             for other in members:
                 cursor.pop(other, None)
+            if step is None and field_value is None:  # null means unset: the oneof still needs a member
+                other = next(other for other in members if other != name)
+                cursor[other] = value(MESSAGES[item.message][other])
         if step is None:
             cursor.pop(name, None)
             cursor[key or name] = field_value

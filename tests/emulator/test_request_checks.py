@@ -129,7 +129,5 @@ def test_service_paths() -> None:
     assert service_path(["labels", "myLabel"]) == "labels.myLabel"  # a map key is not a field name
 
 
-@pytest.mark.xfail(strict=True, reason="provider schema bug: a null member of Part's data oneof counts as set "
-                   "(proto3 JSON reads null as unset); Google's own output rows echo parts that way")
 def test_a_null_member_of_a_oneof_is_unset() -> None:
     assert refusal({"contents": [{"parts": [{"text": "x", "fileData": None}]}]}) is None

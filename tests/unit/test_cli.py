@@ -37,8 +37,8 @@ def test_an_invalid_file_exits_1_listing_each_problem(tmp_path: Path) -> None:
     result = cli("validate", "--max-problems", "2", str(SEED_INPUT), str(source))
     assert result.returncode == 1
     assert result.stdout.splitlines()[1:] == [
-        f"{source}: line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']; did you mean user?",
-        f"{source}: line 3: /request/contents/0/role: 'tester' is not one of ['user', 'model']; did you mean user?",
+        f"{source}: line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        f"{source}: line 3: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
         f"{source}: ... and 1 more problem(s)",
         f"{source}: 4 line(s), 1 valid, 3 invalid (3 problem(s)); uploads as 1 file(s), "
         f"{len(source.read_text().splitlines()[0]) + 1} bytes",

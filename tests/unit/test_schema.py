@@ -49,6 +49,7 @@ def test_the_seed_input_line_is_valid() -> None:
         {"functionCall": {"name": "lookup", "args": {"q": "x"}}},
         {"function_response": {"name": "lookup", "response": {"answer": 42}}},
         {"text": "a", "videoMetadata": {"startOffset": "1.5s", "endOffset": "3s", "fps": "2.5"}},
+        {"text": "a", "fileData": None},  # null means unset: one member of the oneof is set
     ],
 )
 def test_each_kind_of_part_is_accepted_in_camel_and_snake_case(part: dict[str, Any]) -> None:
@@ -166,6 +167,11 @@ def test_broken_requests_are_refused_with_the_exact_message(fields: dict[str, An
          "/request/contents/0/parts/0/codeExecutionResult: 'outcome' is a required property"),
         ({"functionResponse": {"name": "f"}},
          "/request/contents/0/parts/0/functionResponse: 'response' is a required property"),
+        ({"fileData": {"fileUri": "", "mimeType": "video/mp4"}},
+         "/request/contents/0/parts/0/fileData/fileUri: '' should be non-empty"),
+        ({"text": None, "fileData": None},
+         "/request/contents/0/parts/0: needs one of text, inlineData, fileData, functionCall, functionResponse, "
+         "executableCode, codeExecutionResult"),
     ],
 )
 def test_part_rules_each_with_a_failing_example(part: dict[str, Any], expected: str) -> None:

@@ -44,7 +44,11 @@ def _names(field: str) -> list[str]:
 
 
 def _any_of_present(fields: list[str]) -> dict[str, Any]:
-    return {"anyOf": [{"required": [name]} for field in fields for name in _names(field)]}
+    """Some spelling of some of ``fields`` is set: present and not ``null`` (which means unset)."""
+    return {"anyOf": [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for field in fields for name in _names(field)
+    ]}
 
 
 class _MessageSchema:
@@ -58,9 +62,9 @@ class _MessageSchema:
         self.dependent: dict[str, list[dict[str, Any]]] = {}
 
     def depend(self, field: str, schema: dict[str, Any]) -> None:
-        """When ``field`` (either spelling) is present, ``schema`` must hold."""
+        """When ``field`` (either spelling) is set (present and not ``null``), ``schema`` must hold."""
         for name in _names(field):
-            self.dependent.setdefault(name, []).append(schema)
+            self.dependent.setdefault(name, []).append({"if": {"properties": {name: {"type": "null"}}}, "else": schema})
 
     def add_field(self, field: str, prop: Mapping[str, Any]) -> None:
         description = prop.get("description", "")
@@ -73,6 +77,8 @@ class _MessageSchema:
             schema.update(bounded_string(numeric, integer="integer" in schema["type"]))
         if required and schema.get("type") == "array":
             schema.setdefault("minItems", 1)
+        if required and schema.get("type") == "string":
+            schema.setdefault("minLength", 1)  # "" is a string's default: a required one would be unset
         versions = self.message.versions[field]
         if len(versions) == 1:
             schema["x-api-versions"] = versions
@@ -86,8 +92,10 @@ class _MessageSchema:
         for name in names:
             self.properties[name] = copy.deepcopy(schema)
         if len(names) == 2:
-            self.depend(names[1], {"not": {"required": [names[0]]},
-                                   "x-problem": f"gives both {names[0]} and {names[1]}; give one of them"})
+            # both spellings at once is an error even when one is null (proto3 JSON parsers refuse a field twice)
+            self.dependent.setdefault(names[1], []).append(
+                {"not": {"required": [names[0]]},
+                 "x-problem": f"gives both {names[0]} and {names[1]}; give one of them"})
         if required and len(names) == 1:
             self.required.append(field)
         elif required:
