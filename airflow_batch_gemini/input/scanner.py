@@ -137,7 +137,8 @@ class _InputScanner:
         decoders = self.decoders
         if not decoders or may_hold_empty_object(b"".join(lines)):
             return None
-        keys_of, keys, decode = self.keys_of, [], decoders[0]
+        keys: list[Any] = []
+        keys_of, decode = self.keys_of, decoders[0]
         while len(keys) < len(lines):
             try:
                 keys.extend(keys_of(decode(raw)) for raw in itertools.islice(lines, len(keys), None))

@@ -182,7 +182,7 @@ class StructBuilder:
             items = self.field(flat["items"], depth)
             if items in (ANY_JSON, JSON_OBJECT):
                 raise Untranslatable("an array of free-form JSON")
-            return _constrained(list[items], _meta(flat, {"minItems": "min_length", "maxItems": "max_length"}))
+            return _constrained(list[items], _meta(flat, {"minItems": "min_length", "maxItems": "max_length"}))  # type: ignore[valid-type]
         if kind != "object":
             raise Untranslatable(f"type {kind}")
         if depth + 1 > MAX_OBJECT_DEPTH:
@@ -203,7 +203,7 @@ class StructBuilder:
         names = flatten(flat.get("propertyNames", {}))
         if set(names) - {"pattern", "minLength", "maxLength"}:
             raise Untranslatable("property names of this kind")
-        return dict[_string_type(names), value_type]
+        return dict[_string_type(names), value_type]  # type: ignore[misc]
 
     def message(self, name: str, depth: int, extra: Mapping[str, Any] | None = None) -> Any:
         """The Struct of message ``name`` at ``depth``, its properties also held to ``extra``
