@@ -1,184 +1,125 @@
-"""The common shape of a batch input line as msgspec Structs: the first, fastest tier of validation.
+"""Batch input lines as msgspec Structs: the first, fastest tier of validation.
 
-msgspec decodes a line straight into these Structs, checking types, enums and bounds in C, in about
-the time orjson takes only to parse it. They describe a **subset** of what the packaged JSON Schema
-accepts: text, inline and file parts, system instructions, safety settings, the generation config
-(thinking included) and labels, in lowerCamelCase, with a string row key. A line they accept is valid
-for the schema; a line they refuse may still be valid (snake_case names, tools, a response schema,
-an integer key, ...) and goes to the next tier (jsonschema-rs), then to the reference (jsonschema),
-which writes the messages. ``tests/unit/test_fast_tier.py`` holds the rule "accepted here
-implies accepted by the reference" over a generated corpus.
+msgspec decodes a line straight into Structs, checking types, enums, patterns and bounds in C, in
+about the time orjson takes only to parse it. The Structs are not written by hand: they are made
+from the packaged request schema's notes variant (:func:`~airflow_batch_gemini.input.schema_variants.notes_schema`)
+the first time they are needed, by :class:`~airflow_batch_gemini.input.struct_builder.StructBuilder`,
+which translates conservatively. So a line they accept is, by construction, valid for the schema
+and draws no note; a line they refuse may still be valid (a numeric string, an enum number, ``null``,
+a mix of spellings, a field they leave out, a key that is no string, ...) and goes to the next tier
+(jsonschema-rs), then to the reference (jsonschema), which writes the messages.
 
-The Structs refuse empty objects too, and their nesting stays far below the importer's limit of 15
-(no free-form object). What they cannot see, the cross-line type of the top-level keys, the caller
-checks.
+Every message is covered, in both spellings (a line all lowerCamel or all snake_case), so text,
+multimodal parts, tools, response schemas, thinking and tool configs all take this tier;
+:func:`left_to_next_tier` lists the fields (and messages) the Structs do not declare, and why.
+
+What the Structs cannot see, the caller checks: no line of the group may hold ``{}`` in its raw
+bytes (:func:`may_hold_empty_object`; an empty object fails the importer), and the top-level keys
+keep their JSON type across lines. ``tests/unit/test_fast_tier.py`` holds the rule "accepted here
+implies accepted by the reference, with no note" over a generated corpus and every kind of shape.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Generic, Literal, TypeVar
+import re
+from typing import Any
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, UnsetType
 
-#: The JSON Schema's MIME type and file URI patterns (Python's ``re``, as the reference uses, searched).
-_MIME_TYPE = Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$(?!\n)")
-_FILE_URI = Meta(pattern=r"^(gs://[a-z0-9][a-z0-9._-]*/.|https://[^/?#]+)")
-_NON_EMPTY = Meta(min_length=1)
+from airflow_batch_gemini.input.schema import load_request_schema
+from airflow_batch_gemini.input.schema_variants import notes_schema
+from airflow_batch_gemini.input.struct_builder import StructBuilder, Untranslatable
 
-NonEmptyText = Annotated[str, _NON_EMPTY]
+#: The spellings and variants decoders are made for, in the order they are tried: a text-only
+#: ``Part`` first (no check in Python), then every kind of part; lowerCamel, then snake_case.
+FAMILIES: tuple[tuple[bool, tuple[tuple[str, str], ...]], ...] = (
+    (False, (("Part", "text"),)),
+    (False, ()),
+    (True, (("Part", "text"),)),
+    (True, ()),
+)
+#: What the line itself may hold besides ``request`` in the schema (the rest only names things).
+_ROOT_KEYWORDS = frozenset({"$schema", "$id", "title", "description", "x-discovery-revisions", "type", "required",
+                            "properties", "$defs"})
 
-
-class _Strict(Struct, forbid_unknown_fields=True, rename="camel", gc=False):
-    """Every Struct here: unknown fields refused (the schema may constrain them), camelCase names,
-    and no garbage-collector tracking (they hold no cycles)."""
-
-
-class Blob(_Strict):
-    mime_type: Annotated[str, _MIME_TYPE]
-    data: NonEmptyText
-
-
-class FileData(_Strict):
-    mime_type: Annotated[str, _MIME_TYPE]
-    file_uri: Annotated[str, _FILE_URI]
+#: An empty object in raw bytes must look like this outside strings; no match means none anywhere.
+_EMPTY_OBJECT = re.compile(rb"\{[ \t\r\n]*\}")
 
 
-class TextPart(_Strict):
-    """A text part: the common case, decoded without :class:`Part`'s Python check."""
-
-    text: str
-    thought: bool | UnsetType = UNSET
-    thought_signature: NonEmptyText | UnsetType = UNSET
+@functools.cache
+def _schema() -> dict[str, Any]:
+    return notes_schema(load_request_schema())
 
 
-class Part(_Strict):
-    """Any part these Structs know; exactly one of ``text``, ``inlineData`` and ``fileData``."""
-
-    text: str | UnsetType = UNSET
-    inline_data: Blob | UnsetType = UNSET
-    file_data: FileData | UnsetType = UNSET
-    thought: bool | UnsetType = UNSET
-    thought_signature: NonEmptyText | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        given = (self.text is not UNSET) + (self.inline_data is not UNSET) + (self.file_data is not UNSET)
-        if given != 1:
-            raise ValueError("a part needs exactly one of text, inlineData, fileData")
+@functools.cache
+def _builders() -> tuple[StructBuilder, ...]:
+    """One builder per entry of :data:`FAMILIES`, each with the request's Structs built."""
+    schema = _schema()
+    builders = tuple(StructBuilder(schema, snake=snake, only=dict(only)) for snake, only in FAMILIES)
+    for builder in builders:
+        try:
+            builder.field(schema["properties"]["request"], 1)
+        except Untranslatable as err:
+            builder.left_out[("", "request")] = str(err)
+    return builders
 
 
-#: The kind of part a request is decoded with: :class:`TextPart` or :class:`Part`.
-P = TypeVar("P", TextPart, Part)
-
-
-class Content(_Strict, Generic[P]):
-    parts: Annotated[list[P], _NON_EMPTY]
-    role: Literal["user", "model"] | UnsetType = UNSET
-
-
-class SystemInstruction(_Strict, Generic[P]):
-    parts: Annotated[list[P], _NON_EMPTY]
-    role: str | UnsetType = UNSET
-
-
-class SafetySetting(_Strict):
-    category: Literal[
-        "HARM_CATEGORY_UNSPECIFIED", "HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_DANGEROUS_CONTENT",
-        "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_SEXUALLY_EXPLICIT", "HARM_CATEGORY_CIVIC_INTEGRITY",
-        "HARM_CATEGORY_IMAGE_HATE", "HARM_CATEGORY_IMAGE_DANGEROUS_CONTENT", "HARM_CATEGORY_IMAGE_HARASSMENT",
-        "HARM_CATEGORY_IMAGE_SEXUALLY_EXPLICIT", "HARM_CATEGORY_JAILBREAK",
-    ]
-    threshold: Literal[
-        "HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE", "BLOCK_ONLY_HIGH",
-        "BLOCK_NONE", "OFF",
-    ]
-    method: Literal["HARM_BLOCK_METHOD_UNSPECIFIED", "SEVERITY", "PROBABILITY"] | UnsetType = UNSET
-
-
-EMPTY_OBJECT = "an empty object fails the batch importer"
-
-
-class _NonEmpty(_Strict):
-    """A Struct whose fields are all optional, refusing ``{}`` as the importer does (an empty object
-    fails the whole job)."""
-
-    def __post_init__(self) -> None:
-        if msgspec.structs.astuple(self) == _ALL_UNSET.get(type(self)):
-            raise ValueError(EMPTY_OBJECT)
-
-
-class ThinkingConfig(_NonEmpty):
-    include_thoughts: bool | UnsetType = UNSET
-    thinking_budget: Annotated[int, Meta(ge=-1)] | UnsetType = UNSET
-    thinking_level: Literal["THINKING_LEVEL_UNSPECIFIED", "LOW", "MEDIUM", "HIGH", "MINIMAL"] | UnsetType = UNSET
-
-
-Penalty = Annotated[float, Meta(ge=-2, lt=2)]
-
-
-class GenerationConfig(_NonEmpty):
-    temperature: Annotated[float, Meta(ge=0, le=2)] | UnsetType = UNSET
-    top_p: Annotated[float, Meta(ge=0, le=1)] | UnsetType = UNSET
-    top_k: Annotated[float, Meta(ge=1)] | UnsetType = UNSET
-    candidate_count: Annotated[int, Meta(ge=1, le=8)] | UnsetType = UNSET
-    max_output_tokens: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
-    stop_sequences: Annotated[list[NonEmptyText], Meta(max_length=5)] | UnsetType = UNSET
-    presence_penalty: Penalty | UnsetType = UNSET
-    frequency_penalty: Penalty | UnsetType = UNSET
-    seed: int | UnsetType = UNSET
-    response_mime_type: Literal["text/plain", "application/json", "text/x.enum"] | UnsetType = UNSET
-    response_modalities: list[Literal["MODALITY_UNSPECIFIED", "TEXT", "IMAGE", "AUDIO"]] | UnsetType = UNSET
-    response_logprobs: bool | UnsetType = UNSET
-    logprobs: Annotated[int, Meta(ge=1, le=20)] | UnsetType = UNSET
-    audio_timestamp: bool | UnsetType = UNSET
-    media_resolution: Literal[
-        "MEDIA_RESOLUTION_UNSPECIFIED", "MEDIA_RESOLUTION_LOW", "MEDIA_RESOLUTION_MEDIUM", "MEDIA_RESOLUTION_HIGH",
-    ] | UnsetType = UNSET
-    thinking_config: ThinkingConfig | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        # most configs set one of these two: the whole tuple is looked at only when neither is
-        if self.temperature is UNSET and self.max_output_tokens is UNSET:
-            super().__post_init__()
-
-
-#: ``astuple`` of an empty instance of each :class:`_NonEmpty` Struct.
-_ALL_UNSET: dict[type[Struct], tuple[UnsetType, ...]] = {
-    kind: (UNSET,) * len(kind.__struct_fields__) for kind in (ThinkingConfig, GenerationConfig)
-}
-
-Labels = Annotated[
-    dict[Annotated[str, Meta(min_length=1, max_length=63)], Annotated[str, Meta(max_length=63)]], _NON_EMPTY
-]
-
-
-class GenerateContentRequest(_Strict, Generic[P]):
-    contents: Annotated[list[Content[P]], _NON_EMPTY]
-    system_instruction: SystemInstruction[P] | UnsetType = UNSET
-    safety_settings: list[SafetySetting] | UnsetType = UNSET
-    generation_config: GenerationConfig | UnsetType = UNSET
-    labels: Labels | UnsetType = UNSET
-    cached_content: NonEmptyText | UnsetType = UNSET
+def _request_type(builder: StructBuilder) -> Any:
+    """The request's Struct of one family, or ``None`` if the line's schema says more than Structs can."""
+    schema = _schema()
+    if set(schema) - _ROOT_KEYWORDS or schema.get("type") != "object" or schema.get("required") != ["request"] or \
+            set(schema.get("properties", {})) != {"request"}:
+        return None
+    try:
+        return builder.field(schema["properties"]["request"], 1)
+    except Untranslatable:
+        return None
 
 
 @functools.cache
 def line_decoders(key_fields: tuple[str, ...]) -> tuple[msgspec.json.Decoder[Any], ...]:
-    """Return the decoders of one input line, to try in order: text parts only, then every part known here.
+    """Return the decoders of one input line, to try in order (:data:`FAMILIES`).
 
     A line is ``request`` and, optionally, each of ``key_fields`` as a string; the decoded value has an
     attribute per field (:data:`msgspec.UNSET` when the line lacks it). A line with any other top-level
-    key is refused (it goes to the next tier). Text-only requests, the common case, skip :class:`Part`'s
-    check in Python.
+    key is refused (it goes to the next tier). None of them checks for empty objects:
+    :func:`may_hold_empty_object` does.
 
     :param key_fields: top-level string fields allowed beside ``request``, each a valid column name.
     """
     fields: list[tuple[str, Any, Any]] = [(name, str | UnsetType, UNSET) for name in key_fields]
-    return tuple(
-        msgspec.json.Decoder(msgspec.defstruct("Line", [("request", request), *fields], forbid_unknown_fields=True,
-                                               gc=False))
-        for request in (GenerateContentRequest[TextPart], GenerateContentRequest[Part])
-    )
+    decoders = []
+    for builder in _builders():
+        request = _request_type(builder)
+        if request is not None:
+            line = msgspec.defstruct("Line", [("request", request), *fields], kw_only=True, forbid_unknown_fields=True,
+                                     gc=False)
+            decoders.append(msgspec.json.Decoder(line))
+    return tuple(decoders)
+
+
+def may_hold_empty_object(data: bytes) -> bool:
+    """Whether raw JSON lines may hold an empty object (``False``: surely none, not even in a string)."""
+    return _EMPTY_OBJECT.search(data) is not None
+
+
+def left_to_next_tier() -> dict[tuple[str, str], str]:
+    """What the general Structs (every kind of part) do not declare: ``(message, field)`` -> why, in
+    either spelling; ``(message, "")`` when the whole message is left out. Lines using them take the
+    next tier."""
+    left: dict[tuple[str, str], str] = {}
+    for builder, (_, only) in zip(_builders(), FAMILIES, strict=True):
+        if not only:
+            left.update(builder.left_out)
+    return left
+
+
+def built_messages() -> set[str]:
+    """The messages the general Structs describe (at one depth at least), in both spellings."""
+    general = [builder for builder, (_, only) in zip(_builders(), FAMILIES, strict=True) if not only]
+    return set.intersection(*(builder.built_messages for builder in general))
 
 
 #: What a refusing decoder raises: a line that is not JSON, not UTF-8, or not of the shape above.

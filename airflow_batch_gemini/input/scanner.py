@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from msgspec import UNSET
 
 from airflow_batch_gemini.input.columns import TopLevelColumns
-from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders
+from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders, may_hold_empty_object
 from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
 from airflow_batch_gemini.input.lines import split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
@@ -129,16 +129,30 @@ class _InputScanner:
                 self._line(number, raw)
 
     def _group_keys(self, lines: list[bytes]) -> list[Any] | None:
-        """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused).
+        """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused,
+        or the group may hold an empty object).
 
-        The decoders are tried in order (text parts only, then every kind of part)."""
-        keys_of = self.keys_of
-        for decode in self.decoders:
+        The decoders are tried in order (:data:`~airflow_batch_gemini.input.fast_tier.FAMILIES`) on each
+        line a decoder refuses; the one that accepts it goes on with the next lines."""
+        decoders = self.decoders
+        if not decoders or may_hold_empty_object(b"".join(lines)):
+            return None
+        keys: list[Any] = []
+        keys_of, decode = self.keys_of, decoders[0]
+        while len(keys) < len(lines):
             try:
-                return [keys_of(decode(raw)) for raw in lines]
+                keys.extend(keys_of(decode(raw)) for raw in itertools.islice(lines, len(keys), None))
             except DecodeRefusal:
-                continue
-        return None
+                raw = lines[len(keys)]
+                for decode in decoders:
+                    try:
+                        keys.append(keys_of(decode(raw)))
+                        break
+                    except DecodeRefusal:
+                        continue
+                else:
+                    return None
+        return keys
 
     def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:
         """The first tier: every line of the group decoded into the Structs (which refuse empty objects
