@@ -279,13 +279,10 @@ class _MessageStruct:
         groups = []
         for rule in self.definition.get("allOf", []):
             rule = _plain(rule)
-            alternatives = rule.get("anyOf", [])
-            if set(rule) != {"anyOf"} or any(set(_plain(item)) != {"required"} or len(item["required"]) != 1
-                                             for item in alternatives):
+            if set(rule) != {"anyOf"}:
                 raise Untranslatable("a message rule other than one of these fields")
-            by_camel = {camel for json_name, camel in self.names.items() for item in alternatives
-                        if item["required"][0] == json_name or item["required"][0] == camel}
-            groups.append(by_camel)
+            given = {_set_field(item) for item in rule["anyOf"]}
+            groups.append({camel for json_name, camel in self.names.items() if json_name in given or camel in given})
         return groups
 
     def _dependent_checks(self) -> list[tuple[str, str, Any]]:
@@ -299,7 +296,7 @@ class _MessageStruct:
             rule = _plain(rule)
             parts = rule["allOf"] if set(rule) == {"allOf"} else [rule]
             try:
-                checks += [self._dependent(trigger, _plain(part)) for part in parts]
+                checks += [self._dependent(trigger, _unguarded(part, trigger)) for part in parts]
             except Untranslatable as err:
                 del self.fields[trigger]
                 self.builder.left_out.setdefault((self.name, self._camel(trigger)), str(err))
@@ -310,9 +307,7 @@ class _MessageStruct:
         if set(part) == {"not"}:
             denied = _plain(part["not"])
             alternatives = denied["anyOf"] if set(denied) == {"anyOf"} else [denied]
-            if any(set(_plain(item)) != {"required"} for item in alternatives):
-                raise Untranslatable("a rule other than an exclusion")
-            others = {name for item in alternatives for name in item["required"]}
+            others = {_set_field(item) for item in alternatives}
             return ("excludes", trigger, sorted(others & set(self.fields)))
         if set(part) == {"anyOf"}:
             for item in part["anyOf"]:
@@ -345,6 +340,26 @@ class _MessageStruct:
         return msgspec.defstruct(f"{self.name}_{'snake' if self.builder.snake else 'camel'}_{self.depth}", fields,
                                  kw_only=True, forbid_unknown_fields=True, rename=rename, gc=False,
                                  namespace=namespace)
+
+
+def _set_field(rule: Mapping[str, Any]) -> str:
+    """The field a rule says is set: ``{"required": [f]}``, or that and ``f`` not ``null`` (a Struct
+    field is never null, so both read the same here); :class:`Untranslatable` for any other rule."""
+    rule = _plain(rule)
+    if set(rule) - {"required", "properties"} or len(rule.get("required", ())) != 1:
+        raise Untranslatable("a rule other than a set field")
+    name = rule["required"][0]
+    if rule.get("properties", {name: {"not": {"type": "null"}}}) != {name: {"not": {"type": "null"}}}:
+        raise Untranslatable("a rule other than a set field")
+    return str(name)
+
+
+def _unguarded(rule: dict[str, Any], trigger: str) -> dict[str, Any]:
+    """A dependent rule without its guard "unless ``trigger`` is null" (a declared field never is)."""
+    rule = _plain(rule)
+    if set(rule) == {"if", "else"} and rule["if"] == {"properties": {trigger: {"type": "null"}}}:
+        return _plain(rule["else"])
+    return rule
 
 
 def post_init_source(py: Mapping[str, str], groups: list[list[str]], checks: list[tuple[str, str, Any]],
