@@ -2,7 +2,9 @@
 
 Each must be reported by validation with its line number. Add a kind by appending a
 :class:`Malformed`; ``pending`` names what validation does not catch yet (the case is then an
-expected failure with that reason, never a silent pass).
+expected failure with that reason, never a silent pass). :data:`NOTED` holds lines that are valid by
+Google's schema but draw a note (a limit Google does not document, a field only v1beta1 knows, nesting
+deeper than the importer is thought to allow): uploaded, and reported with their line number.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ def _config(**fields: Any) -> bytes:
 
 
 def _nested(depth: int) -> dict[str, Any]:
-    value: dict[str, Any] = {"type": "string"}
+    value: dict[str, Any] = {"type": "STRING"}
     for _ in range(depth):
-        value = {"type": "object", "properties": {"field": value}}
+        value = {"type": "OBJECT", "properties": {"field": value}}
     return value
 
 
@@ -97,22 +99,34 @@ MALFORMED: tuple[Malformed, ...] = (
     Malformed("mime-type-without-slash", _parts({"inlineData": {"mimeType": "png", "data": "aGk="}})),
     Malformed("file-data-without-uri", _parts({"fileData": {"mimeType": "image/png"}})),
     Malformed("file-uri-empty", _parts({"fileData": {"mimeType": "image/png", "fileUri": ""}})),
-    Malformed("function-call-without-name", _parts({"functionCall": {"args": {"a": 1}}})),
+    Malformed("function-declaration-without-name",
+              _request(tools=[{"functionDeclarations": [{"description": "looks a word up"}]}])),
+    Malformed("function-name-too-long", _request(tools=[{"functionDeclarations": [{"name": "f" * 129}]}])),
+    Malformed("video-fps-zero", _parts({"fileData": {"mimeType": "video/mp4", "fileUri": "gs://b/v.mp4"},
+                                        "videoMetadata": {"fps": 0}})),
+    Malformed("duration-without-unit", _parts({"fileData": {"mimeType": "video/mp4", "fileUri": "gs://b/v.mp4"},
+                                               "videoMetadata": {"startOffset": "10"}})),
+    Malformed("base64-with-spaces", _parts({"inlineData": {"mimeType": "image/png", "data": "aGk gaGk="}})),
     Malformed("function-response-without-response", _parts({"functionResponse": {"name": "f"}})),
     Malformed("system-instruction-without-parts", _request(systemInstruction={"role": "system"})),
     # -- generation config
     Malformed("generation-config-is-string", _request(generationConfig="fast")),
     Malformed("temperature-above-2", _config(temperature=3)),
     Malformed("temperature-is-string", _config(temperature="hot")),
-    Malformed("top-p-above-1", _config(topP=1.5)),
-    Malformed("top-k-zero", _config(topK=0)),
-    Malformed("max-output-tokens-zero", _config(maxOutputTokens=0)),
     Malformed("max-output-tokens-fraction", _config(maxOutputTokens=10.5)),
-    Malformed("candidate-count-negative", _config(candidateCount=-1)),
     Malformed("stop-sequences-numbers", _config(stopSequences=[1, 2])),
     Malformed("seed-fraction", _config(seed=1.5)),
-    Malformed("logprobs-negative", _config(logprobs=-1)),
     Malformed("response-logprobs-not-boolean", _config(responseLogprobs="yes")),
+    Malformed("presence-penalty-above-2", _config(presencePenalty=2.5)),
+    Malformed("response-schema-without-json-mime-type", _config(responseSchema={"type": "STRING"})),
+    Malformed("response-schema-and-json-schema", _config(responseMimeType="application/json",
+                                                          responseSchema={"type": "STRING"},
+                                                          responseJsonSchema={"type": "string"})),
+    Malformed("response-schema-lowercase-type", _config(responseMimeType="application/json",
+                                                         responseSchema={"type": "string"})),
+    Malformed("field-name-misspelled", _request(generationConfg={"temperature": 1})),
+    Malformed("nested-field-name-misspelled", _config(thinkingConfig={"thinkingBudgt": 10})),
+    Malformed("camel-and-snake-twins", _request(generationConfig={"seed": 1}, generation_config={"seed": 2})),
     Malformed("snake-case-field-wrong-type", _request(generation_config={"max_output_tokens": "many"})),
     # -- safety, tools, labels, cache
     Malformed("safety-setting-without-threshold", _request(safetySettings=[{"category": "HARM_CATEGORY_HATE_SPEECH"}])),
@@ -121,7 +135,17 @@ MALFORMED: tuple[Malformed, ...] = (
     Malformed("tools-is-object", _request(tools={"googleSearch": {"x": 1}})),
     Malformed("empty-object-in-tool", _request(tools=[{"googleSearch": {}}])),
     Malformed("labels-number-value", _request(labels={"team": 1})),
-    Malformed("cached-content-empty", _request(cachedContent="")),
     Malformed("empty-tool-config", _request(toolConfig={})),
+)
+
+#: Valid lines that draw a note: uploaded, each reported with its line number.
+NOTED: tuple[Malformed, ...] = (
+    Malformed("top-p-above-1", _config(topP=1.5)),
+    Malformed("top-k-zero", _config(topK=0)),
+    Malformed("max-output-tokens-zero", _config(maxOutputTokens=0)),
+    Malformed("candidate-count-negative", _config(candidateCount=-1)),
+    Malformed("logprobs-negative", _config(logprobs=-1)),
+    Malformed("stop-sequences-six", _config(stopSequences=["a", "b", "c", "d", "e", "f"])),
+    Malformed("v1beta1-only-field", _config(modelConfig={"featureSelectionPreference": "BALANCED"})),
     Malformed("nesting-deeper-than-15", _config(responseMimeType="application/json", responseSchema=_nested(16))),
 )

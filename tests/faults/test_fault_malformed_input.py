@@ -1,6 +1,7 @@
 """Malformed input lines of many distinct kinds (see :mod:`tests.faults.malformed_lines`): validation
 must report each with its line number, the prepare operator must list them all and upload nothing,
-and with ``on_invalid="skip"`` it must upload exactly the valid lines."""
+and with ``on_invalid="skip"`` it must upload exactly the valid lines. Lines that only draw a note
+are uploaded, and each note names its line."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from airflow_batch_gemini.input.scanner import InputScan, scan_lines
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from tests.conftest import TEST_BUCKET
 from tests.faults.helpers import output_keys
-from tests.faults.malformed_lines import MALFORMED, VALID, Malformed
+from tests.faults.malformed_lines import MALFORMED, NOTED, VALID, Malformed
 from tests.faults.scoreboard import FaultRecord
 
 pytestmark = pytest.mark.usefixtures("google_connection")
@@ -93,3 +94,13 @@ def test_prepare_skip_uploads_exactly_the_valid_lines(fault: FaultRecord, input_
     fault.rows(VALID_KEYS, uploaded)
     assert (result["row_count"], result["skipped_count"]) == (len(VALID_KEYS), len(MALFORMED))
     assert uploaded == VALID_KEYS, "the valid lines, in order, each once"
+
+
+@pytest.mark.parametrize("case", NOTED, ids=[case.kind for case in NOTED])
+def test_a_noted_line_is_uploaded_and_its_note_names_the_line(fault: FaultRecord, case: Malformed) -> None:
+    fault.injected += 1
+    lines = [json.dumps({**VALID, "key": "before"}).encode() + b"\n", case.raw + b"\n",
+             json.dumps({**VALID, "key": "after"}).encode() + b"\n"]
+    scan = scan_lines(lines)
+    assert (scan.row_count, scan.problem_count) == (3, 0), f"{case.kind} must stay valid"
+    assert scan.note_count >= 1 and {note.line for note in scan.notes} == {2}, f"{case.kind} drew no note on line 2"
