@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -32,14 +32,50 @@ from airflow_batch_gemini.input.schema import load_request_schema
 from airflow_batch_gemini.input.schema_variants import notes_schema
 from airflow_batch_gemini.input.struct_builder import StructBuilder, Untranslatable
 
-#: The spellings and variants decoders are made for, in the order they are tried: a text-only
-#: ``Part`` first (no check in Python), then every kind of part; lowerCamel, then snake_case.
-FAMILIES: tuple[tuple[bool, tuple[tuple[str, str], ...]], ...] = (
-    (False, (("Part", "text"),)),
-    (False, ()),
-    (True, (("Part", "text"),)),
-    (True, ()),
-)
+
+class Family(NamedTuple):
+    """The Structs one decoder is made of.
+
+    :param snake: the snake_case spelling (else lowerCamel).
+    :param plain: the variant for the common shape: text parts only, and none of the fields that need
+        a check in Python (tools, response schemas, Model Armor), so that no Python code runs for a line
+        of that shape; the other variant (every kind of part and field) accepts all it accepts.
+    """
+
+    snake: bool
+    plain: bool
+
+
+#: The decoders, in the order they are tried on a group's first line: then each goes on with the
+#: decoder that accepted the line before (:func:`fallbacks` when it refuses).
+FAMILIES: tuple[Family, ...] = (Family(False, True), Family(False, False), Family(True, True), Family(True, False))
+#: What the plain variant leaves out: all but text parts, and what would need a ``__post_init__``.
+_PLAIN_ONLY = {"Part": "text"}
+_PLAIN_OMITS = {
+    "GenerateContentRequest": frozenset({"tools", "modelArmorConfig"}),
+    "GenerationConfig": frozenset({"responseSchema", "responseJsonSchema"}),
+}
+#: The parts of a request that usually repeat across a job's lines and are costly to decode (trees of
+#: ``Schema``): decoded once per distinct bytes by the other variant.
+_REPEATED = {
+    "GenerateContentRequest": frozenset({"tools"}),
+    "GenerationConfig": frozenset({"responseSchema", "responseJsonSchema"}),
+}
+#: Keys only a snake_case line holds, as they end in its bytes: a guess of the spelling, for the order
+#: of :func:`fallbacks` only (a wrong guess costs a refused decode, never a wrong verdict).
+_SNAKE_ENDINGS = (b'_config"', b'_instruction"', b'_data"', b'_type"', b'_settings"', b'_declarations"',
+                  b'_tokens"', b'_schema"')
+
+
+def fallbacks(raw: bytes, refused: int) -> tuple[int, ...]:
+    """The decoders (indexes into :data:`FAMILIES`) to try on a line after decoder ``refused`` refused
+    it: the general variant of the spelling the line seems written in, then of the other spelling
+    (each accepts all its plain sibling accepts)."""
+    snake = any(ending in raw for ending in _SNAKE_ENDINGS)
+    order = (3, 1) if snake else (1, 3)
+    return tuple(index for index in order if index != refused)
+
+
 #: What the line itself may hold besides ``request`` in the schema (the rest only names things).
 _ROOT_KEYWORDS = frozenset({"$schema", "$id", "title", "description", "x-discovery-revisions", "type", "required",
                             "properties", "$defs"})
@@ -57,7 +93,11 @@ def _schema() -> dict[str, Any]:
 def _builders() -> tuple[StructBuilder, ...]:
     """One builder per entry of :data:`FAMILIES`, each with the request's Structs built."""
     schema = _schema()
-    builders = tuple(StructBuilder(schema, snake=snake, only=dict(only)) for snake, only in FAMILIES)
+    builders = tuple(
+        StructBuilder(schema, snake=family.snake, only=_PLAIN_ONLY, omit=_PLAIN_OMITS) if family.plain else
+        StructBuilder(schema, snake=family.snake, repeated=_REPEATED)
+        for family in FAMILIES
+    )
     for builder in builders:
         try:
             builder.field(schema["properties"]["request"], 1)
@@ -110,15 +150,15 @@ def left_to_next_tier() -> dict[tuple[str, str], str]:
     either spelling; ``(message, "")`` when the whole message is left out. Lines using them take the
     next tier."""
     left: dict[tuple[str, str], str] = {}
-    for builder, (_, only) in zip(_builders(), FAMILIES, strict=True):
-        if not only:
+    for builder, family in zip(_builders(), FAMILIES, strict=True):
+        if not family.plain:
             left.update(builder.left_out)
     return left
 
 
 def built_messages() -> set[str]:
     """The messages the general Structs describe (at one depth at least), in both spellings."""
-    general = [builder for builder, (_, only) in zip(_builders(), FAMILIES, strict=True) if not only]
+    general = [builder for builder, family in zip(_builders(), FAMILIES, strict=True) if not family.plain]
     return set.intersection(*(builder.built_messages for builder in general))
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from msgspec import UNSET
 
 from airflow_batch_gemini.input.columns import TopLevelColumns
-from airflow_batch_gemini.input.fast_tier import DecodeRefusal, line_decoders, may_hold_empty_object
+from airflow_batch_gemini.input.fast_tier import DecodeRefusal, fallbacks, line_decoders, may_hold_empty_object
 from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
 from airflow_batch_gemini.input.lines import split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
@@ -110,6 +110,7 @@ class _InputScanner:
         self.key_fields = key_fields
         self.decoders = [decoder.decode for decoder in line_decoders(key_fields)] if validator.packaged else []
         self.keys_of = operator.attrgetter(*key_fields)
+        self.spelling = 0  # the decoder a group starts with
 
     def block(self, block: bytes) -> None:
         """Check a block of whole lines (the last line of the input may lack its line break)."""
@@ -132,26 +133,33 @@ class _InputScanner:
         """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused,
         or the group may hold an empty object).
 
-        The decoders are tried in order (:data:`~airflow_batch_gemini.input.fast_tier.FAMILIES`) on each
-        line a decoder refuses; the one that accepts it goes on with the next lines."""
+        A group starts with the plain variant of the spelling the last group ended in
+        (:data:`~airflow_batch_gemini.input.fast_tier.FAMILIES`); each line is decoded with the decoder
+        that accepted the line before, and if it refuses, with the
+        :func:`~airflow_batch_gemini.input.fast_tier.fallbacks`. A line of the other spelling does not
+        change the decoder of the next line (inputs mostly keep one spelling)."""
         decoders = self.decoders
         if not decoders or may_hold_empty_object(b"".join(lines)):
             return None
         keys: list[Any] = []
-        keys_of, decode = self.keys_of, decoders[0]
+        keys_of, current = self.keys_of, self.spelling
         while len(keys) < len(lines):
             try:
-                keys.extend(keys_of(decode(raw)) for raw in itertools.islice(lines, len(keys), None))
+                # map in C; a refused line stops it, the keys of the lines before it stay in the list
+                keys.extend(map(keys_of, map(decoders[current], itertools.islice(lines, len(keys), None))))
             except DecodeRefusal:
                 raw = lines[len(keys)]
-                for decode in decoders:
+                for index in fallbacks(raw, current):
                     try:
-                        keys.append(keys_of(decode(raw)))
-                        break
+                        keys.append(keys_of(decoders[index](raw)))
                     except DecodeRefusal:
                         continue
+                    if index ^ current < 2:  # the same spelling: go on with it; another: a line of its own
+                        current = index
+                    break
                 else:
                     return None
+        self.spelling = current & ~1  # the plain variant of the spelling: FAMILIES pairs them
         return keys
 
     def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:

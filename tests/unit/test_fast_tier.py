@@ -43,9 +43,9 @@ def decodes(decoder: Any, raw: bytes) -> bool:
 def first_tier_accepts(raw: bytes) -> bool:
     decoders = line_decoders(("key",))
     verdicts = [decodes(decoder, raw) for decoder in decoders]
-    for index, (_, only) in enumerate(FAMILIES):
-        if only and verdicts[index]:  # a restricted variant accepts only what its general sibling accepts
-            assert verdicts[index + 1], f"the variant {FAMILIES[index]} accepts what the general one refuses"
+    for index, family in enumerate(FAMILIES):
+        if family.plain and verdicts[index]:  # the plain variant accepts only what its general sibling accepts
+            assert verdicts[index + 1], f"the variant {family} accepts what the general one refuses"
     return any(verdicts) and not may_hold_empty_object(raw)
 
 
@@ -74,7 +74,8 @@ def respelled(value: Any, free: frozenset[str] = frozenset({"args", "response", 
     if not isinstance(value, dict):
         return value
     return {snake_case(key): item if key in free - {"properties"} else
-            {name: respelled(schema) for name, schema in item.items()} if key == "properties" else respelled(item)
+            {name: respelled(schema) for name, schema in item.items()} if key == "properties" and isinstance(item, dict)
+            else respelled(item)
             for key, item in value.items()}
 
 
