@@ -13,16 +13,16 @@ Every message is covered, in both spellings (a line all lowerCamel or all snake_
 multimodal parts, tools, response schemas, thinking and tool configs all take this tier;
 :func:`left_to_next_tier` lists the fields (and messages) the Structs do not declare, and why.
 
-What the Structs cannot see, the caller checks: no line of the group may hold ``{}`` in its raw
-bytes (:func:`may_hold_empty_object`; an empty object fails the importer), and the top-level keys
-keep their JSON type across lines. ``tests/unit/test_fast_tier.py`` holds the rule "accepted here
-implies accepted by the reference, with no note" over a generated corpus and every kind of shape.
+The Structs refuse empty objects too (a message whose fields are all optional checks it in
+``__post_init__``; a map needs an entry; free-form JSON is searched for ``{}``). What they cannot
+see, the caller checks: the top-level keys keep their JSON type across lines.
+``tests/unit/test_fast_tier.py`` holds the rule "accepted here implies accepted by the reference, with
+no note" over a generated corpus and every kind of shape.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any, NamedTuple
 
 import msgspec
@@ -31,29 +31,44 @@ from msgspec import UNSET, UnsetType
 from airflow_batch_gemini.input.schema import load_request_schema
 from airflow_batch_gemini.input.schema_variants import notes_schema
 from airflow_batch_gemini.input.struct_builder import StructBuilder, Untranslatable
+from airflow_batch_gemini.input.struct_types import family_names
 
 
 class Family(NamedTuple):
     """The Structs one decoder is made of.
 
     :param snake: the snake_case spelling (else lowerCamel).
-    :param plain: the variant for the common shape: text parts only, and none of the fields that need
-        a check in Python (tools, response schemas, Model Armor), so that no Python code runs for a line
-        of that shape; the other variant (every kind of part and field) accepts all it accepts.
+    :param variant: ``"plain"``: the common shape only (text parts, and no field that needs a check in
+        Python, so that no Python code runs for such a line); ``"common"``: every kind of part, tools and
+        response schemas, but only the fields most requests use in the largest messages (a Struct's
+        decode costs more with each field it declares); ``"general"``: every field. Each accepts all
+        the one before accepts.
     """
 
     snake: bool
-    plain: bool
+    variant: str
 
 
-#: The decoders, in the order they are tried on a group's first line: then each goes on with the
-#: decoder that accepted the line before (:func:`fallbacks` when it refuses).
-FAMILIES: tuple[Family, ...] = (Family(False, True), Family(False, False), Family(True, True), Family(True, False))
-#: What the plain variant leaves out: all but text parts, and what would need a ``__post_init__``.
+#: The decoders: a group's first line tries the plain one of the spelling the last group ended in, and
+#: each line then the decoder that accepted the line before (:func:`fallbacks` when it refuses).
+VARIANTS = ("plain", "common", "general")
+FAMILIES: tuple[Family, ...] = tuple(Family(snake, variant) for snake in (False, True) for variant in VARIANTS)
 _PLAIN_ONLY = {"Part": "text"}
-_PLAIN_OMITS = {
-    "GenerateContentRequest": frozenset({"tools", "modelArmorConfig"}),
-    "GenerationConfig": frozenset({"responseSchema", "responseJsonSchema"}),
+_PLAIN_CONFIG = frozenset({"temperature", "topP", "topK", "candidateCount", "maxOutputTokens", "stopSequences",
+                           "presencePenalty", "frequencyPenalty", "seed", "responseMimeType", "responseModalities",
+                           "responseLogprobs", "logprobs", "thinkingConfig", "mediaResolution"})
+_PLAIN_REQUEST = frozenset({"contents", "systemInstruction", "generationConfig", "safetySettings", "labels",
+                            "cachedContent"})
+#: The fields each variant keeps of the messages listed (it keeps every field of the others).
+_KEPT = {
+    "plain": {"GenerateContentRequest": _PLAIN_REQUEST, "GenerationConfig": _PLAIN_CONFIG,
+              "Part": frozenset({"text", "thought", "thoughtSignature"})},
+    "common": {"GenerateContentRequest": _PLAIN_REQUEST | {"tools", "toolConfig"},
+               "GenerationConfig": _PLAIN_CONFIG | {"responseSchema", "responseJsonSchema"},
+               "Part": frozenset({"text", "inlineData", "fileData", "functionCall", "functionResponse",
+                                  "executableCode", "codeExecutionResult", "thought", "thoughtSignature",
+                                  "videoMetadata"})},
+    "general": {},
 }
 #: The parts of a request that usually repeat across a job's lines and are costly to decode (trees of
 #: ``Schema``): decoded once per distinct bytes by the other variant.
@@ -69,19 +84,30 @@ _SNAKE_ENDINGS = (b'_config"', b'_instruction"', b'_data"', b'_type"', b'_settin
 
 def fallbacks(raw: bytes, refused: int) -> tuple[int, ...]:
     """The decoders (indexes into :data:`FAMILIES`) to try on a line after decoder ``refused`` refused
-    it: the general variant of the spelling the line seems written in, then of the other spelling
-    (each accepts all its plain sibling accepts)."""
+    it: the common, then the general variant of the spelling the line seems written in, then of the
+    other spelling."""
     snake = any(ending in raw for ending in _SNAKE_ENDINGS)
-    order = (3, 1) if snake else (1, 3)
-    return tuple(index for index in order if index != refused)
+    return tuple(index for index in (_FALLBACKS_SNAKE if snake else _FALLBACKS_CAMEL) if index != refused)
+
+
+_FALLBACKS_CAMEL = (1, 2, 4, 5)
+_FALLBACKS_SNAKE = (4, 5, 1, 2)
+
+
+def plain_decoder(index: int) -> int:
+    """The plain variant of the spelling of decoder ``index``."""
+    return index - index % len(VARIANTS)
+
+
+def same_spelling(index: int, other: int) -> bool:
+    """Whether decoders ``index`` and ``other`` are of the same spelling."""
+    return index // len(VARIANTS) == other // len(VARIANTS)
 
 
 #: What the line itself may hold besides ``request`` in the schema (the rest only names things).
 _ROOT_KEYWORDS = frozenset({"$schema", "$id", "title", "description", "x-discovery-revisions", "type", "required",
                             "properties", "$defs"})
 
-#: An empty object in raw bytes must look like this outside strings; no match means none anywhere.
-_EMPTY_OBJECT = re.compile(rb"\{[ \t\r\n]*\}")
 
 
 @functools.cache
@@ -93,9 +119,13 @@ def _schema() -> dict[str, Any]:
 def _builders() -> tuple[StructBuilder, ...]:
     """One builder per entry of :data:`FAMILIES`, each with the request's Structs built."""
     schema = _schema()
+    def omitted(variant: str) -> dict[str, frozenset[str]]:
+        return {message: frozenset(family_names(schema["$defs"][message]["properties"], snake=False).values()) - kept
+                for message, kept in _KEPT[variant].items()}
+
     builders = tuple(
-        StructBuilder(schema, snake=family.snake, only=_PLAIN_ONLY, omit=_PLAIN_OMITS) if family.plain else
-        StructBuilder(schema, snake=family.snake, repeated=_REPEATED)
+        StructBuilder(schema, snake=family.snake, only=_PLAIN_ONLY, omit=omitted("plain")) if family.variant == "plain"
+        else StructBuilder(schema, snake=family.snake, omit=omitted(family.variant), repeated=_REPEATED)
         for family in FAMILIES
     )
     for builder in builders:
@@ -124,8 +154,7 @@ def line_decoders(key_fields: tuple[str, ...]) -> tuple[msgspec.json.Decoder[Any
 
     A line is ``request`` and, optionally, each of ``key_fields`` as a string; the decoded value has an
     attribute per field (:data:`msgspec.UNSET` when the line lacks it). A line with any other top-level
-    key is refused (it goes to the next tier). None of them checks for empty objects:
-    :func:`may_hold_empty_object` does.
+    key is refused (it goes to the next tier). They refuse empty objects too.
 
     :param key_fields: top-level string fields allowed beside ``request``, each a valid column name.
     """
@@ -140,25 +169,20 @@ def line_decoders(key_fields: tuple[str, ...]) -> tuple[msgspec.json.Decoder[Any
     return tuple(decoders)
 
 
-def may_hold_empty_object(data: bytes) -> bool:
-    """Whether raw JSON lines may hold an empty object (``False``: surely none, not even in a string)."""
-    return _EMPTY_OBJECT.search(data) is not None
-
-
 def left_to_next_tier() -> dict[tuple[str, str], str]:
     """What the general Structs (every kind of part) do not declare: ``(message, field)`` -> why, in
     either spelling; ``(message, "")`` when the whole message is left out. Lines using them take the
     next tier."""
     left: dict[tuple[str, str], str] = {}
     for builder, family in zip(_builders(), FAMILIES, strict=True):
-        if not family.plain:
+        if family.variant == "general":
             left.update(builder.left_out)
     return left
 
 
 def built_messages() -> set[str]:
     """The messages the general Structs describe (at one depth at least), in both spellings."""
-    general = [builder for builder, family in zip(_builders(), FAMILIES, strict=True) if not family.plain]
+    general = [builder for builder, family in zip(_builders(), FAMILIES, strict=True) if family.variant == "general"]
     return set.intersection(*(builder.built_messages for builder in general))
 
 

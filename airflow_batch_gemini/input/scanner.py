@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from msgspec import UNSET
 
 from airflow_batch_gemini.input.columns import TopLevelColumns
-from airflow_batch_gemini.input.fast_tier import DecodeRefusal, fallbacks, line_decoders, may_hold_empty_object
+from airflow_batch_gemini.input.fast_tier import (
+    DecodeRefusal,
+    fallbacks,
+    line_decoders,
+    plain_decoder,
+    same_spelling,
+)
 from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
 from airflow_batch_gemini.input.lines import split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
@@ -130,8 +136,7 @@ class _InputScanner:
                 self._line(number, raw)
 
     def _group_keys(self, lines: list[bytes]) -> list[Any] | None:
-        """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused,
-        or the group may hold an empty object).
+        """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused).
 
         A group starts with the plain variant of the spelling the last group ended in
         (:data:`~airflow_batch_gemini.input.fast_tier.FAMILIES`); each line is decoded with the decoder
@@ -139,7 +144,7 @@ class _InputScanner:
         :func:`~airflow_batch_gemini.input.fast_tier.fallbacks`. A line of the other spelling does not
         change the decoder of the next line (inputs mostly keep one spelling)."""
         decoders = self.decoders
-        if not decoders or may_hold_empty_object(b"".join(lines)):
+        if not decoders:
             return None
         keys: list[Any] = []
         keys_of, current = self.keys_of, self.spelling
@@ -154,12 +159,12 @@ class _InputScanner:
                         keys.append(keys_of(decoders[index](raw)))
                     except DecodeRefusal:
                         continue
-                    if index ^ current < 2:  # the same spelling: go on with it; another: a line of its own
+                    if same_spelling(index, current):  # go on with it; another spelling: a line of its own
                         current = index
                     break
                 else:
                     return None
-        self.spelling = current & ~1  # the plain variant of the spelling: FAMILIES pairs them
+        self.spelling = plain_decoder(current)
         return keys
 
     def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:

@@ -27,10 +27,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
 from airflow_batch_gemini.fieldnames import snake_case
 from airflow_batch_gemini.input.importer_rules import MAX_OBJECT_DEPTH
@@ -144,7 +144,8 @@ class StructBuilder:
         names = flatten(flat.get("propertyNames", {}))
         if set(names) - {"pattern", "minLength", "maxLength"}:
             raise Untranslatable("property names of this kind")
-        return dict[string_type(names), value_type]  # type: ignore[misc]
+        # an empty map is an empty object, which fails the importer
+        return Annotated[dict[string_type(names), value_type], Meta(min_length=1)]  # type: ignore[misc]
 
     def message(self, name: str, depth: int, extra: Mapping[str, Any] | None = None) -> Any:
         """The Struct of message ``name`` at ``depth``, its properties also held to ``extra``
@@ -271,9 +272,10 @@ class _MessageStruct:
         # are several (a call of the pattern's search costs a third of msgspec's check); else msgspec
         # checks them, only when given
         pattern_fields = [name for name, kind in self.fields.items() if isinstance(kind, PatternText)]
-        python_patterns = bool(groups or checks or repeated_fields & set(map(self._camel, self.fields))) or any(
-            kind in (ANY_JSON, JSON_OBJECT) for kind in self.fields.values()) or len(pattern_fields) > 1 or any(
-            self._camel(name) in required for name in pattern_fields)
+        may_be_empty = not required and not groups  # {} fails the importer: __post_init__ refuses it
+        has_post_init = bool(may_be_empty or groups or checks or repeated_fields & set(map(self._camel, self.fields)))
+        python_patterns = has_post_init or any(kind in (ANY_JSON, JSON_OBJECT) for kind in self.fields.values()) or \
+            len(pattern_fields) > 1 or any(self._camel(name) in required for name in pattern_fields)
         for json_name, kind in self.fields.items():
             annotation = kind
             if isinstance(kind, PatternText) and not python_patterns:
@@ -293,7 +295,7 @@ class _MessageStruct:
             else:
                 fields.append((py[json_name], annotation | UnsetType, UNSET))
         source = post_init_source(py, [[self._json(camel) for camel in group] for group in groups], checks,
-                                  self.checked, MAX_OBJECT_DEPTH - self.depth)
+                                  self.checked, MAX_OBJECT_DEPTH - self.depth, not_empty=may_be_empty)
         namespace: dict[str, Any] = {}
         if source:
             scope = {"UNSET": UNSET, "fits": free_form_fits, "is_base64": is_base64, "REPEATED": parts,

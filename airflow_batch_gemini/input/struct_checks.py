@@ -14,6 +14,7 @@ base64 text, repeated parts). The functions it calls:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ import msgspec
 #: The pattern the request schema gives every bytes field (standard or URL-safe base64, padding optional).
 BASE64_PATTERN = "^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$(?!\\n)"
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+#: An empty object in raw JSON (a match inside a string is possible: the caller then asks the next tier).
+_EMPTY_OBJECT = re.compile(rb"\{[ \t\r\n]*\}")
 #: The padding each length of the last group allows (a last group of 1 is never valid).
 _PADDINGS: dict[int, tuple[int, ...]] = {0: (0,), 1: (), 2: (0, 2), 3: (0, 1)}
 #: Free-form JSON fields: any JSON value, or a JSON object (a ``map<string, Value>``).
@@ -45,11 +48,13 @@ def is_base64(text: str) -> bool:
 
 def free_form_fits(raw: msgspec.Raw, budget: int, must_be_object: bool) -> bool:
     """Whether free-form JSON at a depth that leaves ``budget`` levels is surely fine: an object if it
-    must be, valid UTF-8, and at most ``budget`` ``{`` (so it cannot nest deeper)."""
+    must be, valid UTF-8, at most ``budget`` ``{`` (so it cannot nest deeper), and no ``{}`` (the
+    importer fails on an empty object; one inside a string makes this ``False`` too)."""
     data = bytes(raw)
     if must_be_object and data[:1] != b"{":
         return False
-    if data.count(b"{") > budget:
+    braces = data.count(b"{")
+    if braces > budget or (braces and _EMPTY_OBJECT.search(data)):
         return False
     if data.isascii():
         return True
@@ -87,7 +92,7 @@ class RepeatedPart:
 
 
 def post_init_source(py: Mapping[str, str], groups: list[list[str]], checks: list[tuple[str, str, Any]],
-                     kinds: Mapping[str, str], budget: int) -> str:
+                     kinds: Mapping[str, str], budget: int, *, not_empty: bool = False) -> str:
     """The source of a ``__post_init__`` for these rules (JSON names; ``py`` maps them to attributes),
     or ``""`` when there is none. A group of at-least-one whose members all exclude each other becomes
     one "exactly one" test.
@@ -96,8 +101,12 @@ def post_init_source(py: Mapping[str, str], groups: list[list[str]], checks: lis
         ``"pattern"`` (``PATTERNS[json name]`` is then the pattern's ``search`` in the scope), or
         ``"repeated"`` (``REPEATED[json name]`` is then a :class:`RepeatedPart` in the scope).
     :param budget: the levels of objects left below the Struct (for free-form JSON).
+    :param not_empty: refuse the empty object (a message whose fields are all optional).
     """
     lines = []
+    if not_empty:
+        unset = " and ".join(f"self.{name} is UNSET" for name in py.values()) or "True"
+        lines.append(f"if {unset}: raise ValueError('an empty object')")
     excluded = {(trigger, other) for kind, trigger, others in checks if kind == "excludes" for other in others}
     for group in groups:
         pairs = {(a, b) for a in group for b in group if a != b}

@@ -19,7 +19,6 @@ from airflow_batch_gemini.input.fast_tier import (
     built_messages,
     left_to_next_tier,
     line_decoders,
-    may_hold_empty_object,
 )
 from airflow_batch_gemini.input.line_checks import line_notes, validate_line
 from airflow_batch_gemini.input.lines import iter_line_blocks
@@ -44,9 +43,9 @@ def first_tier_accepts(raw: bytes) -> bool:
     decoders = line_decoders(("key",))
     verdicts = [decodes(decoder, raw) for decoder in decoders]
     for index, family in enumerate(FAMILIES):
-        if family.plain and verdicts[index]:  # the plain variant accepts only what its general sibling accepts
-            assert verdicts[index + 1], f"the variant {family} accepts what the general one refuses"
-    return any(verdicts) and not may_hold_empty_object(raw)
+        if family.variant != "general" and verdicts[index]:  # a variant accepts only what the next one accepts
+            assert verdicts[index + 1], f"the variant {family} accepts what the next one refuses"
+    return any(verdicts)
 
 
 def reference_accepts(raw: bytes) -> bool:
@@ -170,7 +169,6 @@ HANDED_ON = [
     (line({"contents": [{"parts": [{"text": "a", "mediaProcessing": "STATIC"}]}]}), True),  # v1beta1 only: a note
     (line(text_request(tools=[{"functionDeclarations": [{"name": "f", "parametersJsonSchema": {
         "a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": {"m": 1}}}}}}}}}}}}}}]}])), True),
-    (line({"contents": [{"parts": [{"text": "{}"}]}]}), True),  # braces in a string look like an empty object
     (line(text_request(generationConfig={})), False),
     (line(text_request(generationConfig={"thinkingConfig": {}})), False),
     (line(text_request(labels={})), False),
