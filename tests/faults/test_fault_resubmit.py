@@ -54,9 +54,11 @@ def test_rows_lost_from_the_output_are_missing_then_resubmitted(fault: FaultReco
 
 
 def test_a_429_storm_on_rows_is_resubmitted_until_it_passes(fault: FaultRecord, upload_lines) -> None:
+    # 40 % of the rows fail: a round where all 8 valid rows fail (the job then FAILS) is 0.4**8 = 0.07 %
+    # likely; at the 60 % this case had, 1.7 % of the emulator's random seeds failed the case
     input_uri, keys = upload_input(upload_lines, fault, rows=12)
     context = case_context(fault)
-    job = run_task(submit_operator(fault, input_uri, labels={"emulator-row-failure": "429-40_503-20"}), context)
+    job = run_task(submit_operator(fault, input_uri, labels={"emulator-row-failure": "429-30_503-10"}), context)
     final = split_and_resubmit(fault, job, context)
     fault.injected += final["round_summaries"][0]["resubmitted"]
     fault.jobs(logical=1 + final["rounds"], created=jobs_created(fault))
