@@ -39,7 +39,8 @@ class Family(NamedTuple):
 
     :param snake: the snake_case spelling (else lowerCamel).
     :param variant: ``"plain"``: the common shape only (text parts, and no field that needs a check in
-        Python, so that no Python code runs for such a line); ``"common"``: every kind of part, tools and
+        Python, so that for such a line the only Python code is the empty-object check of a message
+        whose fields are all optional, such as ``generationConfig``); ``"common"``: every kind of part, tools and
         response schemas, but only the fields most requests use in the largest messages (a Struct's
         decode costs more with each field it declares); ``"general"``: every field. Each accepts all
         the one before accepts.

@@ -142,12 +142,17 @@ class _InputScanner:
         (:data:`~airflow_batch_gemini.input.fast_tier.FAMILIES`); each line is decoded with the decoder
         that accepted the line before, and if it refuses, with the
         :func:`~airflow_batch_gemini.input.fast_tier.fallbacks`. A line of the other spelling does not
-        change the decoder of the next line (inputs mostly keep one spelling)."""
+        change the decoder of the next line (inputs mostly keep one spelling).
+
+        msgspec does not check the UTF-8 of JSON it keeps as :class:`msgspec.Raw` without decoding, nor of a
+        first copy of a key given twice: when a line took a variant that keeps such values, the group's
+        bytes are checked for UTF-8 here."""
         decoders = self.decoders
         if not decoders:
             return None
         keys: list[Any] = []
         keys_of, current = self.keys_of, self.spelling
+        wider = False  # a decoder other than the plain ones took a line: its Structs keep msgspec.Raw values
         while len(keys) < len(lines):
             try:
                 # map in C; a refused line stops it, the keys of the lines before it stay in the list
@@ -164,7 +169,11 @@ class _InputScanner:
                     break
                 else:
                     return None
+                wider = True
+            wider = wider or current != plain_decoder(current)
         self.spelling = plain_decoder(current)
+        if wider and not _utf8(lines):
+            return None
         return keys
 
     def _group_fast(self, first: int, lines: list[bytes], data: bytes | None) -> bool:
@@ -245,6 +254,18 @@ class _InputScanner:
         self.scan.line_count = self.number
         self.scan.shards = self.planner.finish()
         return self.scan
+
+
+def _utf8(lines: list[bytes]) -> bool:
+    """Whether every line is UTF-8."""
+    data = b"".join(lines)
+    if data.isascii():
+        return True
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class ScanOptions(TypedDict, total=False):

@@ -54,7 +54,7 @@ def _add_note_rules(subschema: dict[str, Any]) -> None:
     if "x-v1-enum" in subschema:
         values = subschema["x-v1-enum"]
         rules.append({"if": {"type": "string"}, "then": {"enum": values, "x-problem": V1BETA1_VALUE}}
-                     if subschema.get("type") != "array" else
+                     if "array" not in subschema.get("type", ()) else
                      {"items": {"if": {"type": "string"}, "then": {"enum": values, "x-problem": V1BETA1_VALUE}}})
     if "x-undocumented" in subschema:
         rules.append({**subschema["x-undocumented"]["schema"], "x-problem": subschema["x-undocumented"]["note"]})

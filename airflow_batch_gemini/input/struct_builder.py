@@ -19,7 +19,9 @@ reached, for one spelling of the field names (lowerCamel or snake_case). It tran
   in ``__post_init__``: an object where the schema says so, valid UTF-8 (msgspec does not check the
   bytes it skips), and at most as many ``{`` as the depth left, so it cannot nest too deep.
 
-Empty objects are not seen here: the caller refuses a line holding ``{}`` in its raw bytes.
+Empty objects fail the importer: a message whose fields are all optional refuses ``{}`` in its
+``__post_init__``, a map needs an entry, and free-form JSON is searched for ``{}``. The caller checks
+the UTF-8 of the lines a Struct with :class:`msgspec.Raw` values took (msgspec does not).
 """
 
 from __future__ import annotations

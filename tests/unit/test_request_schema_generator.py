@@ -9,7 +9,9 @@ import re
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from gemini_batch_local.request_schema import proto_json
 from gemini_batch_local.request_schema.__main__ import DEFAULT_PATH, render
 from gemini_batch_local.request_schema.discovery import load_documents, merged_messages
 from gemini_batch_local.request_schema.generate import message_schema, request_schema
@@ -123,3 +125,20 @@ def test_numeric_strings_keep_the_stated_range(bounds: dict[str, Any], integer: 
 def test_bounds_no_pattern_can_say_fail_loudly() -> None:
     with pytest.raises(ValueError, match="not whole numbers"):
         bounded_string({"minimum": 0.5, "maximum": 1}, integer=False)
+
+
+@pytest.mark.parametrize(("fmt", "inside", "outside"), [
+    ("int32", ["-2147483648", "2147483647", "0", "007", "42"],
+     ["2147483648", "-2147483649", "9999999999", "1.0", "+1"]),
+    ("uint32", ["0", "4294967295"], ["4294967296", "-1"]),
+    ("int64", ["-9223372036854775808", "9223372036854775807"], ["9223372036854775808", "-9223372036854775809"]),
+    ("uint64", ["18446744073709551615"], ["18446744073709551616", "-5"]),
+])
+def test_an_integer_written_as_a_string_holds_its_format_s_range(fmt: str, inside: list[str],
+                                                                  outside: list[str]) -> None:
+    schema = proto_json.integer(fmt)
+    validator = Draft202012Validator(schema)
+    assert [value for value in inside if not validator.is_valid(value)] == []
+    assert [value for value in outside if validator.is_valid(value)] == []
+    low, high = (int(value) for value in (schema["minimum"], schema["maximum"]))
+    assert not validator.is_valid(high + 1) and not validator.is_valid(low - 1) and validator.is_valid(high)

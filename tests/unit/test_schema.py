@@ -135,6 +135,9 @@ def test_valid_requests_the_hand_written_schema_refused_are_accepted(fields: dic
          "/request/tools/0/functionDeclarations/0/name: 'get weather' is not a function name: a letter or _ first, "
          "then letters, digits, _ . : -, at most 128 characters"),
         ({"systemInstruction": {"parts": []}}, "/request/systemInstruction/parts: [] should be non-empty"),
+        ({"generationConfig": {"seed": "2147483648"}},
+         "/request/generationConfig/seed: '2147483648' is not an integer in [-2147483648, 2147483647] (a JSON "
+         "number or a string of digits)"),
         ({"generation_config": None, "generationConfig": {"temperature": 1}},
          "/request: gives both generationConfig and generation_config; give one of them"),
         ({"generationConfig": {"speechConfig": {"multiSpeakerVoiceConfig": {"speakerVoiceConfigs": [

@@ -28,12 +28,32 @@ END = "$(?!\\n)"
 INT32 = (-(2**31), 2**31 - 1)
 UINT32 = (0, 2**32 - 1)
 
-_DIGITS = {
-    "int32": "^-?[0-9]{1,10}" + END,
-    "uint32": "^[0-9]{1,10}" + END,
-    "int64": "^-?[0-9]{1,19}" + END,
-    "uint64": "^[0-9]{1,20}" + END,
-}
+INT64 = (-(2**63), 2**63 - 1)
+UINT64 = (0, 2**64 - 1)
+#: Each integer format's range.
+_RANGES = {"int32": INT32, "uint32": UINT32, "int64": INT64, "uint64": UINT64}
+
+
+def up_to(high: int) -> str:
+    """A regex for the decimal integers from 0 to ``high`` (no sign; leading zeros allowed)."""
+    digits = str(high)
+    alternatives = ["0"] + ([f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else [])
+    for index, digit in enumerate(digits):
+        low = "1" if index == 0 else "0"
+        if digit > low:
+            rest = len(digits) - index - 1
+            alternatives.append(digits[:index] + f"[{low}-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    alternatives.append(digits)
+    return "0*(?:" + "|".join(alternatives) + ")"
+
+
+def _digits(low: int, high: int) -> str:
+    """The pattern of a string of digits in ``[low, high]`` (``low`` is 0 or ``-high - 1``)."""
+    negative = f"|-{up_to(-low)}" if low < 0 else ""
+    return f"^(?:{up_to(high)}{negative})" + END
+
+
+_DIGITS = {fmt: _digits(*bounds) for fmt, bounds in _RANGES.items()}
 _B64 = "[A-Za-z0-9+/_-]"
 _FORMATS: dict[str, tuple[str, str]] = {
     "byte": (
@@ -67,15 +87,9 @@ def integer(fmt: str) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": ["integer", "string"],
         "pattern": _DIGITS[fmt],
-        "description": "an integer (a JSON number or a string of digits)",
+        "description": f"an integer in [{_RANGES[fmt][0]}, {_RANGES[fmt][1]}] (a JSON number or a string of digits)",
     }
-    low, high = {"int32": INT32, "uint32": UINT32}.get(fmt, (None, None))
-    if fmt.startswith("u"):
-        low = 0
-    if low is not None:
-        schema["minimum"] = low
-    if high is not None:
-        schema["maximum"] = high
+    schema["minimum"], schema["maximum"] = _RANGES[fmt]
     return schema
 
 
