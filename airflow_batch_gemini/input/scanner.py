@@ -42,6 +42,7 @@ from airflow_batch_gemini.input.row_keys import (
 )
 from airflow_batch_gemini.input.schema import LineValidator, default_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, LineSet, Shard, ShardPlanner
+from airflow_batch_gemini.input.struct_checks import is_utf8
 
 if TYPE_CHECKING:
     from typing import Unpack  # novm: Python 3.11+, in annotations only, which 3.10 never evaluates
@@ -172,7 +173,7 @@ class _InputScanner:
                 wider = True
             wider = wider or current != plain_decoder(current)
         self.spelling = plain_decoder(current)
-        if wider and not _utf8(lines):
+        if wider and not is_utf8(b"".join(lines)):
             return None
         return keys
 
@@ -254,18 +255,6 @@ class _InputScanner:
         self.scan.line_count = self.number
         self.scan.shards = self.planner.finish()
         return self.scan
-
-
-def _utf8(lines: list[bytes]) -> bool:
-    """Whether every line is UTF-8."""
-    data = b"".join(lines)
-    if data.isascii():
-        return True
-    try:
-        data.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 class ScanOptions(TypedDict, total=False):

@@ -54,8 +54,11 @@ def free_form_fits(raw: msgspec.Raw, budget: int, must_be_object: bool) -> bool:
     if must_be_object and data[:1] != b"{":
         return False
     braces = data.count(b"{")
-    if braces > budget or (braces and _EMPTY_OBJECT.search(data)):
-        return False
+    return braces <= budget and not (braces and _EMPTY_OBJECT.search(data)) and is_utf8(data)
+
+
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8 (ASCII is found in one fast pass)."""
     if data.isascii():
         return True
     try:
