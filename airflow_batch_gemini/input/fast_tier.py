@@ -110,7 +110,6 @@ _ROOT_KEYWORDS = frozenset({"$schema", "$id", "title", "description", "x-discove
                             "properties", "$defs"})
 
 
-
 @functools.cache
 def _schema() -> dict[str, Any]:
     return notes_schema(load_request_schema())
@@ -120,6 +119,7 @@ def _schema() -> dict[str, Any]:
 def _builders() -> tuple[StructBuilder, ...]:
     """One builder per entry of :data:`FAMILIES`, each with the request's Structs built."""
     schema = _schema()
+
     def omitted(variant: str) -> dict[str, frozenset[str]]:
         return {message: frozenset(family_names(schema["$defs"][message]["properties"], snake=False).values()) - kept
                 for message, kept in _KEPT[variant].items()}
@@ -151,7 +151,8 @@ def _request_type(builder: StructBuilder) -> Any:
 
 @functools.cache
 def line_decoders(key_fields: tuple[str, ...]) -> tuple[msgspec.json.Decoder[Any], ...]:
-    """Return the decoders of one input line, to try in order (:data:`FAMILIES`).
+    """Return the decoders of one input line, one per entry of :data:`FAMILIES` (the scanner's order of
+    tries relies on that), or none at all when a family's request cannot be Structs.
 
     A line is ``request`` and, optionally, each of ``key_fields`` as a string; the decoded value has an
     attribute per field (:data:`msgspec.UNSET` when the line lacks it). A line with any other top-level
@@ -163,10 +164,11 @@ def line_decoders(key_fields: tuple[str, ...]) -> tuple[msgspec.json.Decoder[Any
     decoders = []
     for builder in _builders():
         request = _request_type(builder)
-        if request is not None:
-            line = msgspec.defstruct("Line", [("request", request), *fields], kw_only=True, forbid_unknown_fields=True,
-                                     gc=False)
-            decoders.append(msgspec.json.Decoder(line))
+        if request is None:
+            return ()
+        line = msgspec.defstruct("Line", [("request", request), *fields], kw_only=True, forbid_unknown_fields=True,
+                                 gc=False)
+        decoders.append(msgspec.json.Decoder(line))
     return tuple(decoders)
 
 

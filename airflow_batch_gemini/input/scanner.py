@@ -170,8 +170,7 @@ class _InputScanner:
                     break
                 else:
                     return None
-                wider = True
-            wider = wider or current != plain_decoder(current)
+                wider = True  # a group starts with a plain decoder: only a fallback takes a wider one
         self.spelling = plain_decoder(current)
         if wider and not is_utf8(b"".join(lines)):
             return None
@@ -237,24 +236,30 @@ class _InputScanner:
             problems = line_problems(line, number, validator, scan.columns)
         if not problems:
             if not clean:
-                self._note(line_notes(parse_value_or_problem(line, number)[0], number, validator))
+                parsed = value if value is not None else parse_value_or_problem(line, number)[0]
+                self._note(line_notes(parsed, number, validator))
             self._accept(number, line)
             return
         scan.invalid_lines.add(number)
         scan.problem_count += len(problems)
-        scan.problems.extend(problems[: max(0, self.max_problems - len(scan.problems))])
+        _keep_first(scan.problems, problems, self.max_problems)
         if self.on_reject is not None:
             self.on_reject(reject_record(raw, problems))
 
     def _note(self, notes: list[LineProblem]) -> None:
         scan = self.scan
         scan.note_count += len(notes)
-        scan.notes.extend(notes[: max(0, self.max_problems - len(scan.notes))])
+        _keep_first(scan.notes, notes, self.max_problems)
 
     def finish(self) -> InputScan:
         self.scan.line_count = self.number
         self.scan.shards = self.planner.finish()
         return self.scan
+
+
+def _keep_first(kept: list[LineProblem], found: list[LineProblem], limit: int) -> None:
+    """Add to ``kept`` as many of ``found`` as fit within ``limit``."""
+    kept.extend(found[: max(0, limit - len(kept))])
 
 
 class ScanOptions(TypedDict, total=False):
