@@ -2,6 +2,11 @@
 
 One tree under :class:`GeminiBatchError`, a plain ``Exception``: the pure stages (``input``, ``job``,
 ``output``) raise these without importing Airflow, and Airflow fails a task on any exception.
+
+Each class says whether a task retry could help (:attr:`GeminiBatchError.retryable`): a transient API
+error, a failed job or an input changed meanwhile may pass; an invalid input, a 4xx answer or a bad
+configuration will not. The operators turn a permanent error into Airflow's fail-fast exception
+(:mod:`airflow_batch_gemini.operators.failures`), so that the task's retries do not repeat it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,22 @@ from typing import Any
 
 
 class GeminiBatchError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    :attr retryable: whether running the task again could end otherwise; ``False`` makes the operators
+        fail the task at once, without its retries.
+    """
+
+    retryable: bool = False
+
+    def is_retryable(self) -> bool:
+        """Whether a task retry could help with this error (a class may decide per instance)."""
+        return self.retryable
+
+
+class GeminiBatchConfigurationError(GeminiBatchError):
+    """A task's settings cannot work: a malformed name or location, a missing bucket, an input the
+    service could not read. Found before any job is created; fix the DAG or the connection, then re-run."""
 
 
 class GeminiBatchApiError(GeminiBatchError):
@@ -31,9 +51,15 @@ class GeminiBatchApiError(GeminiBatchError):
         where = f" on {method}" if method else ""
         super().__init__(f"Vertex AI answered {http_code} {status}{where}: {message}")
 
+    def is_retryable(self) -> bool:
+        """A 4xx answer (a mistyped model, a bad request, no permission) is permanent; the others are not."""
+        return self.retryable or not 400 <= self.http_code < 500
+
 
 class GeminiBatchTransientError(GeminiBatchApiError):
     """An error worth retrying: 429, a 5xx or a dropped connection, still failing after the retries."""
+
+    retryable = True
 
 
 class GeminiBatchJobFailedError(GeminiBatchError):
@@ -43,6 +69,8 @@ class GeminiBatchJobFailedError(GeminiBatchError):
     :param state: the terminal state, e.g. ``JOB_STATE_FAILED``.
     :param error: the job's ``error`` field (``{"code", "message"}``), if any.
     """
+
+    retryable = True  # a new job may succeed where the service failed this one
 
     def __init__(self, job_name: str, state: str, error: dict[str, Any] | None = None) -> None:
         self.job_name = job_name
@@ -68,6 +96,8 @@ class GeminiBatchUnknownStateError(GeminiBatchError):
 
 class GeminiBatchTimeoutError(GeminiBatchError):
     """The wait for a batch job passed its deadline."""
+
+    retryable = True
 
 
 class GeminiBatchInputError(GeminiBatchError):
@@ -100,6 +130,8 @@ class GeminiBatchOutputError(GeminiBatchError):
 
 class GeminiBatchInputChangedError(GeminiBatchError):
     """The input changed between its validation and its upload; the upload was cancelled, nothing kept."""
+
+    retryable = True  # once the other writer is done, a retry reads one version
 
 
 class GeminiBatchPartialFailureError(GeminiBatchError):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
@@ -45,6 +45,7 @@ class StoredObject:
     :param size: its size in bytes.
     :param crc32c: its CRC32C, base64 as Cloud Storage reports it.
     :param md5: its MD5, base64, or ``None`` for composite objects.
+    :param metadata: its custom metadata (see :mod:`airflow_batch_gemini.package_files`).
     """
 
     uri: str
@@ -52,6 +53,7 @@ class StoredObject:
     size: int
     crc32c: str | None
     md5: str | None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         """A short human-readable summary, for messages."""
@@ -95,6 +97,7 @@ class GeminiBatchStorageHook(GCSHook):
             size=int(blob.size or 0),
             crc32c=blob.crc32c,
             md5=blob.md5_hash,
+            metadata=dict(blob.metadata or {}),
         )
 
     def upload_lines(
@@ -212,7 +215,9 @@ class GeminiBatchStorageHook(GCSHook):
             upload.cancel()
 
     @contextlib.contextmanager
-    def open_writer(self, uri: str, if_generation_match: int | None = None) -> Iterator[IO[bytes]]:
+    def open_writer(
+        self, uri: str, if_generation_match: int | None = None, metadata: Mapping[str, str] | None = None
+    ) -> Iterator[IO[bytes]]:
         """Open an object for streamed writing; it appears whole when the block ends, or not at all.
 
         If the block raises, the resumable upload is cancelled and the object is left as it was (absent,
@@ -220,9 +225,13 @@ class GeminiBatchStorageHook(GCSHook):
 
         :param uri: the object's ``gs://`` URI.
         :param if_generation_match: write only if the object is at this generation (``0``: absent).
+        :param metadata: custom metadata of the new object
+            (:func:`~airflow_batch_gemini.package_files.package_file_metadata`).
         """
         bucket, name = parse_gs_uri(uri)
         blob = self.get_conn().bucket(bucket).blob(name)
+        if metadata:
+            blob.metadata = dict(metadata)
         options: dict[str, object] = {"content_type": JSONL_CONTENT_TYPE, "checksum": "crc32c"}
         if if_generation_match is not None:
             options["if_generation_match"] = if_generation_match

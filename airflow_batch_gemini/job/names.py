@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+
 DEFAULT_LOCATION = "us-central1"
 API_VERSION = "v1"
 
@@ -13,8 +15,8 @@ _JOB_NAME = re.compile(
 )
 
 
-class InvalidNameError(ValueError):
-    """A model, job name or label that the service would refuse."""
+class InvalidNameError(GeminiBatchConfigurationError, ValueError):
+    """A model, job name or label that the service would refuse (a permanent error)."""
 
 
 @dataclass(frozen=True)
