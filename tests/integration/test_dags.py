@@ -8,43 +8,19 @@ whose worker died after creating the job re-attaches instead of creating another
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
+from tests.dag_runs import TEST_DAGS, dags_test, migrated_home, task_states
 from tests.paths import EXAMPLE_DAGS
-
-REPO = Path(__file__).resolve().parents[2]
-TEST_DAGS = REPO / "tests" / "dags"
 
 
 @pytest.fixture(scope="module")
 def airflow_home(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("airflow-home")
-    env = {**os.environ, **stack.airflow_env(home, TEST_DAGS)}
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, check=True)
-    return home
-
-
-def dags_test(
-    stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict, logical_date: str | None = None
-) -> str:
-    """Run ``airflow dags test`` and return its output; fail the test with the output's tail if it fails."""
-    env = {**os.environ, **stack.airflow_env(home, dags_folder), "GEMINI_BATCH_POLL_INTERVAL": "0.5",
-           "GEMINI_BATCH_BUCKET": TEST_BUCKET}
-    date = [logical_date] if logical_date else []
-    result = subprocess.run(
-        [sys.executable, "-m", "airflow", "dags", "test", dag_id, *date, "-c", json.dumps(conf)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
-    return output
+    return migrated_home(stack, tmp_path_factory.mktemp("airflow-home"))
 
 
 def test_worker_dying_between_create_and_defer_reattaches(stack, airflow_home, upload_lines, emulator) -> None:
@@ -56,20 +32,6 @@ def test_worker_dying_between_create_and_defer_reattaches(stack, airflow_home, u
     assert "Pausing task as DEFERRED" in output, "the retry must defer, not wait in the worker"
     assert "running trigger in line" in output and "JOB_STATE_SUCCEEDED" in output
     assert emulator.calls("create") == creates + 1, "exactly one job for two tries"
-
-
-def task_states(home: Path, dag_id: str) -> dict[str, str]:
-    """Task states of the DAG's latest run, read from the metadata database."""
-    import sqlite3
-
-    with sqlite3.connect(home / "airflow.db") as db:
-        (run_id,) = db.execute(
-            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
-        ).fetchone()
-        rows = db.execute(
-            "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
-        ).fetchall()
-    return dict(rows)
 
 
 def count_rows(gcs_client, uri: str) -> int:

@@ -1,0 +1,69 @@
+"""Run DAGs the way ``airflow dags test`` does, in a real subprocess against the local stack, and read what
+the runs left in the metadata database (task states, XComs). Shared by the DAG-level integration and fault
+tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from gemini_batch_local.local_stack import LocalStack
+from tests.conftest import TEST_BUCKET
+from tests.paths import REPO
+
+#: The DAGs of the DAG-level tests.
+TEST_DAGS = REPO / "tests" / "dags"
+
+
+def migrated_home(stack: LocalStack, home: Path) -> Path:
+    """``home`` as an ``AIRFLOW_HOME`` with a migrated SQLite metadata database."""
+    env = {**os.environ, **stack.airflow_env(home, TEST_DAGS)}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, check=True)
+    return home
+
+
+def dags_test(
+    stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict, logical_date: str | None = None
+) -> str:
+    """Run ``airflow dags test`` and return its output; fail the test with the output's tail if it fails."""
+    env = {**os.environ, **stack.airflow_env(home, dags_folder), "GEMINI_BATCH_POLL_INTERVAL": "0.5",
+           "GEMINI_BATCH_BUCKET": TEST_BUCKET}
+    date = [logical_date] if logical_date else []
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id, *date, "-c", json.dumps(conf)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    return output
+
+
+def latest_run_id(db: sqlite3.Connection, dag_id: str) -> str:
+    """The run id of the DAG's latest run."""
+    (run_id,) = db.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)).fetchone()
+    return str(run_id)
+
+
+def task_states(home: Path, dag_id: str) -> dict[str, str]:
+    """Task states of the DAG's latest run, read from the metadata database."""
+    with sqlite3.connect(home / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
+            (dag_id, latest_run_id(db, dag_id)),
+        ).fetchall()
+    return dict(rows)
+
+
+def pushed_xcom(home: Path, dag_id: str, task_id: str, key: str = "return_value") -> Any:
+    """An XCom of a task of the DAG's latest run, read from the metadata database (``None`` if absent)."""
+    with sqlite3.connect(home / "airflow.db") as db:
+        found = db.execute(
+            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ? AND run_id = ?",
+            (dag_id, task_id, key, latest_run_id(db, dag_id)),
+        ).fetchone()
+    return None if found is None else json.loads(found[0])
