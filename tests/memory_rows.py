@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.package_files import RESULT_KIND
 
 
 class MemoryRows:
@@ -14,12 +17,24 @@ class MemoryRows:
 
     :param parts: what each location holds (output parts, inputs), as the bytes of its lines.
     :param outputs: the parts of each job output, in reading order.
+    :param metadata: the custom metadata of parts (none by default).
+    :param unwritable: destinations (a prefix of them) results cannot go to.
     """
 
-    def __init__(self, parts: dict[str, bytes], outputs: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        parts: dict[str, bytes],
+        outputs: dict[str, list[str]] | None = None,
+        metadata: dict[str, dict[str, str]] | None = None,
+        unwritable: Sequence[str] = (),
+    ) -> None:
         self.parts = dict(parts)
         self.outputs = outputs or {}
+        self.metadata = metadata or {}
+        self.unwritable = tuple(unwritable)
         self.reads: list[str] = []
+        #: the kind each result was written as
+        self.kinds: dict[str, str] = {}
 
     def output_parts(self, output: str) -> list[str]:
         return list(self.outputs.get(output, []))
@@ -28,11 +43,20 @@ class MemoryRows:
         self.reads.append(part)
         yield from io.BytesIO(self.parts[part])
 
+    def part_metadata(self, part: str) -> Mapping[str, str]:
+        return self.metadata.get(part, {})
+
+    def require_destinations(self, destinations: Sequence[str]) -> None:
+        refused = [uri for uri in destinations if uri.startswith(self.unwritable)] if self.unwritable else []
+        if refused:
+            raise GeminiBatchConfigurationError(f"cannot write {refused}")
+
     @contextlib.contextmanager
-    def open_writer(self, destination: str) -> Iterator[io.BytesIO]:
+    def open_writer(self, destination: str, kind: str = RESULT_KIND) -> Iterator[io.BytesIO]:
         buffer = io.BytesIO()
         yield buffer
         self.parts[destination] = buffer.getvalue()
+        self.kinds[destination] = kind
 
     def rows(self, location: str) -> list[Any]:
         """The rows a result holds, parsed."""

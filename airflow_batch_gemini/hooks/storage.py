@@ -239,6 +239,30 @@ class GeminiBatchStorageHook(GCSHook):
         with writer:  # BlobWriter: finalizes on success, cancels the upload on an exception
             yield cast("IO[bytes]", writer)
 
+    def compose(
+        self,
+        bucket_name: str,
+        source_objects: list[str],
+        destination_object: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Put objects of one bucket one after the other into a new object there, server-side, in one call.
+
+        :param bucket_name: the bucket of the sources and of the destination.
+        :param source_objects: the names of the sources, in order (at most 32).
+        :param destination_object: the name of the destination; an existing object is replaced.
+        :param metadata: custom metadata of the destination
+            (:func:`~airflow_batch_gemini.package_files.package_file_metadata`).
+        """
+        if not source_objects or not bucket_name or not destination_object:
+            raise ValueError("compose needs a bucket, one source at least and a destination")
+        bucket = self.get_conn().bucket(bucket_name)
+        destination = bucket.blob(destination_object)
+        destination.content_type = JSONL_CONTENT_TYPE
+        if metadata:
+            destination.metadata = dict(metadata)
+        destination.compose([bucket.blob(name) for name in source_objects])
+
     def read_chunks(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
         """Yield the bytes of an object in chunks of ``chunk_size`` (the last one shorter).
 

@@ -2,17 +2,22 @@
 
 A job's output parts are the ``*.jsonl`` files under its output directory
 (:meth:`~airflow_batch_gemini.hooks.storage.GeminiBatchStorageHook.list_prediction_files`); rows are
-the objects' lines, streamed chunk by chunk; a result is an object that appears whole or not at all;
-results in one bucket are put together by a server-side compose (:func:`compose_plan`).
+the objects' lines, streamed chunk by chunk; a result is an object that appears whole or not at all, with the
+custom metadata of its kind (:mod:`airflow_batch_gemini.package_files`); results in one bucket are put
+together by a server-side compose (:func:`compose_plan`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import IO, NamedTuple
 
+from google.api_core.exceptions import Forbidden
+
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.package_files import RESULT_KIND, package_file_metadata
 from airflow_batch_gemini.uris import parse_gs_uri
 
 #: Cloud Storage composes at most this many objects in one call.
@@ -55,17 +60,39 @@ class CloudStorageRows:
         """The lines of one object, each with its line break."""
         return self.storage.read_lines(part)
 
-    def open_writer(self, destination: str) -> AbstractContextManager[IO[bytes]]:
-        """Open an object for streamed writing; it appears whole when the block ends, or not at all."""
-        return self.storage.open_writer(destination)
+    def part_metadata(self, part: str) -> Mapping[str, str]:
+        """The custom metadata of an object (empty when it is absent)."""
+        found = self.storage.stat(part)
+        return found.metadata if found is not None else {}
+
+    def require_destinations(self, destinations: Sequence[str]) -> None:
+        """Check that the bucket of each destination exists (a bucket this connection may not look at is taken
+        on trust: writing to it will tell)."""
+        for bucket in sorted({parse_gs_uri(destination)[0] for destination in destinations}):
+            try:
+                found = self.storage.get_conn().lookup_bucket(bucket)
+            except Forbidden:  # no storage.buckets.get on it: objects may still be writable
+                continue
+            if found is None:
+                raise GeminiBatchConfigurationError(
+                    f"Bucket {bucket!r} of the results ({', '.join(destinations)}) does not exist; nothing was "
+                    "read or written. Create the bucket, or set destination_prefix to a folder of an existing "
+                    "bucket the connection can write to."
+                )
+
+    def open_writer(self, destination: str, kind: str = RESULT_KIND) -> AbstractContextManager[IO[bytes]]:
+        """Open an object for streamed writing, marked as a package file of ``kind``; it appears whole when the
+        block ends, or not at all."""
+        return self.storage.open_writer(destination, metadata=package_file_metadata(kind))
 
     def concatenate(self, sources: Sequence[str], destination: str) -> None:
-        """Write the sources one after the other into ``destination`` (server-side compose within one bucket)."""
+        """Write the sources one after the other into the result ``destination`` (server-side compose within
+        one bucket)."""
         plan = compose_plan(sources, destination)
         if plan is not None:
-            self.storage.compose(plan.bucket, plan.sources, plan.destination)
+            self.storage.compose(plan.bucket, plan.sources, plan.destination, package_file_metadata(RESULT_KIND))
             return
-        with self.storage.open_writer(destination) as writer:
+        with self.open_writer(destination) as writer:
             for source in sources:
                 for line in self.storage.read_lines(source):
                     writer.write(line)

@@ -6,6 +6,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+
+
+def check_failure_ratio(max_failure_ratio: float | None) -> float | None:
+    """``max_failure_ratio`` as given, once checked: ``None``, or a share of the rows from 0 to 1.
+
+    :raises GeminiBatchConfigurationError: anything else (``5`` would never fail a task, ``-1`` always would).
+    """
+    if max_failure_ratio is None:
+        return None
+    if isinstance(max_failure_ratio, bool) or not isinstance(max_failure_ratio, int | float) or not (
+        0 <= max_failure_ratio <= 1
+    ):
+        raise GeminiBatchConfigurationError(
+            f"max_failure_ratio is {max_failure_ratio!r}; it is the share of rows that may fail or be missing, "
+            "from 0 to 1 (0.1 for 10 %), or None for no limit"
+        )
+    return float(max_failure_ratio)
+
 
 def failure_ratio(manifest: Mapping[str, Any]) -> float:
     """Failed plus missing rows over all rows (input rows when known, else output rows)."""

@@ -8,13 +8,19 @@ A row travels as one JSON object per line, as bytes: how a job's output files ho
 source that is no file (rows of a table) encodes each row as, so that ``succeeded.jsonl`` keeps a
 row exactly as the source gave it. Locations (a job's output, a part of it, an input, a result) are
 strings the source and the sink understand: ``gs://`` URIs here, table names for a table.
+
+Everything a sink writes is marked as a file of the package, of a kind (:mod:`airflow_batch_gemini.package_files`):
+``result`` for results, ``input`` for a round's input. A source tells a part's marks, so that a result is
+never read as a job's input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
+
+from airflow_batch_gemini.package_files import RESULT_KIND
 
 
 class RowWriter(Protocol):
@@ -39,16 +45,30 @@ class RowSource(Protocol):
         kept."""
         ...
 
+    def part_metadata(self, part: str) -> Mapping[str, str]:
+        """The custom metadata of a part or an input (an object's; empty when it has none, or for a table): it
+        tells the files the package wrote (:func:`~airflow_batch_gemini.package_files.package_file_kind`)."""
+        ...
+
 
 class ResultSink(Protocol):
     """Where results go: succeeded, failed and missing rows, a round's input."""
 
-    def open_writer(self, destination: str) -> AbstractContextManager[RowWriter]:
+    def require_destinations(self, destinations: Sequence[str]) -> None:
+        """Check, before anything is read or written, that results can go to ``destinations``.
+
+        :raises GeminiBatchConfigurationError: they cannot (e.g. their bucket does not exist); the message
+            names what is missing and what to change.
+        """
+        ...
+
+    def open_writer(self, destination: str, kind: str = RESULT_KIND) -> AbstractContextManager[RowWriter]:
         """Open a result for writing: it appears whole when the block ends, or not at all if it raises
-        (an earlier version then stays); an existing one is replaced."""
+        (an earlier version then stays); an existing one is replaced. It is marked as a package file of
+        ``kind``: ``result``, or ``input`` for what a job is to read (a round's input)."""
         ...
 
     def concatenate(self, sources: Sequence[str], destination: str) -> None:
         """Write the rows of ``sources``, one after the other, into the result ``destination`` (the final
-        files of a resubmission are the rounds' results put together)."""
+        files of a resubmission are the rounds' results put together), marked as a ``result``."""
         ...

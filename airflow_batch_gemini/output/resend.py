@@ -8,10 +8,7 @@ from typing import Any
 
 from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
 from airflow_batch_gemini.output.row_identity import normalise
-from airflow_batch_gemini.output.rows import classify_row
-
-#: Top-level fields the service adds to an output row; every other one was copied from the input line.
-OUTPUT_FIELDS = frozenset({"status", "processed_time", "request", "response"})
+from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, classify_row
 
 
 def retry_line(row: Mapping[str, Any]) -> bytes:

@@ -8,12 +8,31 @@ Round 0 is the first split; round ``N`` resends the previous round's failed rows
 
 from __future__ import annotations
 
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.manifests import PendingRound, RoundLayout, RoundRecord, SplitManifest
 from airflow_batch_gemini.output.ports import ResultSink, RowSource
 from airflow_batch_gemini.output.resend import is_retryable, retry_line
 from airflow_batch_gemini.output.results import join_uri
 from airflow_batch_gemini.output.rows import classify_row, parse_row, with_line_break
 from airflow_batch_gemini.output.tally import Tally
+from airflow_batch_gemini.package_files import INPUT_KIND
+
+#: The most follow-up jobs a resubmission may run: rows still failing after that many rounds fail for good.
+MAX_ROUNDS = 10
+
+
+def check_max_rounds(max_rounds: int) -> int:
+    """``max_rounds`` as given, once checked: a whole number of follow-up jobs from 0 to :data:`MAX_ROUNDS`.
+
+    :raises GeminiBatchConfigurationError: anything else.
+    """
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or not 0 <= max_rounds <= MAX_ROUNDS:
+        raise GeminiBatchConfigurationError(
+            f"max_rounds is {max_rounds!r}; give a whole number of follow-up jobs from 0 (only merge) to "
+            f"{MAX_ROUNDS}: each round is a batch job that may queue for 72 h, and rows still failing after a few "
+            "rounds fail for good"
+        )
+    return max_rounds
 
 
 def round_layout(destination_prefix: str, number: int) -> RoundLayout:
@@ -34,12 +53,16 @@ def prepare_round(
     number: int,
     destination_prefix: str,
 ) -> PendingRound:
-    """Write round ``number``'s input (the previous round's retryable failed rows and missing rows) and the
-    failed rows it keeps; return the round's record so far (layout, ``input_rows``, kept counts)."""
+    """Write round ``number``'s input (the previous round's retryable failed rows and missing rows, marked as a
+    job's ``input``) and the failed rows it keeps (a ``result``); return the round's record so far (layout,
+    ``input_rows``, kept counts)."""
     layout = round_layout(destination_prefix, number)
     kept = Tally()
     resent = 0
-    with sink.open_writer(layout["input_uri"]) as retry, sink.open_writer(layout["kept_failed_uri"]) as keep:
+    with (
+        sink.open_writer(layout["input_uri"], INPUT_KIND) as retry,
+        sink.open_writer(layout["kept_failed_uri"]) as keep,
+    ):
         for raw in source.read_rows(str(previous["failed_uri"])):
             if not raw.strip():
                 continue

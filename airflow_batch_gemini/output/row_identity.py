@@ -11,15 +11,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.fieldnames import camel_case
-from airflow_batch_gemini.output.rows import load_json
+from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, load_json
 
 #: Top-level fields that identify a row, tried in this order.
 DEFAULT_KEY_FIELDS = ("key", "id")
 _DIGEST_BYTES = 16
+#: What a key field's name looks like: a letter or ``_``, then letters, digits, ``_`` or ``-``.
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def key_field_names(key_fields: str | Sequence[str]) -> tuple[str, ...]:
+    """``key_fields`` as a tuple, once checked: one field name or several, each a top-level field an input line
+    may carry (not one the service adds to an output row).
+
+    :raises GeminiBatchConfigurationError: none given, a name that is no field name, or a field of the service.
+    """
+    names = (key_fields,) if isinstance(key_fields, str) else tuple(key_fields)
+    if not names:
+        raise GeminiBatchConfigurationError(
+            "key_fields is empty; give the top-level field(s) that identify an input line, e.g. ('key', 'id')"
+        )
+    for name in names:
+        if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+            raise GeminiBatchConfigurationError(
+                f"key_fields holds {name!r}, which is not a field name: give top-level field names of the input "
+                "lines (a letter or '_', then letters, digits, '_' or '-'), e.g. ('key', 'id')"
+            )
+        if name in OUTPUT_FIELDS:
+            raise GeminiBatchConfigurationError(
+                f"key_fields holds {name!r}, a field the service writes in each output row, not a key an input "
+                "line carries: give the field(s) your input lines identify themselves by, e.g. ('key', 'id')"
+            )
+    return names
 
 
 def normalise(value: Any) -> Any:

@@ -15,6 +15,8 @@ import msgspec
 
 from airflow_batch_gemini.fieldnames import snake_case
 
+#: Top-level fields the service writes in an output row; every other one was copied from the input line.
+OUTPUT_FIELDS = frozenset({"status", "processed_time", "request", "response"})
 #: Category of a line of the output that is not a JSON object (it is kept, as a failure).
 UNREADABLE_ROW = "UNREADABLE_ROW"
 #: Category of a row without a ``status`` field.

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchOutputError
 from airflow_batch_gemini.manifests import ResultUris, SplitSummary
 from airflow_batch_gemini.output.annotation import annotate_failure
 from airflow_batch_gemini.output.disagreements import disagreements
@@ -22,6 +22,7 @@ from airflow_batch_gemini.output.ports import ResultSink, RowSource
 from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS, line_identity, row_identity
 from airflow_batch_gemini.output.rows import classify_row, parse_row, with_line_break
 from airflow_batch_gemini.output.tally import Tally
+from airflow_batch_gemini.package_files import PACKAGE_FILE_KEY, may_be_job_input, package_file_kind
 
 
 class Log(Protocol):
@@ -30,6 +31,23 @@ class Log(Protocol):
     def info(self, msg: str, /, *args: Any) -> object:
         """Log a message at INFO level."""
         ...
+
+
+def refuse_package_files(source: RowSource, input_uris: Sequence[str]) -> None:
+    """Check that each input is a job's input: a user's own object or an ``input`` the package wrote.
+
+    :raises GeminiBatchConfigurationError: an input is a file the package wrote as something else (a result
+        or a rejects file, picked up by a wildcard say): its lines are no input rows.
+    """
+    for uri in input_uris:
+        metadata = source.part_metadata(uri)
+        if not may_be_job_input(metadata):
+            kind = package_file_kind(metadata)
+            raise GeminiBatchConfigurationError(
+                f"Input {uri} is a {kind} file this package wrote ({PACKAGE_FILE_KEY}: {kind}), not a job's "
+                "input: its lines are not counted as input rows, and nothing was split. Give input_uris the "
+                "job's own input, or a wildcard that matches no result or rejects file."
+            )
 
 
 def split_job_output(
@@ -60,9 +78,13 @@ def split_job_output(
     :param key_fields: top-level fields that identify a row, first present wins.
     :param completion_stats: the job's ``{"succeeded", "failed", "incomplete"}``, if known.
     :return: counts, result URIs, failures by status and code, token usage, model versions (no rows).
+    :raises GeminiBatchConfigurationError: the results cannot go where ``results`` says (checked before
+        anything is read), or an input is a file the package wrote as something else than an input.
     :raises GeminiBatchOutputError: the output has no part (no ``*.jsonl`` under ``output_directory``).
     """
     log = log or logging.getLogger(__name__)
+    sink.require_destinations([results["succeeded_uri"], results["failed_uri"], results["missing_uri"]])
+    refuse_package_files(source, input_uris)
     own = set(results.values())
     # our own result files may sit under the output directory: never read them back as output
     files = [uri for uri in source.output_parts(output_directory) if uri not in own]

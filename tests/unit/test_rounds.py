@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from airflow_batch_gemini.output.rounds import prepare_round, round_layout
+import pytest
+
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.output.rounds import MAX_ROUNDS, check_max_rounds, prepare_round, round_layout
+from airflow_batch_gemini.package_files import INPUT_KIND, RESULT_KIND
 from tests.memory_rows import MemoryRows, lines
 from tests.seed import FAILURE_ROW
 
@@ -36,6 +40,8 @@ def test_retryable_failures_and_missing_rows_are_resent_the_others_kept() -> Non
         {"key": "m", "request": {}},
     ]
     assert [json.loads(line)["key"] for line in rows.parts[pending["kept_failed_uri"]].splitlines()] == ["i"]
+    assert rows.kinds == {pending["input_uri"]: INPUT_KIND, pending["kept_failed_uri"]: RESULT_KIND}, (
+        "a job may read the round's input, never the failures it keeps")
 
 
 def test_missing_rows_are_not_read_when_there_are_none() -> None:
@@ -43,3 +49,14 @@ def test_missing_rows_are_not_read_when_there_are_none() -> None:
     previous = {"failed_uri": "gs://b/s/failed.jsonl", "missing_uri": "gs://b/s/missing.jsonl", "missing": 0}
     assert prepare_round(rows, rows, previous, 1, "gs://b/f")["input_rows"] == 0
     assert rows.reads == ["gs://b/s/failed.jsonl"]
+
+
+@pytest.mark.parametrize("max_rounds", [0, 2, MAX_ROUNDS])
+def test_max_rounds_within_bounds_is_kept(max_rounds: int) -> None:
+    assert check_max_rounds(max_rounds) == max_rounds
+
+
+@pytest.mark.parametrize("max_rounds", [-1, MAX_ROUNDS + 1, 1000, 1.5, True, "2"])
+def test_max_rounds_out_of_bounds_is_a_configuration_error(max_rounds) -> None:
+    with pytest.raises(GeminiBatchConfigurationError, match=rf"max_rounds is {max_rounds!r}.*from 0 \(only merge\)"):
+        check_max_rounds(max_rounds)

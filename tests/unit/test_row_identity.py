@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from airflow_batch_gemini.output.row_identity import line_identity, normalise, read_row_key, row_identity
+import pytest
+
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.output.row_identity import (
+    key_field_names,
+    line_identity,
+    normalise,
+    read_row_key,
+    row_identity,
+)
 from tests.seed import SEED_INPUT, SUCCESS_ROW
 
 
@@ -32,3 +41,25 @@ def test_the_row_key_is_the_first_key_field_with_a_string_or_a_number() -> None:
     assert read_row_key({"key": "", "id": 7}) == "7"
     assert read_row_key({"key": True, "id": None}) is None
     assert read_row_key({"name": "x"}, key_fields=("name",)) == "x"
+
+
+def test_key_fields_are_one_name_or_several() -> None:
+    assert key_field_names(["key", "id"]) == ("key", "id")
+    assert key_field_names("custom_id") == ("custom_id",), "one name, not its letters"
+    assert key_field_names(("row-id", "_k2")) == ("row-id", "_k2")
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ([], "key_fields is empty"),
+        ("", "key_fields holds '', which is not a field name"),
+        (["key", "a key"], "key_fields holds 'a key', which is not a field name"),
+        ([7], "key_fields holds 7, which is not a field name"),
+        (["status"], "key_fields holds 'status', a field the service writes"),
+        (("id", "request"), "key_fields holds 'request', a field the service writes"),
+    ],
+)
+def test_key_fields_that_name_no_input_field_are_a_configuration_error(given, message: str) -> None:
+    with pytest.raises(GeminiBatchConfigurationError, match=message):
+        key_field_names(given)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchOutputError
 from airflow_batch_gemini.output.split import split_job_output
+from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, RESULT_KIND, package_file_metadata
 from tests.memory_rows import MemoryRows, lines
 from tests.seed import FAILURE_ROW, SUCCESS_ROW
 
@@ -82,3 +83,37 @@ def test_own_results_are_never_read_back_and_an_empty_output_is_an_error() -> No
     with pytest.raises(GeminiBatchOutputError, match=r"No \*.jsonl file under mem://out"):
         split(rows, [])
     assert "mem://r/failed" not in rows.parts, "nothing is written"
+
+
+def test_the_three_results_are_marked_as_result_files() -> None:
+    rows = MemoryRows({"mem://in": lines({"key": "a"}), "mem://out/1": lines(bad("a"))}, {"mem://out": ["mem://out/1"]})
+    split(rows, ["mem://in"])
+    assert rows.kinds == dict.fromkeys(RESULTS.values(), RESULT_KIND)
+
+
+@pytest.mark.parametrize("kind", [RESULT_KIND, REJECTS_KIND])
+def test_a_package_file_other_than_an_input_is_refused_as_input_and_never_counted(kind: str) -> None:
+    parts = {"mem://in": lines({"key": "a"}), "mem://old/failed": lines({"key": "b"}), "mem://out/1": lines(ok("a"))}
+    rows = MemoryRows(parts, {"mem://out": ["mem://out/1"]}, metadata={"mem://old/failed": package_file_metadata(kind)})
+    with pytest.raises(GeminiBatchConfigurationError, match=rf"Input mem://old/failed is a {kind} file") as raised:
+        split(rows, ["mem://in", "mem://old/failed"])
+    assert "airflow-batch-gemini-file" in str(raised.value) and "input_uris" in str(raised.value)
+    assert rows.reads == [], "nothing read, nothing counted"
+    assert not rows.kinds, "nothing written"
+
+
+def test_a_round_input_and_a_users_own_object_are_inputs() -> None:
+    parts = {"mem://in": lines({"key": "a"}), "mem://round/input": lines({"key": "b"}),
+             "mem://out/1": lines(ok("a"), ok("b"))}
+    metadata = {"mem://round/input": package_file_metadata(INPUT_KIND), "mem://in": {"owner": "me"}}
+    summary = split(MemoryRows(parts, {"mem://out": ["mem://out/1"]}, metadata=metadata),
+                    ["mem://in", "mem://round/input"])
+    assert (summary["input_rows"], summary["succeeded"], summary["missing"]) == (2, 2, 0)
+
+
+def test_the_destination_is_checked_before_anything_is_read() -> None:
+    rows = MemoryRows({"mem://in": lines({"key": "a"}), "mem://out/1": lines(ok("a"))}, {"mem://out": ["mem://out/1"]},
+                      unwritable=["mem://r/"])
+    with pytest.raises(GeminiBatchConfigurationError, match="cannot write"):
+        split(rows, ["mem://in"])
+    assert rows.reads == [] and not rows.kinds

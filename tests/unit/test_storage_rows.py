@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import io
+from collections.abc import Iterator, Mapping
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from google.api_core.exceptions import Forbidden
+
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.hooks.storage import StoredObject
 from airflow_batch_gemini.hooks.storage_rows import MAX_COMPOSE_SOURCES, CloudStorageRows, ComposePlan, compose_plan
+from airflow_batch_gemini.package_files import INPUT_KIND, package_file_metadata
 from tests.memory_rows import MemoryRows
+
+RESULT = package_file_metadata("result")
 
 
 class StandInHook(MemoryRows):
-    """The hook's reads and writes on objects in a dict; composes are recorded, not done."""
+    """The hook's reads and writes on objects in a dict, with their metadata; composes are recorded, not done;
+    the buckets are those of ``buckets`` (a bucket of ``forbidden`` may not be looked at)."""
 
-    def __init__(self, objects: dict[str, bytes]) -> None:
+    def __init__(self, objects: dict[str, bytes], buckets: tuple[str, ...] = ("b",),
+                 forbidden: tuple[str, ...] = ()) -> None:
         super().__init__(objects)
         self.objects = self.parts
-        self.composed: list[tuple[str, list[str], str]] = []
+        self.composed: list[tuple[str, list[str], str, Mapping[str, str] | None]] = []
+        self.buckets = buckets
+        self.forbidden = forbidden
 
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         return sorted(uri for uri in self.objects if uri.startswith(directory_uri + "/"))
@@ -23,8 +38,29 @@ class StandInHook(MemoryRows):
     def read_lines(self, uri: str) -> Iterator[bytes]:
         return self.read_rows(uri)
 
-    def compose(self, bucket: str, sources: list[str], destination: str) -> None:
-        self.composed.append((bucket, sources, destination))
+    def stat(self, uri: str) -> StoredObject | None:
+        if uri not in self.objects:
+            return None
+        return StoredObject(uri, 1, len(self.objects[uri]), None, None, self.metadata.get(uri, {}))
+
+    @contextlib.contextmanager
+    def open_writer(self, uri: str, metadata: Mapping[str, str] | None = None) -> Iterator[io.BytesIO]:  # type: ignore[override]
+        buffer = io.BytesIO()
+        yield buffer
+        self.objects[uri] = buffer.getvalue()
+        self.metadata[uri] = dict(metadata or {})
+
+    def compose(self, bucket: str, sources: list[str], destination: str,
+                metadata: Mapping[str, str] | None = None) -> None:
+        self.composed.append((bucket, sources, destination, metadata))
+
+    def lookup_bucket(self, name: str) -> object | None:
+        if name in self.forbidden:
+            raise Forbidden("no storage.buckets.get")
+        return SimpleNamespace(name=name) if name in self.buckets else None
+
+    def get_conn(self) -> StandInHook:
+        return self
 
 
 def rows_of(hook: StandInHook) -> CloudStorageRows:
@@ -40,18 +76,25 @@ def test_parts_rows_and_results_are_the_hooks_objects_and_lines() -> None:
     with rows.open_writer("gs://b/r/succeeded.jsonl") as writer:
         writer.write(b"a\n")
     assert hook.objects["gs://b/r/succeeded.jsonl"] == b"a\n"
+    assert hook.metadata["gs://b/r/succeeded.jsonl"] == RESULT, "a result by default"
+    with rows.open_writer("gs://b/rounds/1/input.jsonl", INPUT_KIND):
+        pass
+    assert hook.metadata["gs://b/rounds/1/input.jsonl"] == package_file_metadata(INPUT_KIND)
+    assert rows.part_metadata("gs://b/rounds/1/input.jsonl") == package_file_metadata(INPUT_KIND)
+    assert rows.part_metadata("gs://b/in.jsonl") == {} and rows.part_metadata("gs://b/absent.jsonl") == {}
 
 
 def test_sources_in_the_bucket_are_composed_others_streamed() -> None:
     hook = StandInHook({"gs://b/1.jsonl": b"a\n", "gs://other/2.jsonl": b"b\n"})
     rows = rows_of(hook)
     rows.concatenate(["gs://b/1.jsonl"], "gs://b/final.jsonl")
-    assert hook.composed == [("b", ["1.jsonl"], "final.jsonl")] and "gs://b/final.jsonl" not in hook.objects
+    assert hook.composed == [("b", ["1.jsonl"], "final.jsonl", RESULT)] and "gs://b/final.jsonl" not in hook.objects
     rows.concatenate(["gs://b/1.jsonl", "gs://other/2.jsonl"], "gs://b/mixed.jsonl")
     rows.concatenate(["gs://b/1.jsonl"] * (MAX_COMPOSE_SOURCES + 1), "gs://b/many.jsonl")
     assert len(hook.composed) == 1
     assert hook.objects["gs://b/mixed.jsonl"] == b"a\nb\n"
     assert hook.objects["gs://b/many.jsonl"] == b"a\n" * (MAX_COMPOSE_SOURCES + 1)
+    assert hook.metadata["gs://b/mixed.jsonl"] == hook.metadata["gs://b/many.jsonl"] == RESULT, "streamed, marked too"
 
 
 def test_sources_in_one_bucket_are_composed_others_streamed() -> None:
@@ -61,3 +104,11 @@ def test_sources_in_one_bucket_are_composed_others_streamed() -> None:
     many = [f"gs://b/{index}.jsonl" for index in range(MAX_COMPOSE_SOURCES + 1)]
     assert compose_plan(many, "gs://b/out.jsonl") is None
     assert compose_plan(many[:-1], "gs://b/out.jsonl") is not None
+
+
+def test_destinations_in_existing_buckets_pass_and_a_missing_bucket_is_named() -> None:
+    rows = rows_of(StandInHook({}, buckets=("b", "c"), forbidden=("locked",)))
+    rows.require_destinations(["gs://b/r/succeeded.jsonl", "gs://c/r/failed.jsonl", "gs://locked/r"])
+    with pytest.raises(GeminiBatchConfigurationError, match=r"Bucket 'nope' of the results .*does not exist") as raised:
+        rows.require_destinations(["gs://b/r/succeeded.jsonl", "gs://nope/r/failed.jsonl"])
+    assert "Create the bucket, or set destination_prefix" in str(raised.value)
