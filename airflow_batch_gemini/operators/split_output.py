@@ -16,13 +16,21 @@ from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchP
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
 from airflow_batch_gemini.manifests import ResubmitManifest, SplitManifest
+from airflow_batch_gemini.operators.failures import fails_fast
+from airflow_batch_gemini.operators.output_checks import (
+    check_gs_folder,
+    check_output_directory,
+    check_submitted_output,
+    on_cloud_storage,
+    unsplittable_output,
+)
 from airflow_batch_gemini.output.branches import choose_branches, task_id_list
-from airflow_batch_gemini.output.policy import policy_violation
+from airflow_batch_gemini.output.policy import check_failure_ratio, policy_violation
 from airflow_batch_gemini.output.results import result_uris
-from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS
+from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS, key_field_names
 from airflow_batch_gemini.output.split import split_job_output
 from airflow_batch_gemini.output.summary import summary_table
-from airflow_batch_gemini.uris import as_uri_list, parse_gs_uri
+from airflow_batch_gemini.uris import as_uri_list
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -84,6 +92,16 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
     failed or is missing (both, when both happened); other tasks directly downstream are skipped.
     Without branch task ids, nothing is skipped.
 
+    Before it reads anything, the split checks that the bucket of ``destination_prefix`` exists, and that
+    no input object is a file this package wrote as something else than a job's input (a result, a
+    rejects file: custom metadata ``airflow-batch-gemini-file``); it writes its three files marked as
+    ``result``. Settings that cannot work raise
+    :class:`~airflow_batch_gemini.exceptions.GeminiBatchConfigurationError`: when the DAG is parsed if they
+    are written out (a ``key_fields`` that names no field, a ``max_failure_ratio`` outside 0 to 1, a
+    destination or an output directory not on ``gs://``, a ``job_manifest`` of a submit task that writes
+    to BigQuery), else when the task runs. That error, a policy crossed and an output that cannot be split
+    fail the task at once, without its retries: another try would end the same.
+
     Returns (XCom, also when branches are skipped) the manifest, counts only, never rows:
     ``job_name``, ``model``, ``succeeded``, ``failed``, ``missing``, ``input_rows``, ``total``,
     ``succeeded_uri``, ``failed_uri``, ``missing_uri``, ``failures_by_status``,
@@ -102,8 +120,8 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         by default the manifest's. A URI with wildcards (``*`` within a path level, ``**`` across) is read
         as the objects it matches when the split runs: the job's input, unless objects were added or
         removed since. Without any, rows are split but not reconciled. (templated)
-    :param key_fields: top-level fields that identify a row, first present wins; rows without
-        any are joined by a hash of their request.
+    :param key_fields: the top-level field, or fields, that identify a row, first present wins; rows
+        without any are joined by a hash of their request.
     :param success_task_ids: task id(s) to follow when at least one row succeeded. (templated)
     :param failure_task_ids: task id(s) to follow when a row failed or is missing. (templated)
     :param fail_on_partial: raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchPartialFailureError`
@@ -135,7 +153,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         output_directory: str | None = None,
         job_manifest: Mapping[str, Any] | None = None,
         input_uris: str | Sequence[str] | Mapping[str, Any] | None = None,
-        key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
+        key_fields: str | Sequence[str] = DEFAULT_KEY_FIELDS,
         success_task_ids: str | Sequence[str] | None = None,
         failure_task_ids: str | Sequence[str] | None = None,
         fail_on_partial: bool = False,
@@ -147,15 +165,18 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         super().__init__(**kwargs)
         if output_directory is None and job_manifest is None:
             raise ValueError("give output_directory or job_manifest (the submit task's output)")
+        check_gs_folder("destination_prefix", destination_prefix)
+        check_output_directory(output_directory)
+        check_submitted_output(job_manifest)
         self.destination_prefix = destination_prefix
         self.output_directory = output_directory
         self.job_manifest = job_manifest
         self.input_uris = input_uris
-        self.key_fields = tuple(key_fields)
+        self.key_fields = key_field_names(key_fields)
         self.success_task_ids = success_task_ids
         self.failure_task_ids = failure_task_ids
         self.fail_on_partial = fail_on_partial
-        self.max_failure_ratio = max_failure_ratio
+        self.max_failure_ratio = check_failure_ratio(max_failure_ratio)
         self.gcp_conn_id = gcp_conn_id
         self.impersonation_chain = impersonation_chain
 
@@ -169,7 +190,8 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
     def resolve_output_directory(self) -> str:
         """Return the ``gs://`` output directory to read, from ``output_directory`` or ``job_manifest``.
 
-        :raises GeminiBatchOutputError: if it is missing or not on Cloud Storage (e.g. a BigQuery table).
+        :raises GeminiBatchOutputError: if it is missing.
+        :raises GeminiBatchConfigurationError: if it is not on Cloud Storage (e.g. a BigQuery table).
         """
         directory: Any = self.output_directory or self._manifest().get(MANIFEST_OUTPUT_KEY)
         if not directory or not isinstance(directory, str):
@@ -177,14 +199,8 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
                 f"No output directory: output_directory is {self.output_directory!r} and the manifest has "
                 f"no {MANIFEST_OUTPUT_KEY!r}; pass the job's outputInfo.gcsOutputDirectory."
             )
-        try:
-            parse_gs_uri(directory)
-        except ValueError:
-            raise GeminiBatchOutputError(
-                f"The job's output {directory!r} is not a gs:// directory: this operator splits Cloud Storage "
-                "output only. A job that wrote to BigQuery (bq://...) has its rows in a table: query it "
-                "instead, or give the job a gs:// output prefix."
-            ) from None
+        if not on_cloud_storage(directory):
+            raise unsplittable_output("The job's output", directory)
         return directory
 
     def resolve_input_uris(self) -> list[str]:
@@ -196,6 +212,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
 
     def split(self) -> SplitManifest:
         """Read every output row once, write the three files; return the manifest (see the class doc)."""
+        check_gs_folder("destination_prefix", self.destination_prefix)  # rendered by now
         directory = self.resolve_output_directory()
         manifest = self._manifest()
         storage = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
@@ -224,5 +241,6 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
             **summary,
         }
 
+    @fails_fast
     def execute(self, context: Context) -> SplitManifest:
         return self.finish(context, self.split())

@@ -9,13 +9,19 @@ from typing import Any
 import pytest
 from google.cloud import storage
 
-from airflow_batch_gemini.exceptions import GeminiBatchOutputError
+from airflow_batch_gemini.exceptions import (
+    GeminiBatchConfigurationError,
+    GeminiBatchOutputError,
+    GeminiBatchPartialFailureError,
+)
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
 from airflow_batch_gemini.output.rows import RowError
 from airflow_batch_gemini.output.tally import MAX_CATEGORIES as MAX_FAILURE_CATEGORIES
 from airflow_batch_gemini.output.tally import OTHER_CATEGORY
+from airflow_batch_gemini.package_files import PACKAGE_FILE_KEY
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.seed import FAILURE_ROW, SUCCESS_ROW, row_line
@@ -100,6 +106,9 @@ def test_rows_of_every_shard_are_split_and_counted(google_connection, hook, job_
     assert read(summary["failed_uri"], gcs_client) == expected_failed
     assert read(summary["missing_uri"], gcs_client) == b""
     assert len(json.dumps(summary)) < 1500, "counts only, never rows"
+    for name in ("succeeded_uri", "failed_uri", "missing_uri"):
+        bucket, path = parse_gs_uri(summary[name])
+        assert gcs_client.bucket(bucket).get_blob(path).metadata == {PACKAGE_FILE_KEY: "result"}, name
 
 
 def test_the_manifest_of_the_submit_task_gives_the_directory(google_connection, hook, job_folder) -> None:
@@ -155,19 +164,43 @@ def test_no_jsonl_under_the_directory(google_connection, hook, job_folder, gcs_c
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "expected"),
+    ("manifest", "error", "expected"),
     [
-        ({"output_directory": "bq://project.dataset.predictions"}, "not a gs:// directory.*BigQuery"),
-        ({"job_manifest": {"output_directory": "predictions_2026_01_01T00_00_00_000Z"}}, "query it instead"),
-        ({"job_manifest": {"state": "JOB_STATE_SUCCEEDED"}}, "No output directory"),
-        ({"job_manifest": "gs://b/x"}, "job_manifest must be the submit task's dict"),
-        ({"output_directory": "/local/folder"}, "not a gs:// directory"),
-        ({"output_directory": "gs://"}, "not a gs:// directory"),
+        ({"output_directory": "bq://project.dataset.predictions"}, GeminiBatchConfigurationError,
+         "The job's output 'bq://project.dataset.predictions' is not a gs:// directory.*BigQuery"),
+        ({"output_directory": "predictions_2026_01_01T00_00_00_000Z"}, GeminiBatchConfigurationError,
+         "query it instead"),
+        ({"output_directory": "gs://"}, GeminiBatchConfigurationError, "not a gs:// directory"),
+        ({"state": "JOB_STATE_SUCCEEDED"}, GeminiBatchOutputError, "No output directory"),
+        ("gs://b/x", GeminiBatchOutputError, "job_manifest must be the submit task's dict"),
     ],
 )
-def test_output_that_cannot_be_split(google_connection, kwargs: dict[str, Any], expected: str) -> None:
-    with pytest.raises(GeminiBatchOutputError, match=expected):
-        operator(google_connection, destination_prefix=f"gs://{TEST_BUCKET}/r", **kwargs).split()
+def test_output_that_cannot_be_split_fails_fast(google_connection, manifest: Any, error: type, expected: str) -> None:
+    with pytest.raises(GeminiBatchPermanentFailure, match=expected) as raised:
+        operator(google_connection, destination_prefix=f"gs://{TEST_BUCKET}/r", job_manifest=manifest).execute(
+            {"ti": None})
+    assert type(raised.value.error) is error, "a retry would read the same output"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"output_directory": "bq://project.dataset.predictions"}, "output_directory 'bq://.*BigQuery"),
+        ({"output_directory": "/local/folder"}, "output_directory '/local/folder' is not a gs:// directory"),
+        ({"output_directory": "gs://b/o", "destination_prefix": "/tmp/results"},
+         "destination_prefix is '/tmp/results', not a Cloud Storage folder"),
+    ],
+)
+def test_settings_written_out_are_checked_by_the_constructor(kwargs: dict[str, Any], expected: str) -> None:
+    with pytest.raises(GeminiBatchConfigurationError, match=expected):
+        GeminiBatchSplitOutputOperator(task_id="split", **{"destination_prefix": "gs://b/r", **kwargs})
+
+
+def test_a_rendered_destination_not_on_cloud_storage_fails_fast(google_connection) -> None:
+    split = operator(google_connection, output_directory="gs://b/o", destination_prefix="{{ params.results }}")
+    split.destination_prefix = "/tmp/results"  # as rendered
+    with pytest.raises(GeminiBatchPermanentFailure, match="destination_prefix is '/tmp/results', not a Cloud Storage"):
+        split.execute({"ti": None})
 
 
 def test_a_directory_is_required() -> None:
@@ -175,11 +208,29 @@ def test_a_directory_is_required() -> None:
         GeminiBatchSplitOutputOperator(task_id="split", destination_prefix="gs://b/r")
 
 
-def test_a_destination_that_is_not_on_cloud_storage(google_connection, hook, job_folder) -> None:
+def test_a_destination_in_a_missing_bucket_is_named_before_anything_is_read(
+    google_connection, hook, job_folder
+) -> None:
     write(hook, f"{job_folder}/prediction-model-x/predictions.jsonl", success("a"))
-    with pytest.raises(ValueError, match="not a Cloud Storage URI"):
-        operator(google_connection, output_directory=f"{job_folder}/prediction-model-x",
-                 destination_prefix="/tmp/results").split()
+    split = operator(google_connection, output_directory=f"{job_folder}/prediction-model-x",
+                     input_uris=f"{job_folder}/absent-input.jsonl", destination_prefix="gs://no-such-bucket/r")
+    with pytest.raises(GeminiBatchPermanentFailure) as raised:
+        split.execute({"ti": None})
+    assert isinstance(raised.value.error, GeminiBatchConfigurationError)
+    assert "Bucket 'no-such-bucket' of the results (gs://no-such-bucket/r/succeeded.jsonl" in str(raised.value)
+    assert "Create the bucket, or set destination_prefix" in str(raised.value)
+
+
+def test_a_policy_crossed_fails_fast_after_writing(google_connection, hook, job_folder, gcs_client) -> None:
+    output = f"{job_folder}/prediction-model-x"
+    write(hook, f"{output}/predictions.jsonl", success("a"), failure("b"))
+    pushed: dict[str, Any] = {}
+    ti = type("TaskInstance", (), {"xcom_push": lambda self, key, value: pushed.update({key: value})})()
+    split = operator(google_connection, output_directory=output, destination_prefix=job_folder, max_failure_ratio=0.2)
+    with pytest.raises(GeminiBatchPermanentFailure, match=r"more than max_failure_ratio 20\.0%") as raised:
+        split.execute({"ti": ti})
+    assert isinstance(raised.value.error, GeminiBatchPartialFailureError)
+    assert pushed["return_value"]["failed"] == 1 and read(f"{job_folder}/failed.jsonl", gcs_client)
 
 
 def test_input_given_with_wildcards_is_reconciled_with_the_objects_it_matches(
