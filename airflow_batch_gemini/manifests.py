@@ -9,7 +9,7 @@ read them, so a key is never renamed or dropped.
 * :class:`PreparedInput`: the uploaded input, as the prepare operator returns it.
 * :class:`SplitManifest`: a split job output, as the split operator returns it.
 * :class:`ResubmitManifest`: the results over all rounds, as the resubmit operator returns it; the rounds
-  travel between its deferrals as :class:`PendingRound` and :class:`RoundRecord`.
+  travel between its deferrals as :class:`PendingRound` and :class:`RoundRecord`, in a :class:`RoundState`.
 """
 
 from __future__ import annotations
@@ -195,3 +195,13 @@ class MergedRounds(RowCounts):
 
 class ResubmitManifest(MergedRounds, ResultUris):
     """The resubmit operator's XCom: the merged counts and the final files."""
+
+
+class RoundState(TypedDict):
+    """A round whose job the resubmit operator waits on in the triggerer: what its resumed task needs to go on
+    (the rounds so far and the pending round), and whose wait it is (the try that deferred, the job)."""
+
+    try_number: int
+    job_name: str
+    rounds: list[SplitManifest | RoundRecord]
+    pending: PendingRound

@@ -20,12 +20,16 @@ from airflow_batch_gemini.manifests import (
     SplitManifest,
     UnfinishedRound,
 )
+from airflow_batch_gemini.operators.failures import fails_fast
+from airflow_batch_gemini.operators.output_checks import check_gs_folder
 from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.output.merge import final_sources, resubmit_manifest
+from airflow_batch_gemini.output.policy import check_failure_ratio
 from airflow_batch_gemini.output.results import result_uris
-from airflow_batch_gemini.output.rounds import prepare_round
-from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS
+from airflow_batch_gemini.output.round_state import ROUND_STATE_KEY, round_state, stale_state
+from airflow_batch_gemini.output.rounds import check_max_rounds, prepare_round
+from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS, key_field_names
 from airflow_batch_gemini.output.split import split_job_output
 
 if TYPE_CHECKING:
@@ -55,10 +59,22 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
 
     Each round's job has its own identity (task instance and round number in its labels), so a retry of
     this task re-attaches to the job of each round instead of creating a second one. Round files are
-    kept under ``destination_prefix/rounds/N/`` (``input.jsonl``, ``kept_failed.jsonl``, ``output/``,
-    ``results/``). A round's job that ends FAILED, CANCELLED or EXPIRED, or outlives ``timeout``, does not
-    fail the task: the rows it finished count and the others are resent by the next round (see
-    :meth:`resume_round`); the manifest lists it under ``unfinished_rounds``.
+    kept under ``destination_prefix/rounds/N/`` (``input.jsonl``, marked as a job's ``input``;
+    ``kept_failed.jsonl``, ``output/``, ``results/``, marked as ``result`` like the final files). A round's
+    job that ends FAILED, CANCELLED or EXPIRED, or outlives ``timeout``, does not fail the task: the rows
+    it finished count and the others are resent by the next round (see :meth:`resume_round`); the
+    manifest lists it under ``unfinished_rounds``.
+
+    Before it defers, the task pushes the round's state (the rounds so far, the pending round, its job
+    and the try) as the XCom ``round_state``; :meth:`resume_round` reads it back, since ``airflow dags
+    test`` resumes a deferred task with the event alone. A state of another try or job is never resumed:
+    the rounds start over, each round's job re-attached by its labels.
+
+    Settings that cannot work raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchConfigurationError`
+    when the DAG is parsed (``max_rounds`` outside 0 to 10, a ``max_failure_ratio`` outside 0 to 1, a
+    ``key_fields`` that names no field, a written-out ``destination_prefix`` not on ``gs://``), or before
+    anything is read when the task runs (the bucket of ``destination_prefix`` does not exist). That error,
+    a policy crossed and an output that cannot be split fail the task at once, without its retries.
 
     Returns (XCom) one manifest across all rounds: ``job_name`` (the first job), ``job_names``,
     ``rounds``, ``input_rows``, ``succeeded``, ``failed``, ``missing``, the three URIs,
@@ -70,13 +86,13 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
     :param destination_prefix: ``gs://`` folder for the rounds and the final files; not the split's
         own folder. (templated)
     :param model: the model of the follow-up jobs; by default the split manifest's ``model``. (templated)
-    :param max_rounds: at most this many follow-up jobs (0 only merges).
-    :param key_fields: top-level fields that identify a row, as for the split.
+    :param max_rounds: at most this many follow-up jobs, from 0 (only merges) to 10.
+    :param key_fields: the top-level field, or fields, that identify a row, as for the split.
     :param success_task_ids: task id(s) to follow when at least one row succeeded. (templated)
     :param failure_task_ids: task id(s) to follow when a row failed or is missing in the end. (templated)
     :param fail_on_partial: raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchPartialFailureError`
         (after the final files and the manifest) if any row failed or is missing in the end.
-    :param max_failure_ratio: raise the same error when more than this share of the input rows
+    :param max_failure_ratio: raise the same error when more than this share (0 to 1) of the input rows
         failed or is missing in the end; ``None`` for no limit.
     :param kwargs: every other parameter of
         :class:`~airflow_batch_gemini.operators.submit_job.GeminiBatchSubmitJobOperator` (``labels``,
@@ -103,7 +119,7 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         destination_prefix: str,
         model: str | None = None,
         max_rounds: int = 2,
-        key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
+        key_fields: str | Sequence[str] = DEFAULT_KEY_FIELDS,
         success_task_ids: str | Sequence[str] | None = None,
         failure_task_ids: str | Sequence[str] | None = None,
         fail_on_partial: bool = False,
@@ -111,16 +127,15 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         **kwargs: Any,
     ) -> None:
         super().__init__(input_uris=[], output_uri_prefix=destination_prefix, model=model or "", **kwargs)
-        if max_rounds < 0:
-            raise ValueError(f"max_rounds must be 0 or more, got {max_rounds}")
+        check_gs_folder("destination_prefix", destination_prefix)
         self.split_manifest = split_manifest
         self.destination_prefix = destination_prefix
-        self.max_rounds = max_rounds
-        self.key_fields = tuple(key_fields)
+        self.max_rounds = check_max_rounds(max_rounds)
+        self.key_fields = key_field_names(key_fields)
         self.success_task_ids = success_task_ids
         self.failure_task_ids = failure_task_ids
         self.fail_on_partial = fail_on_partial
-        self.max_failure_ratio = max_failure_ratio
+        self.max_failure_ratio = check_failure_ratio(max_failure_ratio)
         self.round_number = 0
 
     @cached_property
@@ -153,15 +168,34 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
                 f"destination_prefix {self.destination_prefix} is the split's own folder: the final files "
                 "would replace the split's before a retry could read them. Give the resubmission its own folder."
             )
-        if not self.model:
-            if not manifest.get("model"):
-                raise GeminiBatchOutputError("No model: set model=, or give a split manifest that names it")
-            self.model = str(manifest["model"])
+        self.use_model_of(manifest)
         return cast("SplitManifest", dict(manifest))
 
+    def use_model_of(self, split: Mapping[str, Any]) -> None:
+        """Give the follow-up jobs ``model``, else the model the split manifest names (also after a resume,
+        which builds the task afresh).
+
+        :raises GeminiBatchOutputError: neither names a model.
+        """
+        if not self.model:
+            if not split.get("model"):
+                raise GeminiBatchOutputError("No model: set model=, or give a split manifest that names it")
+            self.model = str(split["model"])
+
     # it submits jobs as the submit operator does, but returns the merged results, not a job's manifest
+    @fails_fast
     def execute(self, context: Context) -> ResubmitManifest:  # type: ignore[override]
-        return self.next_round(context, [self.round_zero()])
+        check_gs_folder("destination_prefix", self.destination_prefix)  # rendered by now
+        rounds: Rounds = [self.round_zero()]
+        self.storage.require_destinations([self.destination_prefix])
+        return self.next_round(context, rounds)
+
+    def new_watch(self, context: Context, job_name: str) -> JobWatch:
+        """The wait on a round's job, with this task's deadline and tolerance of transient errors.
+
+        Temporary: the submit operator's own ``new_watch`` replaces it.
+        """
+        return JobWatch(job_name, self._deadline(context), self.max_transient_errors)
 
     def next_round(self, context: Context, rounds: Rounds) -> ResubmitManifest:
         """Run the next round if one is allowed and has rows to resend, else merge and finish."""
@@ -181,25 +215,54 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         self.log.info("Round %d: resending %d row(s) from %s", self.round_number, pending["input_rows"],
                       pending["input_uri"])
         job = self.submit(context)
-        watch = JobWatch(str(job["name"]), self._deadline(context), self.max_transient_errors)
+        watch = self.new_watch(context, str(job["name"]))
         event = watch.observe(job).event
         if event is None and self.deferrable:
+            ti = context["ti"]
+            ti.xcom_push(key=ROUND_STATE_KEY, value=round_state(ti.try_number, watch.job_name, rounds, pending))
             self.defer(
                 trigger=self.job_trigger(watch.job_name, self.poll_interval, watch.deadline, self.cancel_on_kill),
                 method_name="resume_round",
-                kwargs={"round_number": self.round_number, "rounds": rounds, "pending": pending},
             )
-        return self.resume_round(context, event or self.wait(watch), self.round_number, rounds, pending)
+        return self.end_round(context, event or self.wait(watch), rounds, pending)
 
+    @fails_fast
     def resume_round(
         self,
         context: Context,
         event: dict[str, Any],
-        round_number: int,
-        rounds: Rounds,
-        pending: PendingRound,
+        round_number: int | None = None,
+        rounds: Rounds | None = None,
+        pending: PendingRound | None = None,
     ) -> ResubmitManifest:
-        """Called with the round's event (also after deferral): split the round's output, then go on.
+        """Called by Airflow with the event of the round's trigger: go on with the round's state.
+
+        The state is the XCom ``round_state`` the deferral pushed. One of another try or another job than the
+        event's is not resumed (Airflow 3.0 to 3.2 hand a retry the earlier try's deferral and event): the
+        rounds start over as a new try's ``execute`` does, each round's job re-attached by its identity
+        labels.
+
+        :param event: the trigger's event.
+        :param round_number: the round, ``rounds`` and ``pending`` are the kwargs of a deferral by an earlier
+            version of this package, which passed the state so; they are used when given.
+        :param rounds: the rounds before the pending one.
+        :param pending: the round waited on.
+        """
+        if rounds is not None and pending is not None:
+            return self.end_round(context, event, rounds, pending)
+        ti = context["ti"]
+        state = ti.xcom_pull(task_ids=ti.task_id, key=ROUND_STATE_KEY, map_indexes=ti.map_index)
+        problem = stale_state(state, str(event.get("job_name")), ti.try_number)
+        if problem is not None:
+            self.log.warning("Not resuming the deferred round: %s. Starting the rounds over; each round's job "
+                             "is re-attached by its identity labels", problem)
+            return self.execute(context)
+        return self.end_round(context, event, state["rounds"], state["pending"])
+
+    def end_round(
+        self, context: Context, event: dict[str, Any], rounds: Rounds, pending: PendingRound
+    ) -> ResubmitManifest:
+        """Split the round's output once its job's wait has ended (``event``), then go on.
 
         A round whose job ends FAILED, CANCELLED or EXPIRED, or whose wait times out (the job is then
         cancelled), does not fail the task: the rows its job finished count (its output is split like
@@ -208,7 +271,8 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         earlier rounds' files are merged (the rows it was to resend keep their earlier errors). Either
         way the manifest lists the round under ``unfinished_rounds``.
         """
-        self.round_number = round_number
+        self.round_number = int(pending["round"])
+        self.use_model_of(rounds[0])
         try:
             job = self.execute_complete(context, event)
         except (GeminiBatchJobFailedError, GeminiBatchTimeoutError) as err:

@@ -11,8 +11,9 @@ from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.operators.resubmit_failed import GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from tests.conftest import TEST_BUCKET
-from tests.faults.helpers import CASE_LABEL, case_context, jobs_created, output_keys, submit_operator, upload_input
+from tests.faults.helpers import CASE_LABEL, jobs_created, output_keys, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord
+from tests.resumed_tasks import xcom_context
 from tests.taskrun import run_task
 
 pytestmark = pytest.mark.usefixtures("google_connection")
@@ -37,7 +38,7 @@ def account_final(fault: FaultRecord, final: dict[str, Any], keys: list[str]) ->
 
 def test_rows_lost_from_the_output_are_missing_then_resubmitted(fault: FaultRecord, upload_lines) -> None:
     input_uri, keys = upload_input(upload_lines, fault, rows=9)
-    context = case_context(fault)
+    context = xcom_context(f"faults__{fault.label}")
     job = run_task(submit_operator(fault, input_uri), context)
     predictions = f"{job['output_directory']}/predictions.jsonl"
     hook = GeminiBatchStorageHook()
@@ -57,7 +58,7 @@ def test_a_429_storm_on_rows_is_resubmitted_until_it_passes(fault: FaultRecord, 
     # 40 % of the rows fail: a round where all 8 valid rows fail (the job then FAILS) is 0.4**8 = 0.07 %
     # likely; at the 60 % this case had, 1.7 % of the emulator's random seeds failed the case
     input_uri, keys = upload_input(upload_lines, fault, rows=12)
-    context = case_context(fault)
+    context = xcom_context(f"faults__{fault.label}")
     job = run_task(submit_operator(fault, input_uri, labels={"emulator-row-failure": "429-30_503-10"}), context)
     final = split_and_resubmit(fault, job, context)
     fault.injected += final["round_summaries"][0]["resubmitted"]

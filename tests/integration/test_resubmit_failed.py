@@ -15,14 +15,18 @@ from typing import Any
 import pytest
 from google.cloud import storage
 
-from airflow_batch_gemini.exceptions import GeminiBatchPartialFailureError
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchPartialFailureError
+from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure
 from airflow_batch_gemini.operators.resubmit_failed import ROUND_LABEL, GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.output.round_state import ROUND_STATE_KEY
+from airflow_batch_gemini.package_files import PACKAGE_FILE_KEY
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET, request_line
 from tests.paths import EXAMPLE_DAGS
-from tests.taskrun import new_context, run_task
+from tests.resumed_tasks import xcom_context
+from tests.taskrun import run_task
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 _runs = itertools.count()
@@ -51,7 +55,7 @@ def submit_split(upload_lines, folder: str, deferrable: bool) -> tuple[dict[str,
         task_id="submit", input_uris=input_uri, output_uri_prefix=f"{folder}/output", display_name="resubmit-test",
         labels={"emulator-row-failure": "429-50"}, poll_interval=0.2, deferrable=deferrable,
     )
-    context = new_context()
+    context = xcom_context()
     job = run_task(submit, context)
     split = GeminiBatchSplitOutputOperator(task_id="split", job_manifest=job, destination_prefix=f"{folder}/split")
     return run_task(split, context), context
@@ -96,6 +100,57 @@ def test_429_rows_succeed_in_the_next_round_and_400_rows_stay_failed(
         assert row["parsed_error"]["status"] == "INVALID_ARGUMENT"
         assert "valid role" in row["parsed_error"]["message"]
     assert read_rows(final["missing_uri"], gcs_client) == []
+    if deferrable:  # resumed from the state the deferral pushed, no kwargs (as airflow dags test resumes)
+        state = context["ti"].xcoms[ROUND_STATE_KEY]
+        assert (state["try_number"], state["job_name"], state["pending"]["round"]) == (1, final["job_names"][1], 1)
+        assert state["rounds"] == [split]
+
+
+def kind_of(uri: str, gcs_client: storage.Client) -> str | None:
+    bucket, name = parse_gs_uri(uri)
+    blob = gcs_client.bucket(bucket).get_blob(name)
+    assert blob is not None, uri
+    return (blob.metadata or {}).get(PACKAGE_FILE_KEY)
+
+
+def test_round_and_final_files_are_marked_with_their_kind(upload_lines, gcs_client, folder: str) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable=True)
+    final = run_task(GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
+        poll_interval=0.2), context)
+    assert [kind_of(split[name], gcs_client) for name in ("succeeded_uri", "failed_uri", "missing_uri")] == [
+        "result"] * 3
+    assert [kind_of(final[name], gcs_client) for name in ("succeeded_uri", "failed_uri", "missing_uri")] == [
+        "result"] * 3, "composed finals too"
+    rounds = f"{folder}/final/rounds/1"
+    assert kind_of(f"{rounds}/input.jsonl", gcs_client) == "input", "what round 1's job reads"
+    assert kind_of(f"{rounds}/kept_failed.jsonl", gcs_client) == "result"
+    assert kind_of(f"{rounds}/results/succeeded.jsonl", gcs_client) == "result"
+
+
+@pytest.mark.parametrize(
+    ("destination", "message"),
+    [
+        ("gs://no-such-bucket-here/final",
+         "Bucket 'no-such-bucket-here' of the results (gs://no-such-bucket-here/final) does not exist"),
+        ("/tmp/final", "destination_prefix is '/tmp/final', not a Cloud Storage folder"),
+    ],
+    ids=["missing-bucket", "rendered-local-path"],
+)
+def test_a_destination_that_cannot_take_results_fails_fast_before_any_round(
+    upload_lines, folder: str, emulator, destination: str, message: str
+) -> None:
+    split, context = submit_split(upload_lines, folder, deferrable=True)
+    creates = emulator.calls("create")
+    resubmit = GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix="{{ params.final }}",
+        display_name="resubmit-test", poll_interval=0.2)
+    resubmit.destination_prefix = destination  # as rendered
+    with pytest.raises(GeminiBatchPermanentFailure) as raised:
+        run_task(resubmit, context)
+    assert isinstance(raised.value.error, GeminiBatchConfigurationError)
+    assert message in str(raised.value)
+    assert emulator.calls("create") == creates, "no job paid for"
 
 
 def test_a_retry_of_the_task_reattaches_to_each_rounds_job(upload_lines, folder: str, emulator) -> None:
@@ -110,18 +165,23 @@ def test_a_retry_of_the_task_reattaches_to_each_rounds_job(upload_lines, folder:
     assert (again["succeeded"], again["failed"]) == (first["succeeded"], first["failed"])
 
 
-def test_rounds_are_bounded_and_the_policy_raises_after_writing(upload_lines, gcs_client, folder: str) -> None:
+@pytest.mark.parametrize("max_rounds", [0, 1], ids=["in-execute", "after-a-deferred-round"])
+def test_rounds_are_bounded_and_the_policy_fails_fast_after_writing(
+    upload_lines, gcs_client, folder: str, max_rounds: int
+) -> None:
     split, context = submit_split(upload_lines, folder, deferrable=True)
     quota = split["failures_by_status"]["RESOURCE_EXHAUSTED"]
     resubmit = GeminiBatchResubmitFailedOperator(
         task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
-        max_rounds=0, max_failure_ratio=0.01, poll_interval=0.2,
+        max_rounds=max_rounds, max_failure_ratio=0.01, poll_interval=0.2,
     )
-    with pytest.raises(GeminiBatchPartialFailureError, match="more than max_failure_ratio") as raised:
+    with pytest.raises(GeminiBatchPermanentFailure, match="more than max_failure_ratio") as raised:
         run_task(resubmit, context)
-    final = raised.value.manifest
-    assert (final["rounds"], final["failed"]) == (0, quota + INVALID)
-    assert len(read_rows(final["failed_uri"], gcs_client)) == quota + INVALID
+    assert isinstance(raised.value.error, GeminiBatchPartialFailureError), "a retry would end the same: no retry"
+    final = raised.value.error.manifest
+    failed = quota + INVALID if max_rounds == 0 else INVALID
+    assert (final["rounds"], final["failed"]) == (max_rounds, failed)
+    assert len(read_rows(final["failed_uri"], gcs_client)) == failed
     assert context["ti"].xcoms["return_value"] == final, "the manifest is pushed before the error"
 
 
@@ -176,7 +236,7 @@ def test_each_round_has_its_own_identity_label() -> None:
     operator = GeminiBatchResubmitFailedOperator(
         task_id="resubmit", split_manifest={}, destination_prefix=f"gs://{TEST_BUCKET}/x"
     )
-    context = new_context()
+    context = xcom_context()
     labels = []
     for number in (1, 2):
         operator.round_number = number
