@@ -28,23 +28,56 @@ def migrated_home(stack: LocalStack, home: Path) -> Path:
 
 
 def dags_test(
-    stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict, logical_date: str | None = None
+    stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict, logical_date: str | None = None,
+    input_dir: Path | None = None,
 ) -> str:
-    """Run ``airflow dags test`` and return its output; fail the test with the output's tail if it fails."""
+    """Run ``airflow dags test`` and return its output; fail the test with the output's tail if it fails.
+
+    :param input_dir: the example DAGs' ``GEMINI_BATCH_INPUT_DIR`` (their packaged sample folder if ``None``).
+    """
+    return _run_airflow(stack, home, dags_folder, input_dir,
+                        ["-m", "airflow", "dags", "test", dag_id, *([logical_date] if logical_date else []),
+                         "-c", json.dumps(conf)])
+
+
+#: ``DAG.test`` of one DAG file's ``dag``, as ``airflow dags test`` calls it, but with ``logical_date=None``.
+TEST_WITHOUT_LOGICAL_DATE = """
+import json, runpy, sys
+dag = runpy.run_path(sys.argv[1])["dag"]
+run = dag.test(logical_date=None, run_conf=json.loads(sys.argv[2]))
+print("RUN", json.dumps({"run_id": run.run_id, "logical_date": run.logical_date, "state": str(run.state)}))
+"""
+
+
+def run_without_logical_date(stack: LocalStack, home: Path, dag_file: Path, conf: dict,
+                             input_dir: Path | None = None) -> tuple[dict, str]:
+    """Run ``dag_file``'s DAG once without a logical date; return the run (``run_id``, ``logical_date``,
+    ``state``) and the output."""
+    output = _run_airflow(stack, home, dag_file.parent, input_dir,
+                          ["-c", TEST_WITHOUT_LOGICAL_DATE, str(dag_file), json.dumps(conf)])
+    run = json.loads(next(line for line in output.splitlines() if line.startswith("RUN ")).removeprefix("RUN "))
+    return run, output
+
+
+def _run_airflow(stack: LocalStack, home: Path, dags_folder: Path, input_dir: Path | None, args: list[str]) -> str:
     env = {**os.environ, **stack.airflow_env(home, dags_folder), "GEMINI_BATCH_POLL_INTERVAL": "0.5",
            "GEMINI_BATCH_BUCKET": TEST_BUCKET}
-    date = [logical_date] if logical_date else []
-    result = subprocess.run(
-        [sys.executable, "-m", "airflow", "dags", "test", dag_id, *date, "-c", json.dumps(conf)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
+    env.pop("GEMINI_BATCH_INPUT_DIR", None)
+    if input_dir is not None:
+        env["GEMINI_BATCH_INPUT_DIR"] = str(input_dir)
+    result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     return output
 
 
-def latest_run_id(db: sqlite3.Connection, dag_id: str) -> str:
-    """The run id of the DAG's latest run."""
+def latest_run_id(home: Path, dag_id: str) -> str:
+    """The run id of the DAG's latest run, read from the metadata database."""
+    with sqlite3.connect(home / "airflow.db") as db:
+        return _latest_run_id(db, dag_id)
+
+
+def _latest_run_id(db: sqlite3.Connection, dag_id: str) -> str:
     (run_id,) = db.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)).fetchone()
     return str(run_id)
 
@@ -54,7 +87,7 @@ def task_states(home: Path, dag_id: str) -> dict[str, str]:
     with sqlite3.connect(home / "airflow.db") as db:
         rows = db.execute(
             "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
-            (dag_id, latest_run_id(db, dag_id)),
+            (dag_id, _latest_run_id(db, dag_id)),
         ).fetchall()
     return dict(rows)
 
@@ -64,6 +97,6 @@ def pushed_xcom(home: Path, dag_id: str, task_id: str, key: str = "return_value"
     with sqlite3.connect(home / "airflow.db") as db:
         found = db.execute(
             "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ? AND run_id = ?",
-            (dag_id, task_id, key, latest_run_id(db, dag_id)),
+            (dag_id, task_id, key, _latest_run_id(db, dag_id)),
         ).fetchone()
     return None if found is None else json.loads(found[0])

@@ -2,13 +2,18 @@
 ### Gemini batch prediction from Cloud Storage
 
 One run takes a JSON Lines file of Gemini requests through a Vertex AI batch prediction job and
-leaves two files of results, all partitioned by the run's logical date under
-`gs://{bucket}/gemini-batch/{ds}/`:
+leaves two files of results, all in the run's own folder, named after its run id:
+`gs://$GEMINI_BATCH_BUCKET/gemini-batch/{run_id}/`. Every run has one, with a logical date or
+without (`logical_date: null` from the REST API or the trigger form: such a run has no `ds`), and
+no two runs share one (a manual run of the day of a scheduled one neither):
 
-1. **prepare_input** validates every line of `params.input_source` (a local path or a `gs://`
-   object) against the request schema and uploads it to `.../input/requests.jsonl` with a
-   generation precondition: an invalid line fails the task with its line number and field, and
-   nothing is uploaded. A re-run with the same content re-uses the object.
+1. **prepare_input** validates every line of `params.input_source` against the request schema and
+   uploads it to `.../input/requests.jsonl` with a generation precondition: an invalid line fails the
+   task with its line number and field, and nothing is uploaded. A re-run with the same content
+   re-uses the object. The input is a file of `$GEMINI_BATCH_INPUT_DIR` (a relative path is taken
+   from it, and no path leaves it) or a `gs://` object; by default `requests.jsonl` of the sample
+   folder shipped with the package: ten requests, two of which the service fails (they ask for more
+   output tokens than the model gives), so a run shows both result files.
 2. **submit_and_wait** creates the batch job (re-attaching to the job of an earlier try instead
    of creating a second one) and waits for it in the triggerer, holding no worker slot. A job that
    ends FAILED, CANCELLED or EXPIRED fails the task with the job's error. Its **Vertex AI batch
@@ -21,29 +26,30 @@ leaves two files of results, all partitioned by the run's logical date under
 4. **use_successes** / **review_failures** stand for what your pipeline does next.
 
 Backfill dates with `airflow backfill create --dag-id gemini_batch_example --from-date ... --to-date ...`:
-each date has its own folders, and re-running a date re-attaches to its job instead of paying for
-another one, then replaces its result files.
+each date has its own run (`backfill__2026-01-01T00:00:00+00:00`) and folders, and re-running a date
+(`--reprocess-behavior completed`, or clearing the run) keeps its run id: it re-attaches to its job
+instead of paying for another one, then replaces its result files.
 
-Trigger it from the UI with other `params` (model, input, bucket) to run another file or model.
+Trigger it from the UI with other `params` (model, input) to run another file or model. The bucket,
+the input folder and the poll interval are the DAG author's (environment variables, read when the
+file is parsed; see `gemini_batch_settings.py`), not the trigger form's.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_batch_gemini.example_dags import gemini_batch_settings as settings
 from airflow_batch_gemini.lineage import result_assets
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 
-BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
-POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
-PARTITION = "gs://{{ params.bucket }}/gemini-batch/{{ ds }}"
-RESULTS = result_assets(BUCKET, "gemini-batch")
+PARTITION = settings.partition("gemini-batch")
+RESULTS = result_assets(settings.BUCKET, "gemini-batch")
 
 with DAG(
     dag_id="gemini_batch_example",
@@ -56,17 +62,18 @@ with DAG(
     params={
         "model": Param("gemini-2.5-flash", type="string", title="Model",
                        description="A Gemini model id, or a full publisher or tuned-model path."),
-        "input_source": Param(f"gs://{BUCKET}/samples/requests.jsonl", type="string", title="Input",
-                              description="JSON Lines of {\"request\": ...}: a gs:// object or a local path."),
-        "bucket": Param(BUCKET, type="string", title="Bucket",
-                        description="Bucket for the dated input, output and result folders."),
+        "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
+                              description="JSON Lines of {\"request\": ...}: a file of the DAG's input folder "
+                                          "(the sample by default) or a gs:// object."),
     },
+    user_defined_macros=settings.MACROS,
     doc_md=__doc__,
     tags=["gemini", "vertex-ai", "batch"],
 ) as dag:
     prepare_input = GeminiBatchPrepareInputOperator(
         task_id="prepare_input",
         source="{{ params.input_source }}",
+        local_base_dir=settings.INPUT_DIR,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
         doc_md="Validate each request line and upload the file whole, or nothing at all.",
     )
@@ -75,8 +82,9 @@ with DAG(
         input_uris=prepare_input.output,
         output_uri_prefix=f"{PARTITION}/output",
         model="{{ params.model }}",
+        display_name=settings.JOB_DISPLAY_NAME,
         labels={"pipeline": "gemini-batch-example"},
-        poll_interval=POLL_INTERVAL,
+        poll_interval=settings.POLL_INTERVAL,
         doc_md="Create the batch job (idempotently) and wait for it in the triggerer.",
     )
     split_results = GeminiBatchSplitOutputOperator(

@@ -4,9 +4,12 @@
 Like `gemini_batch_example`, then one more step: rows that failed for a reason worth retrying
 (429 RESOURCE_EXHAUSTED, a 5xx, deadline exceeded) and input rows the job never answered are sent
 again in a follow-up job, at most `max_rounds` times. Rows that failed for good (400
-INVALID_ARGUMENT) are never resent. Everything lives under `gs://{bucket}/gemini-batch-resubmit/{ds}/`:
+INVALID_ARGUMENT) are never resent. Everything lives under
+`gs://$GEMINI_BATCH_BUCKET/gemini-batch-resubmit/{run_id}/`, the run's own folder (with a logical date
+or without; see `gemini_batch_settings.py`):
 
-1. **prepare_input** validates and uploads `params.input_source` to `.../input/requests.jsonl`.
+1. **prepare_input** validates and uploads `params.input_source` (a file of `$GEMINI_BATCH_INPUT_DIR`,
+   the sample shipped with the package by default, or a `gs://` object) to `.../input/requests.jsonl`.
 2. **submit_and_wait** creates the job (idempotently) and waits for it in the triggerer.
 3. **split_results** splits the output into `.../split/{succeeded,failed,missing}.jsonl`, every input
    row in exactly one file (joined by `key`/`id`, or by a hash of the request), and checks the
@@ -21,20 +24,18 @@ INVALID_ARGUMENT) are never resent. Everything lives under `gs://{bucket}/gemini
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_batch_gemini.example_dags import gemini_batch_settings as settings
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.resubmit_failed import GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 
-BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
-POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
-PARTITION = "gs://{{ params.bucket }}/gemini-batch-resubmit/{{ ds }}"
+PARTITION = settings.partition("gemini-batch-resubmit")
 
 with DAG(
     dag_id="gemini_batch_resubmit_example",
@@ -45,16 +46,18 @@ with DAG(
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
         "model": Param("gemini-2.5-flash", type="string", title="Model"),
-        "input_source": Param(f"gs://{BUCKET}/samples/requests.jsonl", type="string", title="Input",
-                              description="JSON Lines of {\"request\": ...}, ideally each with a \"key\"."),
-        "bucket": Param(BUCKET, type="string", title="Bucket"),
+        "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
+                              description="JSON Lines of {\"request\": ...}, ideally each with a \"key\": a file "
+                                          "of the DAG's input folder (the sample by default) or a gs:// object."),
     },
+    user_defined_macros=settings.MACROS,
     doc_md=__doc__,
     tags=["gemini", "vertex-ai", "batch"],
 ) as dag:
     prepare_input = GeminiBatchPrepareInputOperator(
         task_id="prepare_input",
         source="{{ params.input_source }}",
+        local_base_dir=settings.INPUT_DIR,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
     )
     submit_and_wait = GeminiBatchSubmitJobOperator(
@@ -62,7 +65,8 @@ with DAG(
         input_uris=prepare_input.output,
         output_uri_prefix=f"{PARTITION}/output",
         model="{{ params.model }}",
-        poll_interval=POLL_INTERVAL,
+        display_name=settings.JOB_DISPLAY_NAME,
+        poll_interval=settings.POLL_INTERVAL,
     )
     split_results = GeminiBatchSplitOutputOperator(
         task_id="split_results",
@@ -74,9 +78,10 @@ with DAG(
         task_id="resubmit_failed",
         split_manifest=split_results.output,
         destination_prefix=f"{PARTITION}/final",
+        display_name=settings.JOB_DISPLAY_NAME,
         max_rounds=2,
         max_failure_ratio=0.2,
-        poll_interval=POLL_INTERVAL,
+        poll_interval=settings.POLL_INTERVAL,
         success_task_ids="use_successes",
         failure_task_ids="review_failures",
     )

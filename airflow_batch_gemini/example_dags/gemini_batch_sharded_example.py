@@ -3,11 +3,13 @@
 
 One Vertex AI batch job takes at most 200,000 requests and 1 GB of input. This DAG runs an input of
 any size as one job per file, in parallel, with dynamic task mapping; everything lands under
-`gs://$GEMINI_BATCH_BUCKET/gemini-batch-sharded/{ds}/`:
+`gs://$GEMINI_BATCH_BUCKET/gemini-batch-sharded/{run_id}/`, the run's own folder (with a logical date
+or without; see `gemini_batch_settings.py`):
 
-1. **prepare_input** validates every line of `params.input_source` (a local path or a `gs://`
-   object), gives each line without one a row key (`key: "r00001204"`, its line number), and uploads
-   the valid lines as `input/requests-00000-of-0000N.jsonl`, each file within the limits (one file,
+1. **prepare_input** validates every line of `params.input_source` (a file of
+   `$GEMINI_BATCH_INPUT_DIR`, the sample shipped with the package by default, or a `gs://` object),
+   gives each line without one a row key (`key: "r00001204"`, its line number), and uploads the
+   valid lines as `input/requests-00000-of-0000N.jsonl`, each file within the limits (one file,
    `input/requests.jsonl`, when the input fits). Every invalid line goes, with its problems, to
    `input/requests.rejects.jsonl`; `on_invalid="skip"` uploads the rest unless more than 1 % are invalid.
    A re-run with the same content re-uses every file.
@@ -30,15 +32,14 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_batch_gemini.example_dags import gemini_batch_settings as settings
 from airflow_batch_gemini.input.sharding import MAX_REQUESTS_PER_JOB
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 
-BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
-POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
 ROWS_PER_FILE = int(os.environ.get("GEMINI_BATCH_ROWS_PER_FILE", str(MAX_REQUESTS_PER_JOB)))
-PARTITION = f"gs://{BUCKET}/gemini-batch-sharded/{{{{ ds }}}}"
+PARTITION = settings.partition("gemini-batch-sharded")
 
 with DAG(
     dag_id="gemini_batch_sharded_example",
@@ -48,16 +49,19 @@ with DAG(
     catchup=False,
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
-        "input_source": Param(f"gs://{BUCKET}/samples/requests.jsonl", type="string", title="Input",
-                              description="JSON Lines of any size: a gs:// object or a local path."),
+        "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
+                              description="JSON Lines of any size: a file of the DAG's input folder (the sample "
+                                          "by default) or a gs:// object."),
         "model": Param("gemini-2.5-flash", type="string", title="Model"),
     },
+    user_defined_macros=settings.MACROS,
     doc_md=__doc__,
     tags=["gemini", "vertex-ai", "batch"],
 ) as dag:
     prepare_input = GeminiBatchPrepareInputOperator(
         task_id="prepare_input",
         source="{{ params.input_source }}",
+        local_base_dir=settings.INPUT_DIR,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
         on_invalid="skip",
         max_rejected_ratio=0.01,
@@ -75,8 +79,9 @@ with DAG(
         task_id="submit_and_wait",
         output_uri_prefix=f"{PARTITION}/output",
         model="{{ params.model }}",
+        display_name=settings.JOB_DISPLAY_NAME,
         labels={"pipeline": "gemini-batch-sharded-example"},
-        poll_interval=POLL_INTERVAL,
+        poll_interval=settings.POLL_INTERVAL,
         doc_md="One batch job per input file, created idempotently, waited for in the triggerer.",
     ).expand(input_uris=input_files(prepare_input.output))
     split_results = GeminiBatchSplitOutputOperator.partial(

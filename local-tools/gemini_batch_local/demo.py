@@ -1,9 +1,9 @@
 """``make demo``: run ``gemini_batch_example`` end to end on the local stack and print the results.
 
-Starts fake-gcs-server and the Vertex AI batch emulator on loopback, seeds a sample input (good
-requests plus requests the service rejects), runs ``airflow dags test gemini_batch_example``, and
-prints where the success and failure files are and how many rows each holds. Exits non-zero if
-the run failed or if the rows do not add up to the input.
+Starts fake-gcs-server and the Vertex AI batch emulator on loopback, runs ``airflow dags test
+gemini_batch_example`` on the DAG's default input (the sample shipped with the package: good requests
+plus requests the service rejects), and prints where the success and failure files are and how many
+rows each holds. Exits non-zero if the run failed or if the rows do not add up to the input.
 """
 
 from __future__ import annotations
@@ -18,44 +18,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import airflow_batch_gemini
+from airflow_batch_gemini.example_dags.gemini_batch_settings import DEFAULT_INPUT, SAMPLE_FOLDER, run_folder
 from airflow_batch_gemini.uris import parse_gs_uri
+from gemini_batch_local.emulator.request_checks import refusal
 from gemini_batch_local.local_stack import running_stack
 
 DEMO_BUCKET = "gemini-batch-demo"
 #: The provider's example DAGs, which ship in its wheel.
 EXAMPLE_DAGS = Path(airflow_batch_gemini.__file__).resolve().parent / "example_dags"
 LOGICAL_DATE = "2026-01-01"
-_PROMPTS = [
-    "Explain how AI works in a few words",
-    "Name three uses of batch prediction",
-    "Summarise the plot of Hamlet in one sentence",
-    "What is the capital of Australia?",
-    "Translate 'good morning' into French",
-    "Give a haiku about Cloud Storage",
-    "List two benefits of idempotent retries",
-    "Why do deferrable operators free worker slots?",
-]
-#: maxOutputTokens beyond what the model supports: valid JSON, rejected per row by the service.
-_REJECTED_MAX_TOKENS = [100_000, 70_000]
+#: The example DAG's default input, shipped with the package.
+SAMPLE_INPUT = SAMPLE_FOLDER / DEFAULT_INPUT
 
 
 def sample_lines() -> list[dict[str, object]]:
-    """The demo input: answerable requests plus requests the service rejects row by row."""
-    good: list[dict[str, object]] = [
-        {"key": f"q{index:03d}", "request": {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}}
-        for index, prompt in enumerate(_PROMPTS)
-    ]
-    rejected: list[dict[str, object]] = [
-        {
-            "key": f"q{len(_PROMPTS) + index:03d}",
-            "request": {
-                "contents": [{"role": "user", "parts": [{"text": "Write a very long essay"}]}],
-                "generationConfig": {"maxOutputTokens": tokens},
-            },
-        }
-        for index, tokens in enumerate(_REJECTED_MAX_TOKENS)
-    ]
-    return good + rejected
+    """The demo input, the example DAG's default: answerable requests plus requests the service rejects row by
+    row."""
+    return [json.loads(line) for line in SAMPLE_INPUT.read_text("utf-8").splitlines()]
+
+
+def rejected_count(lines: Sequence[dict[str, object]]) -> int:
+    """How many of ``lines`` the service (the emulator's rules) fails row by row."""
+    return sum(refusal(line["request"]) is not None for line in lines)
 
 
 def _count_lines(uri: str) -> int:
@@ -70,10 +54,12 @@ def _count_lines(uri: str) -> int:
     return sum(1 for line in blob.download_as_bytes().splitlines() if line.strip())
 
 
-def _seed(path: Path) -> int:
-    lines = sample_lines()
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return len(lines)
+def _latest_run_id(airflow: list[str], env: dict[str, str]) -> str:
+    """The run id of the demo's run (the one run of its fresh Airflow home), from ``airflow dags list-runs``."""
+    listed = subprocess.run([*airflow, "dags", "list-runs", "gemini_batch_example", "-o", "json"], env=env,
+                            capture_output=True, text=True, check=True).stdout
+    runs = json.loads(next(line for line in listed.splitlines() if line.startswith("[")))
+    return str(runs[0]["run_id"])
 
 
 def run(work_dir: Path, dags_folder: Path) -> int:
@@ -83,31 +69,33 @@ def run(work_dir: Path, dags_folder: Path) -> int:
     shutil.rmtree(airflow_home, ignore_errors=True)
     with running_stack(buckets=[DEMO_BUCKET], log_dir=work_dir) as stack:
         env = {**os.environ, **stack.airflow_env(airflow_home, dags_folder), "GEMINI_BATCH_POLL_INTERVAL": "1",
-               "GEMINI_BATCH_BUCKET": DEMO_BUCKET}
-        source = work_dir / "requests.jsonl"
-        rows = _seed(source)
-        print(f"Seeded {rows} requests ({len(_REJECTED_MAX_TOKENS)} of them the service will reject) in {source}")
+               "GEMINI_BATCH_BUCKET": DEMO_BUCKET, "GEMINI_BATCH_INPUT_DIR": str(SAMPLE_FOLDER)}
+        lines = sample_lines()
+        rows, rejected = len(lines), rejected_count(lines)
+        print(f"Input: the example DAG's default, {SAMPLE_INPUT}: {rows} requests "
+              f"({rejected} of them the service will reject)")
         airflow = [sys.executable, "-m", "airflow"]
         log_path = work_dir / "dags-test.log"
         with log_path.open("w") as log:
             subprocess.run([*airflow, "db", "migrate"], env=env, stdout=log, stderr=log, check=True)
             print(f"Running: airflow dags test gemini_batch_example {LOGICAL_DATE}  (log: {log_path})", flush=True)
             result = subprocess.run(
-                [*airflow, "dags", "test", "gemini_batch_example", LOGICAL_DATE,
-                 "-c", json.dumps({"input_source": str(source)})],
+                [*airflow, "dags", "test", "gemini_batch_example", LOGICAL_DATE],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         if result.returncode != 0:
             print(log_path.read_text()[-6000:])
             print(f"The DAG run failed (exit {result.returncode}); full log in {log_path}")
             return 1
-        results = f"gs://{DEMO_BUCKET}/gemini-batch/{LOGICAL_DATE}/results"
+        run_id = _latest_run_id(airflow, env)
+        results = f"gs://{DEMO_BUCKET}/gemini-batch/{run_folder(run_id)}/results"
+        print(f"Run {run_id} (logical date {LOGICAL_DATE}) wrote its files under {results.rsplit('/', 1)[0]}/")
         succeeded = _count_lines(f"{results}/succeeded.jsonl")
         failed = _count_lines(f"{results}/failed.jsonl")
         print(f"Succeeded rows: {succeeded:4d}  in {results}/succeeded.jsonl")
         print(f"Failed rows:    {failed:4d}  in {results}/failed.jsonl")
         print(f"Input rows:     {rows:4d}  -> {'all accounted for' if succeeded + failed == rows else 'MISMATCH'}")
-        return 0 if (succeeded, failed) == (rows - len(_REJECTED_MAX_TOKENS), len(_REJECTED_MAX_TOKENS)) else 1
+        return 0 if (succeeded, failed) == (rows - rejected, rejected) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 #: Logs, task logs and the browser's screenshot (``test-output/`` is git-ignored).
 OUTPUT = REPO / "test-output" / "e2e"
 BUCKET = "gemini-batch-e2e"
-#: The example DAG's default input (``params.input_source``) in the deployment.
+#: An input in the deployment's bucket for the backfill runs (the DAG's default is the sample shipped with
+#: the package, which the scheduled run reads).
 SAMPLE_INPUT = f"gs://{BUCKET}/samples/requests.jsonl"
 PROMPTS = ["Explain batch prediction in a sentence", "Name a use of deferrable operators", "Say hello"]
 DAG_ID = "gemini_batch_example"

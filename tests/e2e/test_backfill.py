@@ -1,9 +1,11 @@
-"""``airflow backfill create`` over three dates: three jobs with dated folders; re-running a date is idempotent."""
+"""``airflow backfill create`` over three dates: three jobs, a run and its folders per date; re-running a date is
+idempotent."""
 
 from __future__ import annotations
 
 import json
 
+from airflow_batch_gemini.example_dags.gemini_batch_settings import run_folder
 from tests.e2e.cluster import wait_until
 from tests.e2e.runs import BUCKET, DAG_ID, SAMPLE_INPUT, blob, wait_run_state, xcom
 
@@ -13,7 +15,7 @@ DATES = ["2026-01-01", "2026-01-02", "2026-01-03"]
 def _backfill(deployment, api, first: str, last: str, *extra: str) -> dict[str, str]:
     """Backfill ``first``..``last`` with the CLI and wait for its runs; return their states by date."""
     deployment.run_airflow(["backfill", "create", "--dag-id", DAG_ID, "--from-date", first, "--to-date", last,
-                            "--dag-run-conf", json.dumps({"input_source": SAMPLE_INPUT, "bucket": BUCKET}), *extra])
+                            "--dag-run-conf", json.dumps({"input_source": SAMPLE_INPUT}), *extra])
     wanted = [day for day in DATES if first <= day <= last]
 
     def runs() -> dict[str, str] | None:
@@ -29,8 +31,13 @@ def _backfill(deployment, api, first: str, last: str, *extra: str) -> dict[str, 
     return states
 
 
+def _folder(day: str) -> str:
+    """A date's folder: its backfill run's id (the run a re-run of the date clears and runs again)."""
+    return f"gs://{BUCKET}/gemini-batch/{run_folder(f'backfill__{day}T00:00:00+00:00')}"
+
+
 def _results(gcs, day: str, role: str):
-    return blob(gcs, f"gs://{BUCKET}/gemini-batch/{day}/results/{role}.jsonl")
+    return blob(gcs, f"{_folder(day)}/results/{role}.jsonl")
 
 
 def test_backfill_runs_one_job_per_date_and_a_rerun_reattaches(deployment, api, vertex, gcs) -> None:
@@ -42,9 +49,9 @@ def test_backfill_runs_one_job_per_date_and_a_rerun_reattaches(deployment, api, 
     for day in DATES:
         run_id = f"backfill__{day}T00:00:00+00:00"
         manifest = xcom(api, run_id, "return_value")
-        assert manifest["output_directory"].startswith(f"gs://{BUCKET}/gemini-batch/{day}/output/")
+        assert manifest["output_directory"].startswith(f"{_folder(day)}/output/")
         directories.add(manifest["output_directory"])
-        assert blob(gcs, f"gs://{BUCKET}/gemini-batch/{day}/input/requests.jsonl") is not None
+        assert blob(gcs, f"{_folder(day)}/input/requests.jsonl") is not None
         assert _results(gcs, day, "succeeded") is not None
     assert len(directories) == len(DATES)
 

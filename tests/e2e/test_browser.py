@@ -19,6 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from airflow_batch_gemini.example_dags.gemini_batch_settings import run_folder
 from tests.e2e.cluster import ADMIN_USER
 from tests.e2e.runs import (
     BUCKET,
@@ -83,8 +84,7 @@ def test_trigger_form_run_and_job_link_in_the_ui(deployment, api, gcs, browser) 
     run = api.get(run_path(run_id))
     assert run["run_type"] == "manual" and run["conf"]["input_source"] == source, "the form's params reached the run"
     assert wait_run_state(api, run_id) == "success"
-    day = run["logical_date"][:10]
-    succeeded = blob(gcs, f"gs://{BUCKET}/gemini-batch/{day}/results/succeeded.jsonl")
+    succeeded = blob(gcs, f"gs://{BUCKET}/gemini-batch/{run_folder(run_id)}/results/succeeded.jsonl")
     assert succeeded is not None and len(succeeded.download_as_bytes().splitlines()) == len(PROMPTS)
 
     browser.get(f"{deployment.api_url}/dags/{DAG_ID}/runs/{run_id}/tasks/{SUBMIT_TASK}/details")

@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+from airflow_batch_gemini.example_dags.gemini_batch_settings import run_folder
 from tests.e2e.cluster import wait_until
 from tests.e2e.runs import (
     BUCKET,
@@ -38,8 +39,7 @@ def trigger_logs(deployment, run_id: str, text: str) -> list[Path]:
 def _trigger(api, gcs, day: str) -> str:
     source = f"gs://{BUCKET}/incoming/{day}.jsonl"
     upload_requests(gcs, source, PROMPTS)
-    return trigger_like_ui(api, {"input_source": source, "model": "gemini-2.5-flash", "bucket": BUCKET},
-                           f"{day}T00:00:00Z")
+    return trigger_like_ui(api, {"input_source": source, "model": "gemini-2.5-flash"}, f"{day}T00:00:00Z")
 
 
 def test_deferred_wait_survives_a_triggerer_restart_with_one_job(deployment, api, vertex, gcs) -> None:
@@ -71,7 +71,7 @@ def test_deferred_wait_survives_a_triggerer_restart_with_one_job(deployment, api
 
     manifest = xcom(api, run_id, "return_value")
     assert (manifest["job_name"], manifest["state"]) == (job_name, "JOB_STATE_SUCCEEDED")
-    succeeded = blob(gcs, f"gs://{BUCKET}/gemini-batch/2026-02-01/results/succeeded.jsonl")
+    succeeded = blob(gcs, f"gs://{BUCKET}/gemini-batch/{run_folder(run_id)}/results/succeeded.jsonl")
     assert succeeded is not None and len(succeeded.download_as_bytes().splitlines()) == len(PROMPTS)
 
 
@@ -92,6 +92,21 @@ def test_marking_a_deferred_task_failed_cancels_its_job(deployment, api, vertex,
     assert task_instance(api, run_id)["state"] == "failed"
     assert wait_run_state(api, run_id) == "failed"
     assert trigger_logs(deployment, run_id, "Task killed: "), "the trigger's on_kill logged the cancel"
+
+
+def test_a_run_triggered_without_a_logical_date_has_folders_of_its_own(deployment, api, vertex, gcs) -> None:
+    """The body the UI's form posts with the logical date left empty: ``logical_date: null``, no ``ds``."""
+    source = f"gs://{BUCKET}/incoming/no-logical-date.jsonl"
+    upload_requests(gcs, source, PROMPTS)
+    creates = vertex.creates()
+    run_id = trigger_like_ui(api, {"input_source": source}, None)
+    assert api.get(run_path(run_id))["logical_date"] is None
+    assert wait_run_state(api, run_id) == "success", deployment.log_tail("scheduler")
+    assert vertex.creates() == creates + 1
+    folder = f"gs://{BUCKET}/gemini-batch/{run_folder(run_id)}"
+    assert xcom(api, run_id, "return_value")["output_directory"].startswith(f"{folder}/output/")
+    succeeded = blob(gcs, f"{folder}/results/succeeded.jsonl")
+    assert succeeded is not None and len(succeeded.download_as_bytes().splitlines()) == len(PROMPTS)
 
 
 def test_connection_form_offers_the_vertex_ai_endpoint(deployment, api) -> None:

@@ -2,7 +2,9 @@
 
 ``airflow dags test`` runs each task through Airflow's task runner and a deferred task's trigger
 inline, so these show the operator really defers, the trigger really runs, and a retry of a task
-whose worker died after creating the job re-attaches instead of creating another.
+whose worker died after creating the job re-attaches instead of creating another. ``airflow dags test``
+always gives a run a logical date; a run without one (Airflow 3's ``logical_date: null``) goes through
+the same ``DAG.test`` with ``logical_date=None``, in a process of its own.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from airflow_batch_gemini.example_dags.gemini_batch_settings import run_folder
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
-from tests.dag_runs import TEST_DAGS, dags_test, migrated_home, task_states
+from tests.dag_runs import TEST_DAGS, dags_test, latest_run_id, migrated_home, run_without_logical_date, task_states
 from tests.paths import EXAMPLE_DAGS
 
 
@@ -55,11 +58,12 @@ def test_example_dag_end_to_end(
     source = tmp_path / "requests.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     creates = emulator.calls("create")
-    conf = {"input_source": str(source), "bucket": TEST_BUCKET}
-    output = dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_example", conf, logical_date)
+    conf = {"input_source": str(source)}
+    output = dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_example", conf, logical_date, tmp_path)
     assert "Pausing task as DEFERRED" in output and "running trigger in line" in output
     assert emulator.calls("create") == creates + 1
-    results = f"gs://{TEST_BUCKET}/gemini-batch/{logical_date}/results"
+    results = f"gs://{TEST_BUCKET}/gemini-batch/{run_folder(latest_run_id(airflow_home, 'gemini_batch_example'))}"
+    results += "/results"
     counted = {
         "succeeded": count_rows(gcs_client, f"{results}/succeeded.jsonl"),
         "failed": count_rows(gcs_client, f"{results}/failed.jsonl"),
@@ -68,6 +72,21 @@ def test_example_dag_end_to_end(
     states = task_states(airflow_home, "gemini_batch_example")
     assert states["use_successes"] == "success"
     assert states["review_failures"] == ("success" if expected["failed"] else "skipped")
+
+
+def test_two_runs_of_one_date_have_their_own_files(stack, airflow_home, gcs_client, tmp_path) -> None:
+    """Two runs with one logical date (a scheduled run and a manual run of its day, say) and other inputs:
+    each run's files are its own, neither refused as "other content" nor replaced by the other's."""
+    counts = {}
+    for rows in (2, 3):
+        (tmp_path / f"{rows}.jsonl").write_text("".join(json.dumps(request_line(f"q{i}")) + "\n" for i in range(rows)))
+        dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_example", {"input_source": f"{rows}.jsonl"},
+                  "2026-02-03", tmp_path)
+        counts[latest_run_id(airflow_home, "gemini_batch_example")] = rows
+    assert len(counts) == 2
+    for run_id, rows in counts.items():
+        results = f"gs://{TEST_BUCKET}/gemini-batch/{run_folder(run_id)}/results"
+        assert count_rows(gcs_client, f"{results}/succeeded.jsonl") == rows
 
 
 def test_sharded_example_maps_one_job_over_each_input_file(
@@ -79,11 +98,51 @@ def test_sharded_example_maps_one_job_over_each_input_file(
     monkeypatch.setenv("GEMINI_BATCH_ROWS_PER_FILE", "2")
     creates = emulator.calls("create")
     conf = {"input_source": str(source)}
-    output = dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_sharded_example", conf, "2026-03-01")
+    output = dags_test(stack, airflow_home, EXAMPLE_DAGS, "gemini_batch_sharded_example", conf, "2026-03-01",
+                       tmp_path)
     assert emulator.calls("create") == creates + 3, "one job per file: 2 + 2 + 1 rows"
-    partition = f"gs://{TEST_BUCKET}/gemini-batch-sharded/2026-03-01"
+    run_id = latest_run_id(airflow_home, "gemini_batch_sharded_example")
+    partition = f"gs://{TEST_BUCKET}/gemini-batch-sharded/{run_folder(run_id)}"
     assert count_rows(gcs_client, f"{partition}/input/requests-00002-of-00003.jsonl") == 1
     succeeded = [count_rows(gcs_client, f"{partition}/results/shard-{index}/succeeded.jsonl") for index in range(3)]
     assert sorted(succeeded) == [1, 2, 2]
     assert "3 job(s): {'succeeded': 5, 'failed': 0, 'missing': 0, 'total': 5}" in output
     assert task_states(airflow_home, "gemini_batch_sharded_example")["report"] == "success"
+
+
+def test_example_dag_without_a_logical_date_reads_the_packaged_sample_into_its_run_folder(
+    stack, airflow_home, emulator, gcs_client
+) -> None:
+    """A run triggered with ``logical_date: null`` has no ``ds``: its files go under its run id; with no conf
+    it reads the sample input shipped with the package."""
+    from gemini_batch_local.demo import rejected_count, sample_lines
+
+    creates = emulator.calls("create")
+    run, output = run_without_logical_date(stack, airflow_home, EXAMPLE_DAGS / "gemini_batch_example.py", {})
+    assert (run["logical_date"], run["state"]) == (None, "success"), output[-6000:]
+    assert "Pausing task as DEFERRED" in output and "running trigger in line" in output
+    assert emulator.calls("create") == creates + 1
+    folder = f"gs://{TEST_BUCKET}/gemini-batch/{run_folder(run['run_id'])}"
+    lines = sample_lines()
+    assert count_rows(gcs_client, f"{folder}/input/requests.jsonl") == len(lines)
+    failed = rejected_count(lines)
+    assert failed and {
+        "succeeded": count_rows(gcs_client, f"{folder}/results/succeeded.jsonl"),
+        "failed": count_rows(gcs_client, f"{folder}/results/failed.jsonl"),
+    } == {"succeeded": len(lines) - failed, "failed": failed}
+
+
+def test_sharded_example_without_a_logical_date_maps_its_files_in_its_run_folder(
+    stack, airflow_home, emulator, gcs_client, tmp_path, monkeypatch
+) -> None:
+    (tmp_path / "three.jsonl").write_text("".join(json.dumps(request_line(f"q{i}")) + "\n" for i in range(3)))
+    monkeypatch.setenv("GEMINI_BATCH_ROWS_PER_FILE", "2")
+    creates = emulator.calls("create")
+    run, output = run_without_logical_date(stack, airflow_home, EXAMPLE_DAGS / "gemini_batch_sharded_example.py",
+                                            {"input_source": "three.jsonl"}, tmp_path)
+    assert (run["logical_date"], run["state"]) == (None, "success"), output[-6000:]
+    assert emulator.calls("create") == creates + 2
+    folder = f"gs://{TEST_BUCKET}/gemini-batch-sharded/{run_folder(run['run_id'])}"
+    assert sorted(count_rows(gcs_client, f"{folder}/results/shard-{index}/succeeded.jsonl") for index in (0, 1)) == [
+        1, 2]
+    assert "2 job(s): {'succeeded': 3, 'failed': 0, 'missing': 0, 'total': 3}" in output

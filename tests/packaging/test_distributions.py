@@ -1,10 +1,10 @@
 """The distributions as users install them: the provider's wheel and sdist, and the local tools' wheel.
 
 Builds them with the pinned uv of ``.tools`` into a temporary folder, checks their file lists (the
-provider ships its example DAGs and request schema, and no emulator, local stack, demo or tests),
-then installs the provider's wheel into a fresh venv with its runtime dependencies only, pinned to
-the versions of ``uv.lock`` (so uv installs them from its cache), imports every module of the
-package there and asks ``airflow providers list`` for it.
+provider ships its example DAGs, their sample input and the request schema, and no emulator, local
+stack, demo or tests), then installs the provider's wheel into a fresh venv with its runtime
+dependencies only, pinned to the versions of ``uv.lock`` (so uv installs them from its cache),
+imports every module of the package there and asks ``airflow providers list`` for it.
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def test_the_provider_wheel_holds_the_package_and_nothing_else(dist: Path) -> No
     assert {f"{PROVIDER_PACKAGE}/example_dags/gemini_batch_example.py",
             f"{PROVIDER_PACKAGE}/example_dags/gemini_batch_resubmit_example.py",
             f"{PROVIDER_PACKAGE}/example_dags/gemini_batch_sharded_example.py",
+            f"{PROVIDER_PACKAGE}/example_dags/gemini_batch_settings.py",
+            f"{PROVIDER_PACKAGE}/example_dags/data/requests.jsonl",  # the example DAGs' default input
             f"{PROVIDER_PACKAGE}/input/schemas/request.schema.json"} <= set(files)
     assert {f"{module.replace('.', '/')}.py" for module in PUBLIC_MODULES} <= set(files)
     entry_points = next(name for name in files if name.endswith(".dist-info/entry_points.txt"))

@@ -1,23 +1,28 @@
-"""``python -m airflow_batch_gemini validate`` and the ``gemini-batch`` console script, run as subprocesses."""
+"""``python -m airflow_batch_gemini validate`` and the ``gemini-batch`` console script, run as subprocesses, and
+``main()`` in this process; on real files, folders and standard input (``gs://`` is read in
+tests/integration/test_validate_cli_gcs.py, from fake-gcs-server)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from airflow_batch_gemini.cli import main, progress_text
+from airflow_batch_gemini.cli import cut_reason, main, progress_text
+from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, Shard
 from tests.seed import SEED_INPUT
 
 BAD = {"request": {"contents": [{"role": "tester", "parts": [{"text": "x"}]}]}}
 
 
-def cli(*args: str, program: tuple[str, ...] = (sys.executable, "-m", "airflow_batch_gemini")
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*program, *args], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+def cli(*args: str, program: tuple[str, ...] = (sys.executable, "-m", "airflow_batch_gemini"),
+        stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*program, *args], capture_output=True, text=True, timeout=120, input=stdin,
+                          stdin=subprocess.DEVNULL if stdin is None else None, env=env)
 
 
 def jsonl(path: Path, rows: list[object]) -> Path:
@@ -68,16 +73,136 @@ def test_an_extra_schema_file_is_applied(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "status", "expected"),
+    ("args", "expected"),
     [
-        (["validate", "absent.jsonl"], 1, "absent.jsonl: no such file"),
-        (["validate", "--extra-schema", "absent.json", str(SEED_INPUT)], 2, "--extra-schema"),
-        ([], 2, "usage: gemini-batch"),
+        (["validate", "absent.jsonl"], "gemini-batch validate: error: absent.jsonl: no such file or folder"),
+        (["validate", str(SEED_INPUT), "absent.jsonl"], "absent.jsonl: no such file or folder"),
+        (["validate", "--extra-schema", "absent.json", str(SEED_INPUT)], "--extra-schema"),
+        (["validate", "--max-problems", "-1", str(SEED_INPUT)], "--max-problems: -1 is out of range: give 0 or more"),
+        (["validate", "--max-rows-per-file", "200001", str(SEED_INPUT)], "give from 1 to 200,000"),
+        (["validate", "--max-bytes-per-file", "many", str(SEED_INPUT)], "'many' is not a whole number"),
+        (["validate", "--no-such-option", str(SEED_INPUT)], "unrecognized arguments: --no-such-option"),
+        (["validate", "-", "-"], "-: standard input can be read once"),
+        (["validate", "gs://"], "'gs://' is not a Cloud Storage URI"),
+        (["validate"], "the following arguments are required: INPUT"),
+        ([], "usage: gemini-batch"),
     ],
 )
-def test_usage_errors_and_missing_files(args: list[str], status: int, expected: str) -> None:
+def test_usage_errors_exit_2_before_any_input_is_checked(args: list[str], expected: str) -> None:
     result = cli(*args)
-    assert result.returncode == status and expected in result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert expected in result.stderr and result.stdout == "", "nothing is checked when an argument is wrong"
+
+
+def test_exit_status_0_valid_1_invalid(tmp_path: Path) -> None:
+    assert cli("validate", str(SEED_INPUT)).returncode == 0
+    assert cli("validate", str(jsonl(tmp_path / "bad.jsonl", [BAD]))).returncode == 1
+
+
+def test_standard_input_is_read_for_a_dash(tmp_path: Path) -> None:
+    text = SEED_INPUT.read_text() + json.dumps(BAD) + "\n"
+    result = cli("validate", "-", str(SEED_INPUT), stdin=text)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        "<stdin>: line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        f"<stdin>: 2 line(s), 1 valid, 1 invalid (1 problem(s)); uploads as 1 file(s), {len(SEED_INPUT.read_text())}"
+        " bytes",
+        f"{SEED_INPUT}: 1 line(s), 1 valid, 0 invalid; uploads as 1 file(s), 438 bytes",
+    ]
+
+
+def test_standard_input_draws_a_progress_without_a_total() -> None:
+    result = cli("validate", "--progress", "-", stdin=SEED_INPUT.read_text())
+    assert result.returncode == 0
+    assert result.stderr.splitlines()[-1] == "<stdin> 438 bytes, 1 lines"
+
+
+def test_a_folder_is_its_jsonl_files_in_name_order_which_the_output_lists(tmp_path: Path) -> None:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    jsonl(folder / "b.jsonl", [BAD])
+    (folder / "a.jsonl").write_bytes(SEED_INPUT.read_bytes())
+    jsonl(folder / "notes.txt", [BAD])  # not *.jsonl: left alone
+    (folder / "sub.jsonl").mkdir()  # a folder, not a file
+    result = cli("validate", str(folder))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{folder}: checking its 2 *.jsonl file(s) in name order: a.jsonl, b.jsonl",
+        f"{folder / 'a.jsonl'}: 1 line(s), 1 valid, 0 invalid; uploads as 1 file(s), 438 bytes",
+        f"{folder / 'b.jsonl'}: line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        f"{folder / 'b.jsonl'}: 1 line(s), 0 valid, 1 invalid (1 problem(s))",
+    ]
+
+
+def test_a_folder_without_jsonl_files_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    result = cli("validate", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (f"gemini-batch validate: error: {tmp_path}: a folder without *.jsonl files; name the "
+                             "files to check\n")
+
+
+def test_gs_without_credentials_is_a_usage_error_that_says_how_to_log_in(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("STORAGE_EMULATOR", "GOOGLE_", "CLOUDSDK_"))}
+    env.update(HOME=str(tmp_path), NO_GCE_CHECK="True", CLOUDSDK_CONFIG=str(tmp_path / "gcloud"))
+    result = cli("validate", "gs://some-bucket/in.jsonl", env=env)
+    assert result.returncode == 2
+    assert "gs://some-bucket/in.jsonl: no Google credentials; run `gcloud auth application-default login`" in (
+        result.stderr)
+
+
+def test_a_json_error_is_reported_at_its_column_after_multi_byte_text(tmp_path: Path) -> None:
+    before = '{"request": {"contents": [{"role": "user", "parts": [{"text": "Grüße, 世界"}]}]}'
+    source = tmp_path / "in.jsonl"
+    source.write_text(SEED_INPUT.read_text() + before + ' "key": "k"}\n' + before + "\n", encoding="utf-8")
+    result = cli("validate", str(source))
+    assert result.returncode == 1
+    column = len(before) + 2  # ü and ß take 2 bytes each, 世 and 界 3: 6 bytes more than characters
+    assert result.stdout.splitlines()[:2] == [
+        f"{source}: line 2: is not valid JSON: Expecting ',' delimiter at column {column} (byte {column + 6})",
+        f"{source}: line 3: is not valid JSON: Expecting ',' delimiter at column {column - 1} (byte {column + 5}), "
+        "the end of the line (is the line cut short?)",
+    ]
+
+
+# When and why an input is cut into files, as the prepare operator cuts it.
+
+SMALL = {"request": {"contents": [{"parts": [{"text": "x"}]}]}}
+
+
+def test_an_input_over_200000_requests_is_cut_and_the_output_says_where_and_why(tmp_path: Path, capsys) -> None:
+    source = jsonl(tmp_path / "big.jsonl", [SMALL] * 200_003)
+    size = len(json.dumps(SMALL)) + 1
+    assert main(["validate", str(source)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{source}: file 1 of 2: lines 1-200,000, 200,000 request(s), {200_000 * size:,} bytes; cut before line "
+        "200,001: it holds 200,000 requests, the most one job takes",
+        f"{source}: file 2 of 2: lines 200,001-200,003, 3 request(s), {3 * size:,} bytes",
+        f"{source}: 200,003 line(s), 200,003 valid, 0 invalid; uploads as 2 file(s), {200_003 * size:,} bytes",
+    ]
+
+
+def test_the_lower_limits_of_a_dag_cut_as_the_operator_would(tmp_path: Path, capsys) -> None:
+    source = jsonl(tmp_path / "in.jsonl", [SMALL, BAD, SMALL, SMALL, SMALL])
+    size = len(json.dumps(SMALL)) + 1
+    assert main(["validate", "--max-bytes-per-file", str(2 * size), "--max-problems", "0", str(source)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{source}: ... and 1 more problem(s)",
+        f"{source}: file 1 of 2: lines 1-3, 2 request(s), {2 * size} bytes; cut before line 4: the next line would "
+        f"take it past {2 * size} bytes (--max-bytes-per-file)",
+        f"{source}: file 2 of 2: lines 4-5, 2 request(s), {2 * size} bytes",
+        f"{source}: 5 line(s), 4 valid, 1 invalid (1 problem(s)); uploads as 2 file(s), {4 * size} bytes",
+    ]
+    assert main(["validate", "--max-rows-per-file", "3", str(source)]) == 1
+    assert "cut before line 5: it holds 3 requests, --max-rows-per-file" in capsys.readouterr().out
+
+
+def test_a_cut_at_one_gigabyte_names_the_limit_of_one_job() -> None:
+    full = Shard(first_line=1, last_line=9, row_count=9)
+    assert cut_reason(full, MAX_REQUESTS_PER_JOB, MAX_INPUT_BYTES) == (
+        "the next line would take it past 1,000,000,000 bytes (1 GB), the most one job takes")
+    assert cut_reason(full, 9, MAX_INPUT_BYTES) == "it holds 9 requests, --max-rows-per-file"
 
 
 def test_an_empty_file_is_invalid(tmp_path: Path) -> None:
@@ -90,6 +215,7 @@ def test_an_empty_file_is_invalid(tmp_path: Path) -> None:
 def test_progress_text() -> None:
     assert progress_text("f", 50, 200, 1234) == f"f [{'#' * 8}{'.' * 22}]  25% 1,234 lines"
     assert progress_text("f", 0, 0, 0).startswith(f"f [{'#' * 30}] 100%")
+    assert progress_text("f", 1234, None, 5) == "f 1,234 bytes, 5 lines"
 
 
 # The options and the notes, run in this process (main() writes to sys.stdout).

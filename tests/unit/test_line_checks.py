@@ -30,7 +30,8 @@ KEY_SCHEMA = {"required": ["key"], "properties": {"key": {"type": "string", "pat
         (b"\xef\xbb\xbf" + SEED_LINE, (
             "line 3: starts with a byte order mark (BOM); save the file as UTF-8 without BOM"
         )),
-        (b'{"request": ', "line 3: is not valid JSON: Expecting value at column 13"),
+        (b'{"request": \n', "line 3: is not valid JSON: Expecting value at column 13, the end of the line (is the "
+                             "line cut short?)"),
         (b"\xff{}", "line 3: is not UTF-8 text (byte 1); save the file as UTF-8"),
         (b'{"request": NaN}', "line 3: is not valid JSON: NaN is not allowed in JSON"),
         (b"[1, 2]", 'line 3: must be a JSON object like {"request": {...}}, not array'),

@@ -1,0 +1,64 @@
+"""What the example DAGs share: the DAG author's settings, and the folder of one run's files.
+
+The settings are read from the environment when a DAG file is parsed (set them for the dag-processor and
+the workers alike), never from a run's trigger form: a person who triggers a run chooses its input and
+model, not where the files go or which of the workers' files it may read.
+
+- ``GEMINI_BATCH_BUCKET``: the bucket of every file the DAGs write and of their Assets (default
+  ``gemini-batch-demo``).
+- ``GEMINI_BATCH_INPUT_DIR``: the one folder a local ``input_source`` may be in (the prepare operator's
+  ``local_base_dir``: a relative path is taken from it, ``..`` and links cannot leave it). Default: the
+  sample folder shipped with the package (``data/``), whose ``requests.jsonl`` is the default input.
+- ``GEMINI_BATCH_POLL_INTERVAL``: seconds between two looks at a job (default 30).
+
+Each run writes under a folder of its own, :func:`run_folder`: its run id, which every run has (one
+triggered with ``logical_date: null`` from the REST API or the UI's trigger form has no ``ds``), which
+no other run of the DAG has (two runs of one date, a scheduled one and a manual one, do not share
+files), and which a run keeps when it is cleared or re-run by a backfill (so a re-run finds its files
+and its job again). A backfill's runs are one per date: ``backfill__2026-01-01T00:00:00+00:00``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
+POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
+#: The sample input shipped with the package: ten requests, two of which ask for more output tokens than
+#: the model gives (the service fails those rows, so a run shows both result files).
+SAMPLE_FOLDER = Path(__file__).resolve().parent / "data"
+INPUT_DIR = os.environ.get("GEMINI_BATCH_INPUT_DIR", str(SAMPLE_FOLDER))
+#: The default ``input_source``: ``requests.jsonl`` of :data:`INPUT_DIR` (the sample unless it is set).
+DEFAULT_INPUT = "requests.jsonl"
+#: Characters of a run id kept as they are in an object name: those of Airflow's default
+#: ``allowed_run_id_pattern`` (letters, digits, ``_.~:+-``), which Cloud Storage and gcloud read as plain text.
+_KEPT_IN_NAMES = ":+"
+
+
+def run_folder(run_id: str) -> str:
+    """The folder of one run's files below a DAG's prefix: its run id as one part of an object name.
+
+    Airflow's default run id characters are kept; any other one (``/``, ``*``, ``#``, ``[`` ... that a
+    custom ``allowed_run_id_pattern`` may allow) is %-escaped, ``%`` itself included, so that two run ids
+    never share a folder; a run id of dots only is escaped whole.
+    """
+    if not run_id.strip("."):
+        return run_id.replace(".", "%2E")
+    return quote(run_id, safe=_KEPT_IN_NAMES)
+
+
+#: The jobs' display name, ``{dag_id}-{task_id}-{logical date as ts_nodash}`` as the submit operator's default
+#: names them, with the run's ``run_after`` for a run without a logical date (which has no ``ts_nodash``).
+JOB_DISPLAY_NAME = (
+    "{{ dag.dag_id }}-{{ task.task_id }}-{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y%m%dT%H%M%S') }}"
+)
+#: The DAGs' ``user_defined_macros``: :func:`run_folder` for their templates.
+MACROS = {"run_folder": run_folder}
+
+
+def partition(prefix: str) -> str:
+    """The templated ``gs://`` folder of one run's files under ``prefix`` in :data:`BUCKET`, for operator
+    arguments: ``gs://{BUCKET}/{prefix}/{run id}``. The DAG needs ``user_defined_macros=MACROS``."""
+    return f"gs://{BUCKET}/{prefix}/{{{{ run_folder(run_id) }}}}"
