@@ -151,3 +151,17 @@ class GeminiBatchPartialFailureError(GeminiBatchError):
             f"{manifest.get('missing', 0)} missing in {manifest.get('missing_uri')}. Read failures_by_status "
             "in the manifest; resubmit retryable rows (GeminiBatchResubmitFailedOperator) or relax the policy."
         )
+
+
+class GeminiBatchPreflightError(GeminiBatchConfigurationError):
+    """The checks before a job's create found what would make the job fail, or be paid for in vain: input
+    that is missing, unreadable or not input at all, a missing output or result bucket, an output the
+    downstream tasks cannot read. No job was created.
+
+    :param problems: one line per problem, each naming the object, bucket or task and what to change.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "\n  ".join(problems)
+        super().__init__(f"No batch job created: {len(problems)} problem(s) found before the create:\n  {shown}")

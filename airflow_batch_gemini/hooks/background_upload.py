@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import IO, Protocol
 
@@ -29,8 +30,11 @@ class UploadTarget(Protocol):
     """What a background upload needs of the storage hook
     (:class:`~airflow_batch_gemini.hooks.storage.GeminiBatchStorageHook`)."""
 
-    def open_writer(self, uri: str, if_generation_match: int | None = None) -> AbstractContextManager[IO[bytes]]:
-        """Open an object for streamed writing; it appears whole when the block ends, or not at all."""
+    def open_writer(
+        self, uri: str, if_generation_match: int | None = None, metadata: Mapping[str, str] | None = None
+    ) -> AbstractContextManager[IO[bytes]]:
+        """Open an object for streamed writing (with this custom metadata); it appears whole when the block
+        ends, or not at all."""
         ...
 
     def check_unchanged(self, uri: str, generation: int) -> None:
@@ -62,11 +66,17 @@ class BackgroundUpload:
     :param hook: the hook that writes, and looks at the destination.
     :param uri: destination ``gs://bucket/path.jsonl``, absent.
     :param queue_bytes: how many bytes the caller may write ahead of the network writes.
+    :param metadata: custom metadata of the new object
+        (:func:`~airflow_batch_gemini.package_files.package_file_metadata`).
     """
 
-    def __init__(self, hook: UploadTarget, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> None:
+    def __init__(
+        self, hook: UploadTarget, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         self.uri = uri
         self._hook = hook
+        self._metadata = dict(metadata) if metadata else None
         self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=max(1, queue_bytes // QUEUE_BLOCK_BYTES))
         self._pending: list[bytes] = []
         self._pending_size = 0
@@ -152,7 +162,7 @@ class BackgroundUpload:
         """
         ended = False
         try:
-            with self._hook.open_writer(self.uri, if_generation_match=0) as writer:
+            with self._hook.open_writer(self.uri, if_generation_match=0, metadata=self._metadata) as writer:
                 for block in iter(self._queue.get, None):
                     if not self._cancelled:
                         for data in block:

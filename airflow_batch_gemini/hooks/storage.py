@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
-from google.api_core.exceptions import NotFound, PreconditionFailed
+from google.api_core.exceptions import Forbidden, NotFound, PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.background_upload import DEFAULT_QUEUE_BYTES, BackgroundUpload
 from airflow_batch_gemini.hooks.upload_result import UploadResult
 from airflow_batch_gemini.input.digest import ContentDigest
 from airflow_batch_gemini.input.lines import iter_lines
+from airflow_batch_gemini.job.preflight import BucketState, InputLookup
 from airflow_batch_gemini.output.prediction_files import select_prediction_files
 from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
@@ -86,19 +87,11 @@ class GeminiBatchStorageHook(GCSHook):
         self.chunk_size = chunk_size
 
     def stat(self, uri: str) -> StoredObject | None:
-        """Return the current generation, size and checksums of an object, or ``None`` if it is absent."""
+        """Return the current generation, size, checksums and custom metadata of an object, or ``None`` if it
+        is absent."""
         bucket, name = parse_gs_uri(uri)
         blob = self.get_conn().bucket(bucket).get_blob(name)
-        if blob is None:
-            return None
-        return StoredObject(
-            uri=uri,
-            generation=int(blob.generation),
-            size=int(blob.size or 0),
-            crc32c=blob.crc32c,
-            md5=blob.md5_hash,
-            metadata=dict(blob.metadata or {}),
-        )
+        return None if blob is None else _stored_object(uri, blob)
 
     def upload_lines(
         self,
@@ -106,6 +99,7 @@ class GeminiBatchStorageHook(GCSHook):
         lines: Iterable[bytes],
         expected: ContentDigest,
         overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> UploadResult:
         """Stream lines to a new object, never replacing other content by accident.
 
@@ -121,6 +115,8 @@ class GeminiBatchStorageHook(GCSHook):
         :param lines: the bytes to write, line by line (each with its line break).
         :param expected: the digest of exactly these bytes, computed while validating them.
         :param overwrite: replace an existing object that holds other content.
+        :param metadata: custom metadata of the object written
+            (:func:`~airflow_batch_gemini.package_files.package_file_metadata`); an object re-used keeps its own.
         :raises GeminiBatchUploadConflictError: the destination holds, or was given meanwhile, other content.
         :raises GeminiBatchInputChangedError: ``lines`` differ from what ``expected`` was computed on.
         """
@@ -137,16 +133,17 @@ class GeminiBatchStorageHook(GCSHook):
                 )
         precondition = existing.generation if existing is not None else 0
         try:
-            self._stream_to_object(uri, lines, expected, if_generation_match=precondition)
+            self._stream_to_object(uri, lines, expected, if_generation_match=precondition, metadata=metadata)
         except _CHANGED_MEANWHILE:
             return self.resolve_written_meanwhile(uri, expected)
         return self.confirm_uploaded(uri, expected)
 
     def _stream_to_object(
-        self, uri: str, lines: Iterable[bytes], expected: ContentDigest, if_generation_match: int
+        self, uri: str, lines: Iterable[bytes], expected: ContentDigest, if_generation_match: int,
+        metadata: Mapping[str, str] | None = None,
     ) -> None:
         sent = ContentDigest()
-        with self.open_writer(uri, if_generation_match=if_generation_match) as writer:
+        with self.open_writer(uri, if_generation_match=if_generation_match, metadata=metadata) as writer:
             for line in lines:
                 sent.update(line)
                 writer.write(line)
@@ -199,7 +196,9 @@ class GeminiBatchStorageHook(GCSHook):
         return UploadResult(uri=uri, generation=current.generation, reused=False)
 
     @contextlib.contextmanager
-    def background_upload(self, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES) -> Iterator[BackgroundUpload]:
+    def background_upload(
+        self, uri: str, queue_bytes: int = DEFAULT_QUEUE_BYTES, metadata: Mapping[str, str] | None = None
+    ) -> Iterator[BackgroundUpload]:
         """Start a streamed upload to an absent object, its network writes in a background thread.
 
         Write to the :class:`BackgroundUpload` given, then :meth:`~BackgroundUpload.commit` it; the
@@ -207,8 +206,10 @@ class GeminiBatchStorageHook(GCSHook):
 
         :param uri: destination ``gs://bucket/path.jsonl``, absent (``if_generation_match=0``).
         :param queue_bytes: how many bytes the caller may write ahead of the network writes.
+        :param metadata: custom metadata of the new object
+            (:func:`~airflow_batch_gemini.package_files.package_file_metadata`).
         """
-        upload = BackgroundUpload(self, uri, queue_bytes)
+        upload = BackgroundUpload(self, uri, queue_bytes, metadata)
         try:
             yield upload
         finally:
@@ -305,14 +306,54 @@ class GeminiBatchStorageHook(GCSHook):
         """
         objects: list[str] = []
         for uri in uris:
-            bucket, name = parse_gs_uri(uri)
-            if "*" not in name:
+            if "*" not in parse_gs_uri(uri)[1]:
                 objects.append(uri)
-                continue
-            pattern = wildcard_regex(name)
-            names = (blob.name for blob in self.get_conn().list_blobs(bucket, prefix=name.split("*", 1)[0]))
-            objects.extend(f"gs://{bucket}/{found}" for found in sorted(names) if pattern.fullmatch(found))
+            else:
+                objects.extend(item.uri for item in self.list_matching(uri))
         return objects
+
+    def list_matching(self, pattern: str) -> list[StoredObject]:
+        """The objects a URI with wildcards in its object name matches now, sorted by name, with their
+        size, checksums and custom metadata (from the listing: no request per object).
+
+        :raises google.api_core.exceptions.NotFound: the bucket does not exist.
+        :raises google.api_core.exceptions.Forbidden: the connection may not list it.
+        """
+        bucket, name = parse_gs_uri(pattern)
+        regex = wildcard_regex(name)
+        blobs = self.get_conn().list_blobs(bucket, prefix=name.split("*", 1)[0])
+        found = sorted((blob for blob in blobs if regex.fullmatch(blob.name)), key=lambda blob: blob.name)
+        return [_stored_object(f"gs://{bucket}/{blob.name}", blob) for blob in found]
+
+    def lookup_input(self, uri: str) -> InputLookup:
+        """What a batch input URI names now, for the checks before a job is created
+        (:func:`~airflow_batch_gemini.job.preflight.input_problems`): the object, or the objects its
+        wildcard matches, with their checksums and metadata; or that the bucket is missing, or that the
+        connection was refused (403) the permission it needs."""
+        bucket, name = parse_gs_uri(uri)
+        wildcard = "*" in name
+        try:
+            if wildcard:
+                return InputLookup(uri, tuple(self.list_matching(uri)))
+            stored = self.stat(uri)
+        except NotFound:
+            return InputLookup(uri, bucket_missing=True)
+        except Forbidden:
+            return InputLookup(uri, denied="storage.objects.list" if wildcard else "storage.objects.get")
+        if stored is None:
+            return InputLookup(uri, bucket_missing=self.bucket_state(bucket) == "missing")
+        return InputLookup(uri, (stored,))
+
+    def bucket_state(self, bucket: str) -> BucketState:
+        """Whether a bucket exists: ``exists``, ``missing``, or ``forbidden`` when the connection may not look
+        it up (403: no ``storage.buckets.get``, which a service account that may write objects can lack)."""
+        try:
+            self.get_conn().get_bucket(bucket)
+        except NotFound:
+            return "missing"
+        except Forbidden:
+            return "forbidden"
+        return "exists"
 
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         """Return the ``gs://`` URIs of the ``*.jsonl`` files under a job's output directory, sorted.
@@ -324,3 +365,15 @@ class GeminiBatchStorageHook(GCSHook):
         prefix = posixpath.join(path, "") if path else ""
         names = (blob.name[len(prefix) :] for blob in self.get_conn().list_blobs(bucket, prefix=prefix))
         return [f"gs://{bucket}/{prefix}{name}" for name in select_prediction_files(names)]
+
+
+def _stored_object(uri: str, blob: Any) -> StoredObject:
+    """The :class:`StoredObject` of a ``google.cloud.storage`` blob that was fetched or listed."""
+    return StoredObject(
+        uri=uri,
+        generation=int(blob.generation),
+        size=int(blob.size or 0),
+        crc32c=blob.crc32c,
+        md5=blob.md5_hash,
+        metadata=dict(blob.metadata or {}),
+    )

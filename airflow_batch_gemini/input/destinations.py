@@ -1,11 +1,20 @@
 """Where an input's files go, all beside the destination the user gave: pure functions, no I/O.
 
 ``gs://b/in/requests.jsonl`` is the one file of an input that fits one job; an input cut into three
-files goes to ``requests-00000-of-00003.jsonl`` ... ``requests-00002-of-00003.jsonl``, and its rejected
-lines to ``requests.rejects.jsonl``. A name without extension gets ``.jsonl``.
+files goes to ``requests-00000-of-00003.jsonl`` ... ``requests-00002-of-00003.jsonl``. A name without
+extension gets ``.jsonl``.
+
+The rejected lines go to ``rejects/requests.rejects.jsonl``, in a folder of their own beside the input:
+a wildcard over the input's folder (``gs://b/in/*.jsonl``, ``gs://b/in/*``, as a user may give a job)
+stays within that folder, so it never matches the rejects, which are no requests. (The rejects file is
+also marked as the package's, see :mod:`airflow_batch_gemini.package_files`, and refused as input
+before a job is created, should a ``**`` wildcard reach it.)
 """
 
 from __future__ import annotations
+
+#: The folder beside the input that holds its rejects file.
+REJECTS_FOLDER = "rejects"
 
 
 def shard_uri(destination_uri: str, index: int, count: int) -> str:
@@ -17,8 +26,10 @@ def shard_uri(destination_uri: str, index: int, count: int) -> str:
 
 
 def rejects_uri_for(destination_uri: str) -> str:
-    """Where the rejected lines of an input go: ``requests.rejects.jsonl`` beside ``requests.jsonl``."""
-    return _with_stem_suffix(destination_uri, ".rejects")
+    """Where the rejected lines of an input go: ``rejects/requests.rejects.jsonl`` beside ``requests.jsonl``,
+    out of reach of a ``*`` wildcard over the input's folder."""
+    head, slash, name = _with_stem_suffix(destination_uri, ".rejects").rpartition("/")
+    return f"{head}{slash}{REJECTS_FOLDER}/{name}"
 
 
 def _with_stem_suffix(uri: str, suffix: str) -> str:

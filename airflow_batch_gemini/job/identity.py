@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 from airflow_batch_gemini.job.names import InvalidNameError
 
 #: Label that carries a job's deterministic identity (dag, task, run, map index).
 IDENTITY_LABEL = "airflow_batch_key"
-#: Label that fingerprints what was asked (model, input, output): a retry with other input is a new job.
+#: Label that fingerprints what was asked (model, input and its content, output): a retry with other input is a
+#: new job.
 REQUEST_LABEL = "airflow_batch_request"
 
 _LABEL_VALUE_BAD = re.compile(r"[^a-z0-9_-]+")
@@ -36,9 +38,38 @@ def identity_key(dag_id: str, task_id: str, run_id: str, map_index: int | None) 
     return "k" + _digest([dag_id, task_id, run_id, -1 if map_index is None else map_index])
 
 
-def request_fingerprint(model: str, input_uris: Sequence[str], output: str) -> str:
-    """A fingerprint of what a job was asked to do; a retry with other input gets a new job."""
-    return "r" + _digest([model, sorted(input_uris), output])
+class InputContent(Protocol):
+    """What the fingerprint reads of one input object
+    (:class:`~airflow_batch_gemini.hooks.storage.StoredObject` is one)."""
+
+    @property
+    def uri(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def crc32c(self) -> str | None: ...
+    @property
+    def md5(self) -> str | None: ...
+
+
+def request_fingerprint(
+    model: str, input_uris: Sequence[str], output: str, contents: Iterable[InputContent] = ()
+) -> str:
+    """A fingerprint of what a job was asked to do: a retry asked for the same re-attaches to the job, one
+    asked for anything else gets a new job.
+
+    It covers the model, the input URIs as given, the output, and what the input objects hold now
+    (``contents``: every object the URIs name, a wildcard's matches included, by name, size, CRC32C and
+    MD5 when the object has one). So a changed input file, or a wildcard that matches other objects, is a
+    new job, never the old job's stale answers. The generation is left out on purpose: an object written
+    again with the same bytes (a re-upload, a resubmission round's input written again by a task retry)
+    holds the same requests, and must not be paid for twice.
+    """
+    parts: list[object] = [model, sorted(input_uris), output]
+    held = sorted((item.uri, int(item.size), item.crc32c, item.md5) for item in contents)
+    if held:
+        parts.append(held)
+    return "r" + _digest(parts)
 
 
 def identity_labels(

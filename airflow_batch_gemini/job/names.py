@@ -42,29 +42,95 @@ def parse_job_name(name: str) -> JobName:
     return JobName(**match.groupdict())
 
 
-def model_resource_name(model: str, project_id: str, location: str) -> str:
-    """Turn ``gemini-2.5-flash`` into ``publishers/google/models/gemini-2.5-flash``.
+#: A model id as Vertex AI spells them (``gemini-2.5-flash``, ``gemini-2.0-flash-001``, a tuned model's
+#: number), with an optional ``@version`` (``@2``, ``@golden``, ``@001``).
+_MODEL_ID = r"[a-z0-9][a-z0-9._-]*(?:@[A-Za-z0-9._-]+)?"
+_SEGMENT = r"[^/\s]+"
+#: The spellings ``batchPredictionJobs.create`` takes for ``model`` (discovery document of aiplatform v1:
+#: "projects/{project}/locations/{location}/models/{model}@2 ... publishers/{publisher}/models/{model} or
+#: projects/{project}/locations/{location}/publishers/{publisher}/models/{model}").
+_RESOURCE_SHAPES = (
+    re.compile(rf"publishers/{_SEGMENT}/models/{_MODEL_ID}"),
+    re.compile(rf"projects/{_SEGMENT}/locations/(?P<location>{_SEGMENT})/publishers/{_SEGMENT}/models/{_MODEL_ID}"),
+    re.compile(rf"projects/{_SEGMENT}/locations/(?P<location>{_SEGMENT})/models/{_MODEL_ID}"),
+)
+_MODEL_SPELLINGS = (
+    "a model id (gemini-2.5-flash), publishers/google/models/gemini-2.5-flash, "
+    "projects/P/locations/L/publishers/google/models/M, or a tuned model projects/P/locations/L/models/M[@VERSION]"
+)
 
-    A full publisher path (``publishers/P/models/M``) and a tuned or registry model
-    (``projects/P/locations/L/models/M``) are kept as they are; ``google/gemini-...`` gets the
-    ``publishers/`` prefix. ``project_id`` and ``location`` are accepted for symmetry with tuned
-    models given as a bare numeric id, which become ``projects/P/locations/L/models/ID``.
+
+def model_resource_name(model: str, project_id: str, location: str) -> str:
+    """Turn what a user may give as ``model`` into the resource name ``batchPredictionJobs.create`` takes.
+
+    - ``gemini-2.5-flash`` (a model id, ``@version`` allowed) becomes ``publishers/google/models/gemini-2.5-flash``;
+    - ``models/gemini-2.5-flash``, the Gemini API's spelling, becomes the same;
+    - ``google/gemini-2.5-pro`` (publisher/model) becomes ``publishers/google/models/gemini-2.5-pro``;
+    - a bare number is a tuned model of this project and location: ``projects/P/locations/L/models/ID``;
+    - the service's own forms are kept as they are: ``publishers/P/models/M``,
+      ``projects/P/locations/L/publishers/P/models/M`` and ``projects/P/locations/L/models/M[@VERSION]``.
+
+    Anything else (a URL, an endpoint, a method such as ``:generateContent``, a Gemini API tuned model,
+    capitals or spaces) raises :class:`InvalidNameError` saying what to give instead.
     """
     model = model.strip()
     if not model:
-        raise InvalidNameError("model is empty; give e.g. 'gemini-2.5-flash'")
-    if model.startswith(("publishers/", "projects/")):
+        raise InvalidNameError(f"model is empty; give {_MODEL_SPELLINGS}")
+    _refuse_what_is_no_model_path(model)
+    if any(shape.fullmatch(model) for shape in _RESOURCE_SHAPES):
         return model
     if model.isdigit():
         return f"projects/{project_id}/locations/{location}/models/{model}"
-    if model.count("/") == 1:
-        publisher, model_id = model.split("/")
+    if model.startswith("models/") and re.fullmatch(_MODEL_ID, model_id := model.removeprefix("models/")):
+        return f"publishers/google/models/{model_id}"
+    if re.fullmatch(_MODEL_ID, model):
+        return f"publishers/google/models/{model}"
+    publisher, slash, model_id = model.partition("/")
+    if slash and re.fullmatch(r"[a-z0-9][a-z0-9_-]*", publisher) and re.fullmatch(_MODEL_ID, model_id):
         return f"publishers/{publisher}/models/{model_id}"
-    if "/" in model:
+    raise InvalidNameError(f"model {model!r} is not a model path; give {_MODEL_SPELLINGS}")
+
+
+def _refuse_what_is_no_model_path(model: str) -> None:
+    """Raise :class:`InvalidNameError` with advice for the things users paste that are not a model path."""
+    if "://" in model:
         raise InvalidNameError(
-            f"model {model!r} is neither a model id, publishers/P/models/M nor projects/P/locations/L/models/M"
+            f"model {model!r} is a URL; give the model's resource name instead, e.g. "
+            "publishers/google/models/gemini-2.5-flash or projects/P/locations/L/models/M"
         )
-    return f"publishers/google/models/{model}"
+    last = model.rsplit("/", 1)[-1]  # a domain-scoped project id (example.com:project) holds a colon too
+    if ":" in last:
+        method = last[last.index(":"):]
+        raise InvalidNameError(
+            f"model {model!r} names a method ({method}); drop it: model={model.removesuffix(method)!r}"
+        )
+    if model.startswith("tunedModels/"):
+        raise InvalidNameError(
+            f"model {model!r} is a model tuned in the Gemini API (AI Studio); a Vertex AI batch job takes a "
+            "Vertex AI model: a publisher model such as gemini-2.5-flash, or a model tuned in Vertex AI "
+            "(projects/P/locations/L/models/M)"
+        )
+    if "/endpoints/" in model:
+        raise InvalidNameError(
+            f"model {model!r} is an endpoint, not a model; give the model it serves "
+            "(projects/P/locations/L/models/M), as a batch job reads the model itself"
+        )
+    name = model.partition("@")[0]  # a version alias may hold capitals
+    if any(character.isspace() for character in model) or name != name.lower():
+        hint = "-".join(model.split()).lower()
+        raise InvalidNameError(
+            f"model {model!r} holds capitals or spaces; model names are lowercase, without spaces: {hint!r}?"
+        )
+
+
+def model_location(model: str) -> str | None:
+    """The location a model path names (``projects/P/locations/L/...``), or ``None`` for one that names none
+    (a publisher model ``publishers/P/models/M``, which is served in every location)."""
+    for shape in _RESOURCE_SHAPES:
+        match = shape.fullmatch(model)
+        if match is not None:
+            return match.groupdict().get("location")
+    return None
 
 
 def api_base_url(location: str, endpoint: str | None = None) -> str:

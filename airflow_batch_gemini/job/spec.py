@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_batch_gemini.exceptions import GeminiBatchError
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.job.identity import validate_labels
 from airflow_batch_gemini.job.names import InvalidNameError
 from airflow_batch_gemini.uris import as_uri_list
@@ -17,11 +17,12 @@ def prepared_input_uris(prepared: Mapping[str, Any]) -> list[str]:
     """The input file of a prepare-input result (its ``input_uris``).
 
     A result cut into several files is refused: the input was cut because it is over one job's
-    limits (200,000 requests, 1 GB), so each file needs a job of its own.
+    limits (200,000 requests, 1 GB), so each file needs a job of its own: a
+    :class:`~airflow_batch_gemini.exceptions.GeminiBatchConfigurationError` (permanent) says how.
     """
     uris = as_uri_list(prepared["input_uris"])
     if len(uris) > 1:
-        raise GeminiBatchError(
+        raise GeminiBatchConfigurationError(
             f"The prepared input was cut into {len(uris)} files because it is over one job's limits "
             "(200,000 requests or 1 GB); submit one job per file by mapping the submit task over them, "
             "e.g. GeminiBatchSubmitJobOperator.partial(...).expand(input_uris=<the files>) as in "

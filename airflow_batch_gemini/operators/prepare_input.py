@@ -10,23 +10,31 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_batch_gemini.exceptions import GeminiBatchInputError
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchInputError
 from airflow_batch_gemini.hooks.background_upload import BackgroundUpload
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult
 from airflow_batch_gemini.input.destinations import rejects_uri_for, shard_uri
 from airflow_batch_gemini.input.lines import iter_line_blocks, read_line_blocks, split_lines
-from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES, upload_refusal
+from airflow_batch_gemini.input.refusal import upload_refusal
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs
 from airflow_batch_gemini.input.request_lines import request_line_blocks
-from airflow_batch_gemini.input.row_keys import DEFAULT_ROW_KEY_FIELD, check_row_key_field, row_key_transform
+from airflow_batch_gemini.input.row_keys import DEFAULT_ROW_KEY_FIELD, row_key_transform
 from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
 from airflow_batch_gemini.input.schema import build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
 from airflow_batch_gemini.manifests import PreparedInput
+from airflow_batch_gemini.operators.failures import fails_fast
+from airflow_batch_gemini.operators.prepare_arguments import check_arguments
+from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, package_file_metadata
 from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+#: The custom metadata of the files a job reads, and of the rejects file (see package_files).
+INPUT_METADATA = package_file_metadata(INPUT_KIND)
+REJECTS_METADATA = package_file_metadata(REJECTS_KIND)
+
 
 class GeminiBatchPrepareInputOperator(BaseOperator):
     """Validate batch requests and upload them as JSON Lines files to Cloud Storage.
@@ -35,7 +43,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     the batch importer's rules before any object appears; every invalid line goes, with its line number
     and problems, to a rejects file beside the destination. An input beyond the service's limits of
     one job (200,000 requests, 1 GB) is cut into several files, ``requests-00000-of-00003.jsonl``, so
-    that one job per file can be mapped over ``input_uris``. Each upload writes only to an absent
+    that one job per file can be mapped over ``input_uris``. The files it writes carry the custom metadata
+    of :mod:`airflow_batch_gemini.package_files` (``input``, ``rejects``), so that a rejects file is never
+    taken for a job's input. Each upload writes only to an absent
     object; an object already holding exactly that content is re-used (so a retry is harmless), and
     one holding other content is left alone with an error unless ``overwrite`` is set.
 
@@ -61,8 +71,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         share of the lines (0 to 1) is invalid. ``None``: no bound.
     :param rejects_uri: where the rejected lines go, one JSON object per line (``line``, ``problems``,
         ``error``, ``original``); written only when a line is rejected, and deleted when no line is (it
-        holds an earlier run's rejects then). Default: beside the destination, ``requests.rejects.jsonl``
-        for ``requests.jsonl``. (templated)
+        holds an earlier run's rejects then). Default: in a folder beside the destination,
+        ``rejects/requests.rejects.jsonl`` for ``requests.jsonl``, where a ``*`` wildcard over the input's
+        folder does not reach. (templated)
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy too, on top of the
         packaged one, e.g. ``{"required": ["key"]}``.
     :param allow_unknown_fields: accept field names Google's discovery documents do not know. By default
@@ -123,16 +134,6 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if on_invalid not in ON_INVALID_CHOICES:
-            raise ValueError(f"on_invalid must be one of {ON_INVALID_CHOICES}, not {on_invalid!r}")
-        if max_rejected_ratio is not None and not 0 <= max_rejected_ratio <= 1:
-            raise ValueError(f"max_rejected_ratio must be between 0 and 1, not {max_rejected_ratio!r}")
-        check_row_key_field(row_key_field)
-        if not (0 < max_rows_per_file <= MAX_REQUESTS_PER_JOB and 0 < max_bytes_per_file <= MAX_INPUT_BYTES):
-            raise ValueError(
-                f"max_rows_per_file and max_bytes_per_file must be positive and within the service's limits "
-                f"({MAX_REQUESTS_PER_JOB:,} requests, {MAX_INPUT_BYTES:,} bytes)"
-            )
         self.source = source
         self.destination_uri = destination_uri
         self.on_invalid = on_invalid
@@ -150,6 +151,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.local_base_dir = local_base_dir
         self.gcp_conn_id = gcp_conn_id
         self.impersonation_chain = impersonation_chain
+        check_arguments(self)
 
     @property
     def source_label(self) -> str:
@@ -238,7 +240,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 if upload is not None and self.on_invalid == "fail":
                     upload.cancel()
                 if writer is None:
-                    writer = stack.enter_context(hook.open_writer(rejects_uri))
+                    writer = stack.enter_context(hook.open_writer(rejects_uri, metadata=REJECTS_METADATA))
                 writer.write(record)
 
             def rows(index: int, data: bytes) -> None:
@@ -273,6 +275,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             hook.upload_lines(
                 shard_uri(self.destination_uri, index, len(scan.shards)),
                 shard_lines(numbered, shard, scan.invalid_lines, transform), shard.digest, overwrite=self.overwrite,
+                metadata=INPUT_METADATA,
             )
             for index, shard in enumerate(scan.shards)
         ]
@@ -292,10 +295,24 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 scan.note_count, self.source_label, "\n  ".join(str(note) for note in scan.notes),
             )
 
-    def execute(self, context: Context) -> PreparedInput:
-        parse_gs_uri(self.destination_uri)
+    def _rejects_uri(self) -> str:
+        """The rejects file's URI, the destination and it checked once rendered.
+
+        :raises GeminiBatchConfigurationError: one is not a ``gs://`` URI (a retry would not change that).
+        """
         rejects_uri = self.rejects_uri or rejects_uri_for(self.destination_uri)
-        parse_gs_uri(rejects_uri)
+        for name, uri in (("destination_uri", self.destination_uri), ("rejects_uri", rejects_uri)):
+            try:
+                parse_gs_uri(uri)
+            except (ValueError, TypeError) as err:
+                raise GeminiBatchConfigurationError(f"{name}: {err}") from None
+        return rejects_uri
+
+    @fails_fast
+    def execute(self, context: Context) -> PreparedInput:
+        """Validate and upload; a permanent error (an invalid input, a conflict at the destination) fails the
+        task without its retries (see :mod:`airflow_batch_gemini.operators.failures`)."""
+        rejects_uri = self._rejects_uri()
         self._check_source()
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
@@ -304,7 +321,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             # one pass when the destination is absent: the upload goes on while the lines are validated
             upload = None
             if hook.stat(self.destination_uri) is None:
-                upload = stack.enter_context(hook.background_upload(self.destination_uri))
+                upload = stack.enter_context(hook.background_upload(self.destination_uri, metadata=INPUT_METADATA))
             repairs = EmptyToolRepairs(int(self.max_problems))
             blocks = self._repaired(self._blocks(hook, generation, local), repairs)
             scan, wrote_rejects = self._scan(blocks, hook, rejects_uri, upload)
@@ -342,3 +359,4 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             "note_count": scan.note_count,
             "repaired_count": repairs.line_count,
         }
+

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
+from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.job.identity import REQUEST_LABEL, identity_labels, request_fingerprint
-from airflow_batch_gemini.job.names import DEFAULT_LOCATION, model_resource_name
+from airflow_batch_gemini.job.names import DEFAULT_LOCATION, console_url, model_resource_name
+from airflow_batch_gemini.job.preflight import check_location, check_model_location
 from airflow_batch_gemini.job.spec import build_job_body, prepared_input_uris
 from airflow_batch_gemini.job.states import is_reusable
 from airflow_batch_gemini.job.watch import JobWatch, result_from_event
@@ -19,6 +21,7 @@ from airflow_batch_gemini.lineage import openlineage_datasets
 from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY, GeminiBatchJobLink
 from airflow_batch_gemini.manifests import JobManifest
 from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
+from airflow_batch_gemini.operators.submit_preflight import cancel_stale_jobs, check_destinations, checked_input
 from airflow_batch_gemini.uris import as_uri_list
 
 if TYPE_CHECKING:
@@ -150,7 +153,9 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         return identity_labels(ti.dag_id, ti.task_id, ti.run_id, map_index, fingerprint)
 
     def _stored_job(self, context: Context, fingerprint: str) -> dict[str, Any] | None:
-        """The job an earlier try recorded in ``task_state_store``, if it can be re-attached to."""
+        """The job an earlier try recorded in ``task_state_store``, if it can be re-attached to: it is
+        waiting, running or succeeded, and was asked for the same (``fingerprint``: model, output, and the
+        input as it is now, content included). Any other is left to :meth:`_before_create`."""
         store = context.get("task_state_store")  # Airflow 3.3+ only
         name = store.get(JOB_NAME_KEY) if store is not None else None
         if not isinstance(name, str) or not name:
@@ -159,10 +164,20 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         same_request = (job.get("labels") or {}).get(REQUEST_LABEL) == fingerprint
         return job if is_reusable(job) and same_request else None
 
-    def submit(self, context: Context) -> dict[str, Any]:
-        """Create the job, or re-attach to the one an earlier try of this task instance created."""
+    def _storage(self) -> GeminiBatchStorageHook:
+        return GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+
+    def _request(self, storage: GeminiBatchStorageHook) -> tuple[str, dict[str, Any], str]:
+        """The project, the create body and the fingerprint of what this try asks; checks what needs no
+        job first: the location, the model and where it is, the input (it exists, can be read, holds no
+        file of the package that is no input; its content goes into the fingerprint).
+
+        :raises GeminiBatchConfigurationError: a check failed (permanent: no retry will pass it).
+        """
+        check_location(self.location)
         project = self.hook.resolve_project_id(self.project_id)
         model = model_resource_name(self.model, project, self.location)
+        check_model_location(model, self.location)
         uris = self._input_uri_list()
         body = build_job_body(
             display_name=self.display_name,
@@ -171,14 +186,39 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
             output_uri=self.output_uri_prefix,
             labels=self.labels,
         )
-        fingerprint = request_fingerprint(model, uris, self.output_uri_prefix)
+        contents = checked_input(storage, uris, self.gcp_conn_id)
+        return project, body, request_fingerprint(model, uris, self.output_uri_prefix, contents)
+
+    def _before_create(
+        self, context: Context, storage: GeminiBatchStorageHook, identity: dict[str, str], fingerprint: str,
+        project: str,
+    ) -> None:
+        """Before a create: check the output and result buckets and the output kind
+        (:func:`~airflow_batch_gemini.operators.submit_preflight.check_destinations`), then cancel the jobs
+        of earlier tries of this task instance that were asked for something else and still run."""
+        check_destinations(self, context, storage, self.output_uri_prefix, self.log)
+        cancel_stale_jobs(self.hook, identity, fingerprint, project, self.log)
+
+    def submit(self, context: Context) -> dict[str, Any]:
+        """Create the job, or re-attach to the one an earlier try of this task instance created for the same
+        request (model, output, and input content as it is now).
+
+        Before a create it checks what would make the job fail after it was queued, or be paid for in vain
+        (see :mod:`airflow_batch_gemini.job.preflight`), and cancels a job of an earlier try that was asked
+        for other input and still runs. The log names the job with its console URL, once.
+        """
+        storage = self._storage()
+        project, body, fingerprint = self._request(storage)
+        identity = self._identity(context, fingerprint)
         job = self._stored_job(context, fingerprint)
         created = False
         if job is None:
-            job, created = self.hook.submit_job(body, self._identity(context, fingerprint), project)
+            self._before_create(context, storage, identity, fingerprint, project)
+            job, created = self.hook.submit_job(body, identity, project)
         self.job_name = str(job["name"])
         verb = "Created" if created else "Re-attached to"
-        self.log.info("%s batch job %s (state %s)", verb, self.job_name, job.get("state"))
+        self.log.info("%s batch job %s (state %s): %s", verb, self.job_name, job.get("state"),
+                      console_url(self.job_name))
         store = context.get("task_state_store")
         if store is not None:
             store.set(JOB_NAME_KEY, self.job_name)

@@ -16,6 +16,7 @@ from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.input.scanner import InputScan, scan_lines
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from tests.conftest import TEST_BUCKET
+from tests.failfast import raises_permanently
 from tests.faults.helpers import output_keys
 from tests.faults.malformed_lines import MALFORMED, NOTED, VALID, Malformed
 from tests.faults.scoreboard import FaultRecord
@@ -76,7 +77,7 @@ def test_prepare_lists_every_malformed_line_and_uploads_nothing(fault: FaultReco
     operator = GeminiBatchPrepareInputOperator(task_id="prepare", source=str(input_file), destination_uri=destination,
                                                max_problems=10 * len(MALFORMED))
     fault.injected += len(MALFORMED)
-    with pytest.raises(GeminiBatchInputError) as info:
+    with raises_permanently(GeminiBatchInputError) as info:
         operator.execute({})
     reported = {int(match[1].replace(",", "")) for match in
                 (re.match(r"line ([\d,]+): ", problem) for problem in info.value.problems) if match}

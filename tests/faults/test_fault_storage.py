@@ -16,6 +16,7 @@ from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInput
 from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
 from airflow_batch_gemini.output.results import SUCCEEDED_FILE
 from tests.conftest import TEST_BUCKET, request_line
+from tests.failfast import raises_permanently
 from tests.faults.helpers import (
     case_context,
     jobs_created,
@@ -74,7 +75,7 @@ def test_upload_never_overwrites_other_content(fault: FaultRecord) -> None:
     destination = f"gs://{TEST_BUCKET}/faults/{fault.label}/input.jsonl"
     write(destination, OTHER_WRITER)
     fault.injected += 1
-    with pytest.raises(GeminiBatchUploadConflictError, match="already exists with other content"):
+    with raises_permanently(GeminiBatchUploadConflictError, match="already exists with other content"):
         prepare(requests_for(fault), destination)
     assert read(destination) == OTHER_WRITER
 
@@ -86,7 +87,7 @@ def test_upload_precondition_conflict_mid_upload(fault: FaultRecord) -> None:
     assert operator.source is source
     source.armed = True  # not before: building the operator walked its template fields
     fault.injected += 1
-    with pytest.raises(GeminiBatchUploadConflictError, match="changed while uploading"):
+    with raises_permanently(GeminiBatchUploadConflictError, match="changed while uploading"):
         operator.execute({})
     assert source.passes == 1, "one pass: validated and streamed, raced during the upload"
     assert read(destination) == OTHER_WRITER, "the other writer's object is intact, nothing of ours mixed in"

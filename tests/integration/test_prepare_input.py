@@ -17,14 +17,20 @@ import pytest
 from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
 
-from airflow_batch_gemini.exceptions import GeminiBatchInputError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.exceptions import (
+    GeminiBatchConfigurationError,
+    GeminiBatchInputError,
+    GeminiBatchUploadConflictError,
+)
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.input.lines import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.operators import prepare_input
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
+from airflow_batch_gemini.package_files import package_file_kind
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
+from tests.failfast import raises_permanently
 from tests.seed import SEED_INPUT
 
 TESTER_ROLE = {"request": {"contents": [{"role": "tester", "parts": [{"text": "Explain how AI works"}]}]}}
@@ -92,7 +98,7 @@ def test_an_invalid_line_fails_with_its_number_and_pointer_and_uploads_nothing(
     rows: list[Any] = [line_asking(f"q{i}") for i in range(1300)]
     rows[1203] = TESTER_ROLE
     source = jsonl_file(tmp_path / "input.jsonl", rows)
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=str(source), destination_uri=destination)
     assert "line 1,204: /request/contents/0/role: 'tester' is not one of ['user', 'model']" in str(caught.value)
     assert "nothing uploaded" in str(caught.value)
@@ -102,7 +108,7 @@ def test_an_invalid_line_fails_with_its_number_and_pointer_and_uploads_nothing(
 
 def test_only_the_first_problems_are_listed(google_connection, destination, gcs_client, tmp_path) -> None:
     source = jsonl_file(tmp_path / "input.jsonl", [TESTER_ROLE] * 5 + [line_asking("fine")])
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=source, destination_uri=destination, max_problems=2)
     assert caught.value.problems == [
         "line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
@@ -125,7 +131,7 @@ def test_skip_uploads_the_valid_lines_only(google_connection, destination, gcs_c
 
 def test_skip_with_no_valid_line_fails(google_connection, destination, gcs_client, tmp_path) -> None:
     source = jsonl_file(tmp_path / "input.jsonl", [TESTER_ROLE])
-    with pytest.raises(GeminiBatchInputError, match="holds no request"):
+    with raises_permanently(GeminiBatchInputError, match="holds no request"):
         run(google_connection, source=source, destination_uri=destination, on_invalid="skip")
     assert stored(destination, gcs_client) is None
 
@@ -143,14 +149,14 @@ def test_files_that_are_not_batch_input(
 ) -> None:
     source = tmp_path / "input.jsonl"
     source.write_bytes(content)
-    with pytest.raises(GeminiBatchInputError, match=expected):
+    with raises_permanently(GeminiBatchInputError, match=expected):
         run(google_connection, source=source, destination_uri=destination)
     assert stored(destination, gcs_client) is None
 
 
 def test_other_content_at_the_destination_is_a_conflict(google_connection, destination, gcs_client) -> None:
     run(google_connection, source=[line_asking("first")], destination_uri=destination)
-    with pytest.raises(GeminiBatchUploadConflictError, match="overwrite=True"):
+    with raises_permanently(GeminiBatchUploadConflictError, match="overwrite=True"):
         run(google_connection, source=[line_asking("second")], destination_uri=destination)
     assert b"first" in (stored(destination, gcs_client) or b"")
     result = run(google_connection, source=[line_asking("second")], destination_uri=destination, overwrite=True)
@@ -160,7 +166,7 @@ def test_other_content_at_the_destination_is_a_conflict(google_connection, desti
 
 def test_extra_schema_requires_a_key(google_connection, destination, gcs_client) -> None:
     extra = {"required": ["key"]}
-    with pytest.raises(GeminiBatchInputError, match="line 2: 'key' is a required property"):
+    with raises_permanently(GeminiBatchInputError, match="line 2: 'key' is a required property"):
         run(google_connection, source=[line_asking("a", key="a"), line_asking("b")], destination_uri=destination,
             extra_schema=extra)
     assert stored(destination, gcs_client) is None
@@ -175,7 +181,8 @@ def test_a_missing_gs_source(google_connection, destination) -> None:
 
 
 def test_a_destination_that_is_not_on_cloud_storage(google_connection) -> None:
-    with pytest.raises(ValueError, match="not a Cloud Storage URI"):
+    """A permanent configuration error: the task fails without its retries."""
+    with raises_permanently(GeminiBatchConfigurationError, match="destination_uri: .* not a Cloud Storage URI"):
         run(google_connection, source=SEED_INPUT, destination_uri="/tmp/requests.jsonl")
 
 
@@ -192,7 +199,7 @@ def test_what_is_templated() -> None:
 def test_what_the_importer_would_reject_fails_before_upload(google_connection, destination, gcs_client) -> None:
     rows = [line_asking("a", key="a1"), line_asking("b", key=2),
             {"request": {**line_asking("c")["request"], "tools": [{"googleSearch": {}}]}}]
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=rows, destination_uri=destination)
     assert [problem.split(":")[0] + ":" + problem.split(":")[1] for problem in caught.value.problems] == [
         "line 2: /key", "line 3: /request/tools/0/googleSearch",
@@ -277,9 +284,9 @@ def test_fail_writes_every_rejected_line_and_uploads_no_request(google_connectio
     rows[1] = TESTER_ROLE
     rows[4] = TESTER_ROLE
     source = jsonl_file(tmp_path / "input.jsonl", rows)
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_problems=1)
-    rejects = f"{folder}/requests.rejects.jsonl"
+    rejects = f"{folder}/rejects/requests.rejects.jsonl"
     assert caught.value.rejects_uri == rejects and rejects in str(caught.value)
     assert caught.value.problems == [
         "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']"]
@@ -313,7 +320,7 @@ def test_max_rejected_ratio_bounds_what_skip_tolerates(google_connection, folder
     rows = [line_asking("a"), TESTER_ROLE, line_asking("c"), line_asking("d")]
     source = jsonl_file(tmp_path / "input.jsonl", rows)
     destination = f"{folder}/requests.jsonl"
-    with pytest.raises(GeminiBatchInputError, match=r"1 of 4 lines are invalid, more than max_rejected_ratio 0\.2"):
+    with raises_permanently(GeminiBatchInputError, match=r"1 of 4 lines are invalid, more than max_rejected_ratio 0.2"):
         run(google_connection, source=source, destination_uri=destination, on_invalid="skip", max_rejected_ratio=0.2)
     assert GeminiBatchStorageHook().stat(destination) is None
     result = run(google_connection, source=source, destination_uri=destination, on_invalid="skip",
@@ -440,6 +447,29 @@ def test_one_pass_uploads_what_two_passes_did(google_connection, folder, gcs_cli
     assert keys[:4] == ["r00000001", "k1", "k2", "r00000004"] and len(set(keys)) == 11_997
 
 
+def test_every_file_it_writes_is_marked_as_the_packages(google_connection, folder, tmp_path, spy) -> None:
+    """Prepared inputs carry ``input``, the rejects file ``rejects``, on each upload path (one pass, two
+    passes, several files), so that a wildcard's pre-flight can tell a rejects file from an input."""
+    source = jsonl_file(tmp_path / "input.jsonl", [line_asking("a"), TESTER_ROLE, line_asking("c"), line_asking("d")])
+    one = run(google_connection, source=source, destination_uri=f"{folder}/one.jsonl", on_invalid="skip")
+    assert spy.background == 1 and spy.upload_lines == 0, "one pass"
+    several = run(google_connection, source=source, destination_uri=f"{folder}/several.jsonl", on_invalid="skip",
+                  max_rows_per_file=2)
+    assert spy.upload_lines == 2, "two passes, two files"
+    hook = GeminiBatchStorageHook()
+    kinds = {uri: package_file_kind(hook.stat(uri).metadata)  # type: ignore[union-attr]
+             for uri in [one["input_uri"], *several["input_uris"], one["rejects_uri"], several["rejects_uri"]]}
+    assert kinds == {
+        f"{folder}/one.jsonl": "input",
+        f"{folder}/several-00000-of-00002.jsonl": "input",
+        f"{folder}/several-00001-of-00002.jsonl": "input",
+        f"{folder}/rejects/one.rejects.jsonl": "rejects",
+        f"{folder}/rejects/several.rejects.jsonl": "rejects",
+    }
+    assert hook.expand_uris([f"{folder}/*.jsonl"]) == [f"{folder}/one.jsonl", f"{folder}/several-00000-of-00002.jsonl",
+                                                       f"{folder}/several-00001-of-00002.jsonl"], "no rejects file"
+
+
 @pytest.mark.parametrize("where", [0, 10_000, 19_999])
 def test_fail_cancels_the_streamed_upload_at_the_first_invalid_line(
     google_connection, folder, gcs_client, tmp_path, spy, where: int
@@ -448,10 +478,10 @@ def test_fail_cancels_the_streamed_upload_at_the_first_invalid_line(
     destination = f"{folder}/requests.jsonl"
     if where == 19_999:  # hold the last block until two chunks (4 MiB) are sent
         spy.hold = (math.ceil(source.stat().st_size / READ_CHUNK_BYTES) - 1, 2)
-    with pytest.raises(GeminiBatchInputError, match=f"line {where + 1:,}: "):
+    with raises_permanently(GeminiBatchInputError, match=f"line {where + 1:,}: "):
         run(google_connection, source=source, destination_uri=destination)
     assert stored(destination, gcs_client) is None
-    assert len(rows_of(f"{folder}/requests.rejects.jsonl")) == 1
+    assert len(rows_of(f"{folder}/rejects/requests.rejects.jsonl")) == 1
 
 
 def test_skip_refused_at_the_end_cancels_the_streamed_upload(google_connection, folder, gcs_client, tmp_path,
@@ -459,7 +489,7 @@ def test_skip_refused_at_the_end_cancels_the_streamed_upload(google_connection, 
     source = jsonl_file(tmp_path / "input.jsonl", long_rows(12_000, invalid=tuple(range(100, 12_000, 100))))
     destination = f"{folder}/requests.jsonl"
     spy.hold = (4, 1)
-    with pytest.raises(GeminiBatchInputError, match="119 of 12,000 lines are invalid"):
+    with raises_permanently(GeminiBatchInputError, match="119 of 12,000 lines are invalid"):
         run(google_connection, source=source, destination_uri=destination, on_invalid="skip",
             max_rejected_ratio=0.005)
     assert stored(destination, gcs_client) is None
@@ -524,7 +554,7 @@ def test_an_object_written_by_another_writer_during_the_upload(google_connection
     if same:
         assert operator.execute({})["reused"] is True  # type: ignore[arg-type]
     else:
-        with pytest.raises(GeminiBatchUploadConflictError, match="changed while uploading"):
+        with raises_permanently(GeminiBatchUploadConflictError, match="changed while uploading"):
             operator.execute({})  # type: ignore[arg-type]
     assert spy.chunks >= 2 and spy.upload_lines == 0
     assert stored(destination, gcs_client) == theirs, "their object is intact, nothing of ours mixed in"
@@ -561,7 +591,7 @@ def with_request(row: dict[str, Any], **fields: Any) -> dict[str, Any]:
 def test_a_misspelled_field_is_refused_unless_unknown_fields_are_allowed(google_connection, destination,
                                                                          gcs_client) -> None:
     misspelled = with_request(line_asking("a"), generationConfg={"temperature": 1})
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=[misspelled], destination_uri=destination)
     assert caught.value.problems == [
         "line 1: /request/generationConfg: is not a field of GenerateContentRequest; did you mean generationConfig?"]
@@ -597,7 +627,7 @@ def test_an_empty_google_search_is_refused_with_its_remedy_unless_repaired(googl
             line_asking("c", key="k3"), with_request(line_asking("d", key="k4"), tools=SEARCH_TOOL)]
     source = jsonl_file(tmp_path / "input.jsonl", rows)
     destination = f"{folder}/requests.jsonl"
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=source, destination_uri=destination)
     assert caught.value.problems == [
         f"line {number}: /request/tools/0/googleSearch: is an empty googleSearch tool {EMPTY}; write "
@@ -634,7 +664,7 @@ def test_an_empty_google_search_is_refused_with_its_remedy_unless_repaired(googl
 def test_a_tool_with_no_known_workaround_is_refused_even_with_the_repair(google_connection, destination,
                                                                         gcs_client) -> None:
     rows = [with_request(line_asking("a"), tools=[{"url_context": {}}, {"googleSearch": {}}])]
-    with pytest.raises(GeminiBatchInputError) as caught:
+    with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=rows, destination_uri=destination, repair_empty_tools=True)
     assert caught.value.problems == [
         f"line 1: /request/tools/0/url_context: is an empty url_context tool {EMPTY}; UrlContext has no field to give "

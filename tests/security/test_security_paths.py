@@ -16,6 +16,7 @@ import pytest
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from tests.conftest import TEST_BUCKET
+from tests.failfast import raises_permanently
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 
@@ -57,7 +58,7 @@ def test_a_file_read_by_mistake_is_not_echoed(folders: tuple[Path, Path], caplog
         task_id="prepare", source="{{ params.path }}", destination_uri=f"gs://{TEST_BUCKET}/security/p.jsonl",
     )
     render(operator, str(base / ".." / outside.name))
-    with pytest.raises(GeminiBatchInputError) as info:
+    with raises_permanently(GeminiBatchInputError) as info:
         operator.execute({})
     captured = capfd.readouterr()
     assert info.value.problems == ["line 1: is not valid JSON: Expecting value at column 1"]

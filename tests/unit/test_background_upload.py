@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, cast
 
 import pytest
@@ -41,6 +41,7 @@ class MemoryHook(GeminiBatchStorageHook):
         super().__init__(gcp_conn_id="memory")
         self.objects: dict[str, bytes] = {}
         self.generations: dict[str, int] = {}
+        self.metadata: dict[str, dict[str, str]] = {}
         self.writers: list[Writer] = []
         self.cancelled = 0
         self.before_write = lambda count: None
@@ -54,10 +55,12 @@ class MemoryHook(GeminiBatchStorageHook):
             return None
         digest = ContentDigest()
         digest.update(self.objects[uri])
-        return StoredObject(uri, self.generations[uri], digest.size, digest.crc32c, digest.md5)
+        return StoredObject(uri, self.generations[uri], digest.size, digest.crc32c, digest.md5,
+                            self.metadata.get(uri, {}))
 
     @contextlib.contextmanager
-    def open_writer(self, uri: str, if_generation_match: int | None = None) -> Iterator[IO[bytes]]:
+    def open_writer(self, uri: str, if_generation_match: int | None = None,
+                    metadata: Mapping[str, str] | None = None) -> Iterator[IO[bytes]]:
         writer = Writer(self, uri)
         self.writers.append(writer)
         try:
@@ -66,6 +69,7 @@ class MemoryHook(GeminiBatchStorageHook):
             self.cancelled += 1
             raise
         self.put(uri, b"".join(writer.received))
+        self.metadata[uri] = dict(metadata or {})
 
 
 @pytest.fixture
@@ -110,6 +114,14 @@ def test_cancel_leaves_nothing(hook: MemoryHook) -> None:
         with pytest.raises(ValueError, match="has ended"):
             upload.commit(digest_of(data))
     assert URI not in hook.objects and hook.cancelled == 1
+
+
+def test_the_object_gets_the_metadata_given(hook: MemoryHook) -> None:
+    """What the prepare operator marks its files with (package_files) reaches the object written."""
+    with hook.background_upload(URI, metadata={"airflow-batch-gemini-file": "input"}) as upload:
+        upload.write(b"line\n")
+        upload.commit(digest_of([b"line\n"]))
+    assert hook.stat(URI).metadata == {"airflow-batch-gemini-file": "input"}  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("how", ["no commit", "exception"])

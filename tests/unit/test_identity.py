@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from airflow_batch_gemini.job.identity import (
@@ -36,3 +38,44 @@ def test_invalid_labels(labels: dict[str, str], match: str) -> None:
     with pytest.raises(InvalidNameError, match=match):
         validate_labels(labels)
 
+
+
+@dataclass(frozen=True)
+class Content:
+    """What the fingerprint reads of an object (StoredObject has these too)."""
+
+    uri: str
+    size: int
+    crc32c: str | None
+    md5: str | None = None
+    generation: int = 1
+
+
+def test_fingerprint_covers_what_the_input_objects_hold() -> None:
+    """A changed input file is a new request: never the old job's stale answers."""
+    before = [Content("gs://b/in.jsonl", 100, "AAAAAA==", "md5-one")]
+    same = request_fingerprint("m", ["gs://b/in.jsonl"], "gs://o", before)
+    assert request_fingerprint("m", ["gs://b/in.jsonl"], "gs://o", list(before)) == same
+    for changed in (
+        Content("gs://b/in.jsonl", 100, "BBBBBB==", "md5-one"),  # other bytes, same size
+        Content("gs://b/in.jsonl", 101, "AAAAAA==", "md5-one"),
+        Content("gs://b/in.jsonl", 100, "AAAAAA==", "md5-two"),
+        Content("gs://b/in.jsonl", 100, "AAAAAA==", None),  # a composite object: no MD5
+    ):
+        assert request_fingerprint("m", ["gs://b/in.jsonl"], "gs://o", [changed]) != same, changed
+
+
+def test_fingerprint_covers_what_a_wildcard_matches_now() -> None:
+    one = [Content("gs://b/in/a.jsonl", 10, "A")]
+    two = [*one, Content("gs://b/in/b.jsonl", 10, "B")]
+    assert request_fingerprint("m", ["gs://b/in/*.jsonl"], "o", one) != request_fingerprint(
+        "m", ["gs://b/in/*.jsonl"], "o", two)
+    assert request_fingerprint("m", ["gs://b/in/*.jsonl"], "o", two) == request_fingerprint(
+        "m", ["gs://b/in/*.jsonl"], "o", two[::-1]), "in any order"
+
+
+def test_the_same_bytes_written_again_are_the_same_request() -> None:
+    """A new generation of the same bytes (a re-upload, a round's input written again by a retry) re-attaches."""
+    first = Content("gs://b/in.jsonl", 100, "AAAAAA==", "md5", generation=1)
+    again = Content("gs://b/in.jsonl", 100, "AAAAAA==", "md5", generation=2)
+    assert request_fingerprint("m", [first.uri], "o", [first]) == request_fingerprint("m", [again.uri], "o", [again])

@@ -32,3 +32,18 @@ def test_extra_link_is_registered_and_points_at_the_console(monkeypatch) -> None
     assert seen["key"] == "job_name"
     assert link.get_link(None, ti_key="no-job") == link.get_link(None, ti_key="bad") == ""
 
+
+
+def test_the_link_names_the_operators_own_job_without_asking_xcom(monkeypatch) -> None:
+    """A task that never submitted (a resubmission with nothing to resend, a create stopped by its checks)
+    must not ask XCom for a job_name that is not there: Airflow's client logs that as an [error]."""
+
+    def no_xcom(**_):
+        raise AssertionError("XCom read for a link the operator can name itself")
+
+    monkeypatch.setattr(links.XCom, "get_value", no_xcom)
+    operator = GeminiBatchSubmitJobOperator(task_id="submit", input_uris="gs://b/in.jsonl", output_uri_prefix="gs://o")
+    link = links.GeminiBatchJobLink()
+    assert link.get_link(operator, ti_key="ti") == ""
+    operator.job_name = JOB
+    assert link.get_link(operator, ti_key="ti").endswith("/batch-predictions/456?project=123")

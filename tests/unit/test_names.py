@@ -6,6 +6,7 @@ from airflow_batch_gemini.job.names import (
     InvalidNameError,
     api_base_url,
     console_url,
+    model_location,
     model_resource_name,
     parse_job_name,
 )
@@ -21,16 +22,55 @@ NAME = "projects/123456789012/locations/us-central1/batchPredictionJobs/12345678
         ("publishers/google/models/gemini-2.0-flash-001", "publishers/google/models/gemini-2.0-flash-001"),
         ("projects/p/locations/l/models/77", "projects/p/locations/l/models/77"),
         ("77", "projects/proj/locations/europe-west4/models/77"),
+        # the Gemini API's spelling (was publishers/models/models/gemini-2.5-flash)
+        ("models/gemini-2.5-flash", "publishers/google/models/gemini-2.5-flash"),
+        ("models/gemini-2.0-flash-001", "publishers/google/models/gemini-2.0-flash-001"),
+        # the service's own forms (discovery document of aiplatform v1), kept as they are
+        ("projects/p/locations/europe-west4/publishers/google/models/gemini-2.5-flash",
+         "projects/p/locations/europe-west4/publishers/google/models/gemini-2.5-flash"),
+        ("projects/p/locations/l/models/77@2", "projects/p/locations/l/models/77@2"),
+        ("projects/p/locations/l/models/77@golden", "projects/p/locations/l/models/77@golden"),
+        ("gemini-2.5-flash@001", "publishers/google/models/gemini-2.5-flash@001"),
+        ("  gemini-2.5-flash\n", "publishers/google/models/gemini-2.5-flash"),
+        ("projects/example.com:proj/locations/l/models/77", "projects/example.com:proj/locations/l/models/77"),
     ],
 )
 def test_model_names(model: str, expected: str) -> None:
     assert model_resource_name(model, "proj", "europe-west4") == expected
 
 
-@pytest.mark.parametrize("model", ["", "a/b/c", "  "])
-def test_bad_model_names_say_what_is_expected(model: str) -> None:
-    with pytest.raises(InvalidNameError):
+@pytest.mark.parametrize(
+    ("model", "advice"),
+    [
+        ("", "model is empty"),
+        ("  ", "model is empty"),
+        ("a/b/c", "not a model path"),
+        ("publishers/google/gemini-2.5-flash", "not a model path"),
+        ("https://us-central1-aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash", "is a URL"),
+        ("publishers/google/models/gemini-2.5-flash:generateContent",
+         "drop it: model='publishers/google/models/gemini-2.5-flash'"),
+        ("gemini-2.5-flash:batchGenerateContent", r"names a method \(:batchGenerateContent\)"),
+        ("tunedModels/my-model-123", "tuned in the Gemini API"),
+        ("projects/p/locations/l/endpoints/123", "is an endpoint"),
+        ("Gemini-2.5-Flash", "lowercase.*'gemini-2.5-flash'"),
+        ("gemini 2.5 flash", "'gemini-2.5-flash'"),
+    ],
+)
+def test_what_is_not_a_model_path_is_refused_with_advice(model: str, advice: str) -> None:
+    with pytest.raises(InvalidNameError, match=advice):
         model_resource_name(model, "p", "l")
+
+
+@pytest.mark.parametrize(
+    ("model", "location"),
+    [
+        ("publishers/google/models/gemini-2.5-flash", None),
+        ("projects/p/locations/europe-west4/models/77@2", "europe-west4"),
+        ("projects/p/locations/global/publishers/google/models/gemini-2.5-flash", "global"),
+    ],
+)
+def test_the_location_a_model_path_names(model: str, location: str | None) -> None:
+    assert model_location(model) == location
 
 
 def test_job_name_round_trip_and_console_link() -> None:

@@ -1,0 +1,74 @@
+"""The prepare operator's arguments, checked when the DAG file is parsed: a value that cannot work is an import
+error of the DAG, shown in the UI, instead of a failure of every run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES
+from airflow_batch_gemini.input.row_keys import check_row_key_field
+from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB
+
+#: The arguments that must be True or False (a string such as "false" would count as set).
+FLAG_ARGUMENTS = ("allow_unknown_fields", "repair_empty_tools", "add_row_keys", "overwrite")
+#: The limits of one file: at least 1, at most the service's limit of one job.
+FILE_LIMITS = (
+    ("max_rows_per_file", MAX_REQUESTS_PER_JOB, "requests"),
+    ("max_bytes_per_file", MAX_INPUT_BYTES, "bytes"),
+)
+
+
+def check_arguments(operator: Any) -> None:
+    """Refuse the prepare operator's arguments that cannot work: those that are not templated, and a
+    ``max_problems`` given as a number (a template is checked when it is rendered).
+
+    :raises ValueError: a value out of its range (``on_invalid``, ``max_rejected_ratio`` in [0, 1], the
+        limits of a file within 1 and the service's, ``max_problems`` of 1 or more, ``row_key_field``,
+        ``extra_schema`` not a valid JSON Schema).
+    :raises TypeError: a value of the wrong type (a flag that is not ``True``/``False``, a number given as a
+        string, ``extra_schema`` not a dict).
+    """
+    if operator.on_invalid not in ON_INVALID_CHOICES:
+        raise ValueError(f"on_invalid must be one of {ON_INVALID_CHOICES}, not {operator.on_invalid!r}")
+    ratio = operator.max_rejected_ratio
+    if ratio is not None and (not _is_number(ratio) or not 0 <= ratio <= 1):
+        raise ValueError(f"max_rejected_ratio must be between 0 and 1, or None, not {ratio!r}")
+    check_row_key_field(operator.row_key_field)
+    for name, limit, unit in FILE_LIMITS:
+        value = getattr(operator, name)
+        if not _is_whole(value) or not 1 <= value <= limit:
+            raise ValueError(
+                f"{name} must be a whole number from 1 to {limit:,} (within the service's limits of one job: "
+                f"{limit:,} {unit}), not {value!r}"
+            )
+    problems = operator.max_problems
+    if not isinstance(problems, str) and (not _is_whole(problems) or problems < 1):
+        raise ValueError(f"max_problems must be a whole number of 1 or more, not {problems!r}")
+    for name in FLAG_ARGUMENTS:
+        if not isinstance(getattr(operator, name), bool):
+            raise TypeError(f"{name} must be True or False, not {getattr(operator, name)!r}")
+    _check_extra_schema(operator.extra_schema)
+
+
+def _check_extra_schema(schema: object) -> None:
+    if schema is None:
+        return
+    if not isinstance(schema, Mapping):
+        raise TypeError(f"extra_schema must be a JSON Schema (a dict), not {type(schema).__name__}")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except Exception as err:
+        raise ValueError(f"extra_schema is not a valid JSON Schema (draft 2020-12): {err}") from err
+
+
+def _is_number(value: object) -> bool:
+    """Whether ``value`` is a number (``True`` and ``False`` are not, though Python counts them as ints)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_whole(value: object) -> bool:
+    """Whether ``value`` is an ``int`` (not a ``bool``)."""
+    return isinstance(value, int) and not isinstance(value, bool)
