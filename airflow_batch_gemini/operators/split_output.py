@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseOperator
 
@@ -49,6 +49,9 @@ class GeminiBatchResultsMixin(BranchMixIn):
     Expects ``success_task_ids``, ``failure_task_ids``, ``fail_on_partial`` and ``max_failure_ratio``.
     """
 
+    #: Tells a submit task's pre-flight that this task reads the job's output and writes under its
+    #: ``destination_prefix`` (without an import of this module there, which would be a cycle).
+    reads_job_output: ClassVar[bool] = True
     success_task_ids: str | Sequence[str] | None
     failure_task_ids: str | Sequence[str] | None
     fail_on_partial: bool

@@ -30,7 +30,6 @@ from airflow_batch_gemini.job.preflight import (
     output_kind_problem,
 )
 from airflow_batch_gemini.job.states import TERMINAL_STATES
-from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin
 from airflow_batch_gemini.uris import parse_gs_uri
 
 #: The attribute of the split and resubmit operators that names their result folder.
@@ -118,7 +117,7 @@ def downstream_results(task: Any, context: Mapping[str, Any]) -> Downstream:
     found = Downstream()
     for other in task.get_flat_relatives(upstream=False):
         operator_class = getattr(other, "operator_class", type(other))  # a mapped task: the class it maps
-        if not (isinstance(operator_class, type) and issubclass(operator_class, GeminiBatchResultsMixin)):
+        if not (isinstance(operator_class, type) and getattr(operator_class, "reads_job_output", False)):
             continue
         label = f"{other.task_id} ({operator_class.__name__})"
         found.readers.append(label)

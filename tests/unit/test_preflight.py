@@ -214,7 +214,8 @@ def test_a_bucket_that_cannot_be_looked_up_is_only_a_warning() -> None:
 
 
 def test_a_bigquery_output_with_a_split_downstream_is_refused_before_the_create() -> None:
-    submit, _ = pipeline(output="bq://project.dataset.table")
+    # templated, so that the split's parse-time check cannot see it: the run-time pre-flight must
+    submit, _ = pipeline(output="{{ 'bq://project.dataset.table' }}")
     with pytest.raises(GeminiBatchPreflightError, match=r"bq://project.dataset.table is a BigQuery table, but "):
         check_destinations(submit, CONTEXT, FakeStorage({}), "bq://project.dataset.table", Log())  # type: ignore[arg-type]
 
