@@ -1,9 +1,10 @@
-"""When a Vertex AI call is retried, and how long to wait: the one retry rule of the hooks. Pure.
+"""When a Vertex AI call is retried, and how long to wait: the package's one retry rule. Pure.
 
 A transient answer (408, 429, 500, 502, 503, 504) or a dropped connection is retried with exponential backoff
-and jitter; anything else (400, 403, 404, 501, ...) is permanent and is never retried. While a job is polled,
-:class:`~airflow_batch_gemini.job.watch.JobWatch` decides how many transient failures in a row a wait
-tolerates.
+and jitter; anything else (400, 403, 404, 501, ...) is permanent and is never retried. The hooks retry one call
+with :class:`RetryPolicy`; a wait on a job backs off between polls with :func:`poll_backoff`, the same rule
+scaled to its poll interval, and :class:`~airflow_batch_gemini.job.watch.JobWatch` decides how long an outage
+it tolerates.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from dataclasses import dataclass
 
 #: HTTP codes worth retrying: too many requests, and the server-side failures that pass.
 TRANSIENT_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
+#: The longest pause between two polls of a job during an outage, unless the poll interval is longer.
+MAX_POLL_BACKOFF = 600.0
+#: During an outage the pause between polls grows up to this many poll intervals (and MAX_POLL_BACKOFF).
+POLL_BACKOFF_INTERVALS = 10
 
 
 def is_transient_status(status_code: int) -> bool:
@@ -40,3 +45,12 @@ class RetryPolicy:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
         ceiling = min(self.max_delay, self.initial_delay * self.multiplier ** (retry_number - 1))
         return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def poll_backoff(poll_interval: float) -> RetryPolicy:
+    """The backoff between polls of a job after transient errors: the first retry within one poll interval,
+    then twice as long each time, up to ten intervals or :data:`MAX_POLL_BACKOFF` (whichever is shorter, but
+    never below the interval itself). How many retries there are is the wait's outage tolerance, not a count:
+    ``attempts`` is unused here."""
+    ceiling = max(poll_interval, min(POLL_BACKOFF_INTERVALS * poll_interval, MAX_POLL_BACKOFF))
+    return RetryPolicy(initial_delay=poll_interval, max_delay=ceiling)

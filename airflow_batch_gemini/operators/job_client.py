@@ -11,13 +11,15 @@ from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 
 class GeminiBatchJobClientMixin:
     """Builds :class:`GeminiBatchHook` and :class:`GeminiBatchJobTrigger` from the task's connection
-    settings (``gcp_conn_id``, ``impersonation_chain``, ``location``, ``api_endpoint``)."""
+    settings (``gcp_conn_id``, ``impersonation_chain``, ``location``, ``api_endpoint``) and outage tolerance
+    (``max_outage``, ``max_transient_errors``)."""
 
     gcp_conn_id: str
     impersonation_chain: str | Sequence[str] | None
     location: str
     api_endpoint: str | None
-    max_transient_errors: int
+    max_transient_errors: int | None
+    max_outage: float
 
     @cached_property
     def hook(self) -> GeminiBatchHook:
@@ -32,7 +34,7 @@ class GeminiBatchJobClientMixin:
     def job_trigger(
         self, job_name: str, poll_interval: float, deadline: float | None, cancel_on_kill: bool
     ) -> GeminiBatchJobTrigger:
-        """The trigger that waits on ``job_name`` with this task's connection settings."""
+        """The trigger that waits on ``job_name`` with this task's connection settings and outage tolerance."""
         return GeminiBatchJobTrigger(
             job_name=job_name,
             location=self.location,
@@ -43,4 +45,5 @@ class GeminiBatchJobClientMixin:
             api_endpoint=self.api_endpoint,
             max_transient_errors=self.max_transient_errors,
             cancel_on_kill=cancel_on_kill,
+            max_outage=self.max_outage,
         )

@@ -11,7 +11,6 @@ from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
 from airflow_batch_gemini.job.identity import identity_labels
 from airflow_batch_gemini.job.states import TERMINAL_STATES, job_manifest
-from airflow_batch_gemini.job.watch import JobWatch
 from airflow_batch_gemini.manifests import (
     JobManifest,
     PendingRound,
@@ -189,13 +188,6 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         rounds: Rounds = [self.round_zero()]
         self.storage.require_destinations([self.destination_prefix])
         return self.next_round(context, rounds)
-
-    def new_watch(self, context: Context, job_name: str) -> JobWatch:
-        """The wait on a round's job, with this task's deadline and tolerance of transient errors.
-
-        Temporary: the submit operator's own ``new_watch`` replaces it.
-        """
-        return JobWatch(job_name, self._deadline(context), self.max_transient_errors)
 
     def next_round(self, context: Context, rounds: Rounds) -> ResubmitManifest:
         """Run the next round if one is allowed and has rows to resend, else merge and finish."""

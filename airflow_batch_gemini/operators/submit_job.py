@@ -2,41 +2,44 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import BaseOperator
 
-from airflow_batch_gemini.exceptions import GeminiBatchApiError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.job.identity import REQUEST_LABEL, identity_labels, request_fingerprint
 from airflow_batch_gemini.job.names import DEFAULT_LOCATION, console_url, model_resource_name
 from airflow_batch_gemini.job.preflight import check_location, check_model_location
 from airflow_batch_gemini.job.spec import build_job_body, prepared_input_uris
 from airflow_batch_gemini.job.states import is_reusable
-from airflow_batch_gemini.job.watch import JobWatch, result_from_event
+from airflow_batch_gemini.job.wait_settings import (
+    DEFAULT_MAX_OUTAGE,
+    SERVICE_MAX_WAIT,
+    check_margin,
+    check_max_outage,
+    check_max_transient_errors,
+    check_poll_interval,
+    check_timeout,
+)
+from airflow_batch_gemini.job.watch import result_from_event
 from airflow_batch_gemini.lineage import openlineage_datasets
 from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY, GeminiBatchJobLink
 from airflow_batch_gemini.manifests import JobManifest
-from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
+from airflow_batch_gemini.operators.failures import fails_fast
+from airflow_batch_gemini.operators.job_wait import GeminiBatchJobWaitMixin
+from airflow_batch_gemini.operators.orphaned_jobs import sweep_orphaned_jobs
 from airflow_batch_gemini.operators.submit_preflight import cancel_stale_jobs, check_destinations, checked_input
 from airflow_batch_gemini.uris import as_uri_list
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
-
-#: The longest a Vertex AI batch job can take: 72 h in the queue plus 24 h running.
-SERVICE_MAX_WAIT = timedelta(hours=96)
+    from airflow.triggers.base import BaseTrigger
 
 
-def _seconds(value: timedelta | float | None) -> float | None:
-    return value.total_seconds() if isinstance(value, timedelta) else value
-
-
-class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
+class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
     """Submit a Vertex AI Gemini batch prediction job from Cloud Storage and wait until it ends.
 
     The job gets deterministic identity labels (dag, task, run, map index) and a fingerprint of
@@ -44,14 +47,22 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
     re-attaches to the job an earlier try created while that job is waiting, running or has
     succeeded (found through ``task_state_store`` on Airflow 3.3+, else through the labels), and
     submits again only after a terminal failure or when the input changed. The job name is pushed
-    to XCom (key ``job_name``) before the task defers.
+    to XCom (key ``job_name``) before the task defers. Before it submits, the task cancels the jobs of
+    its own earlier task instances that no instance waits for any more (``cancel_orphaned_jobs``).
 
     On success the task returns a small manifest: ``job_name``, ``display_name``, ``model``,
     ``state`` (SUCCEEDED or PARTIALLY_SUCCEEDED), ``output_directory``, ``completion_stats``
     (``succeeded``, ``failed``, ``incomplete``), ``create_time``, ``start_time``, ``end_time``.
     FAILED, CANCELLED and EXPIRED raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchJobFailedError`
     with the job's error; a state the package does not know raises
-    :class:`~airflow_batch_gemini.exceptions.GeminiBatchUnknownStateError`.
+    :class:`~airflow_batch_gemini.exceptions.GeminiBatchUnknownStateError`. Errors a retry cannot help with
+    (an unknown state, a 4xx answer, bad settings, a wait interrupted and its job cancelled) fail the task at
+    once, without its retries (:mod:`airflow_batch_gemini.operators.failures`).
+
+    While it waits, SIGINT (Ctrl-C) and SIGTERM (the task killed) cancel the job when ``cancel_on_kill``, in
+    the worker (``deferrable=False``) and under ``airflow dags test`` in both modes; a deferred task killed on
+    Airflow 3.3+ has its job cancelled by the trigger. The wait's settings are checked when the DAG is
+    parsed: a value that cannot work is an import error of the DAG.
 
     :param input_uris: the JSON Lines input: one ``gs://`` URI, a list of them, or the dict
         returned by :class:`~airflow_batch_gemini.operators.prepare_input.GeminiBatchPrepareInputOperator`
@@ -72,15 +83,27 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
     :param api_endpoint: overrides the Vertex AI REST endpoint (else the connection extra
         ``vertex_ai_endpoint``). Templated.
     :param deferrable: wait in the triggerer (no worker slot held) rather than in the worker.
-    :param poll_interval: seconds between two polls of the job.
-    :param timeout: how long to wait for the job (a ``timedelta`` or seconds). When it passes, or
+    :param poll_interval: seconds between two polls of the job, from 0.1 s to 96 h.
+    :param timeout: how long to wait for the job (a ``timedelta`` or seconds, more than 0). When it passes, or
         shortly before the task's ``execution_timeout`` would kill it, the wait ends with a timeout
         and the job is cancelled if ``cancel_on_timeout``. By default the service's own maximum (96 h).
     :param cancel_on_timeout: cancel the job when the wait times out.
-    :param cancel_on_kill: cancel the job when the task is killed (on Airflow 3.3+ also while deferred).
-    :param max_transient_errors: consecutive 429/5xx/network errors tolerated while polling.
+    :param cancel_on_kill: cancel the job when the wait is interrupted: SIGINT or SIGTERM while it waits (in
+        the worker, or under ``airflow dags test``), the task killed while deferred (Airflow 3.3+). The task
+        then fails without its retries, which would pay for a new job.
+    :param max_transient_errors: an extra bound: the wait also gives up after this many 429/5xx/network errors
+        in a row. ``None`` (the default) leaves the bound to ``max_outage``; kept for DAGs written for earlier
+        versions, where it was the only bound.
     :param timeout_margin: seconds kept between the wait's deadline and ``execution_timeout``, so
-        the job can be cancelled before Airflow kills the task.
+        the job can be cancelled before Airflow kills the task (0 or more).
+    :param max_outage: how long polling may keep failing with 429/5xx/network errors before the wait gives up
+        (a ``timedelta`` or seconds; an hour by default). Meanwhile the polls back off exponentially, with
+        jitter, up to ten poll intervals (at most 10 minutes) apart; one good poll ends the outage. A wait that
+        gives up raises :class:`~airflow_batch_gemini.exceptions.GeminiBatchTransientError`: the job may still
+        run, and a retry of the task re-attaches to it.
+    :param cancel_orphaned_jobs: before submitting, cancel the unfinished jobs of this task's other instances
+        that have finished (a deferred task killed before Airflow 3.3 leaves its job running); see
+        :class:`~airflow_batch_gemini.operators.orphaned_jobs.GeminiBatchCancelOrphanedJobsOperator`.
     """
 
     template_fields: Sequence[str] = (
@@ -117,11 +140,14 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         timeout: timedelta | float | None = SERVICE_MAX_WAIT,
         cancel_on_timeout: bool = True,
         cancel_on_kill: bool = True,
-        max_transient_errors: int = 10,
+        max_transient_errors: int | None = None,
         timeout_margin: float = 60.0,
+        max_outage: timedelta | float = DEFAULT_MAX_OUTAGE,
+        cancel_orphaned_jobs: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        owner = self._owner
         self.input_uris = input_uris
         self.output_uri_prefix = output_uri_prefix
         self.model = model
@@ -133,12 +159,15 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         self.impersonation_chain = impersonation_chain
         self.api_endpoint = api_endpoint
         self.deferrable = deferrable
-        self.poll_interval = poll_interval
+        self.poll_interval = check_poll_interval(poll_interval, owner)
+        check_timeout(timeout, owner)
         self.timeout = timeout
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
-        self.max_transient_errors = max_transient_errors
-        self.timeout_margin = timeout_margin
+        self.max_transient_errors = check_max_transient_errors(max_transient_errors, owner)
+        self.timeout_margin = check_margin(timeout_margin, owner)
+        self.max_outage = check_max_outage(max_outage, owner)
+        self.cancel_orphaned_jobs = cancel_orphaned_jobs
         self.job_name: str | None = None
 
     # -- submission ------------------------------------------------------------------------------
@@ -225,23 +254,14 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
         context["ti"].xcom_push(key=JOB_NAME_KEY, value=self.job_name)
         return job
 
-    def _deadline(self, context: Context) -> float | None:
-        """Epoch seconds at which the wait stops: ``timeout`` from now, and before ``execution_timeout``."""
-        now = time.time()
-        deadlines = []
-        if (timeout := _seconds(self.timeout)) is not None:
-            deadlines.append(now + timeout)
-        if self.execution_timeout is not None:
-            start = getattr(context["ti"], "start_date", None)
-            started = start.timestamp() if start is not None else now
-            budget = self.execution_timeout.total_seconds()
-            deadlines.append(started + budget - min(self.timeout_margin, budget / 10))
-        return min(deadlines, default=None)
-
     # -- execution -------------------------------------------------------------------------------
+    @fails_fast
     def execute(self, context: Context) -> JobManifest:
+        if self.cancel_orphaned_jobs:
+            ti = context["ti"]
+            sweep_orphaned_jobs(self.hook, ti, ti.dag_id, ti.task_id, self.project_id, self.log)
         job = self.submit(context)
-        watch = JobWatch(str(job["name"]), self._deadline(context), self.max_transient_errors)
+        watch = self.new_watch(context, str(job["name"]))
         decision = watch.observe(job)
         if decision.event is not None:
             return self.execute_complete(context, decision.event)
@@ -252,20 +272,19 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
             )
         return self.execute_complete(context, self.wait(watch))
 
-    def wait(self, watch: JobWatch) -> dict[str, Any]:
-        """Poll in this worker until the watch fires its event (``deferrable=False``)."""
-        while True:
-            time.sleep(watch.next_sleep(time.time(), self.poll_interval))
-            decision = watch.check_deadline(time.time())
-            if decision is None:
-                try:
-                    decision = watch.observe(self.hook.get_job(watch.job_name))
-                except GeminiBatchApiError as err:
-                    decision = watch.observe_error(err)
-            decision.log_to(self.log)
-            if decision.event is not None:
-                return decision.event
+    def defer(
+        self,
+        *,
+        trigger: BaseTrigger,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | int | float | None = None,
+    ) -> NoReturn:
+        """Defer to ``trigger``; from then on this copy of the task waits no more (see :meth:`on_kill`)."""
+        self._deferred = True
+        super().defer(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
 
+    @fails_fast
     def execute_complete(self, context: Context, event: dict[str, Any]) -> JobManifest:
         """Turn the wait's event into the manifest, cancelling the job first if the wait timed out."""
         self.job_name = str(event.get("job_name"))
@@ -279,8 +298,3 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobClientMixin, BaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage | None:
         """OpenLineage datasets: the input files read and the output prefix written (if OpenLineage is installed)."""
         return openlineage_datasets(self._input_uri_list(), [self.output_uri_prefix])
-
-    def on_kill(self) -> None:
-        """Cancel the job when the task is killed while it waits in the worker."""
-        if self.cancel_on_kill and self.job_name:
-            self.hook.cancel_job(self.job_name)

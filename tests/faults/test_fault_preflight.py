@@ -15,9 +15,7 @@ from airflow_batch_gemini.exceptions import GeminiBatchError, GeminiBatchPreflig
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
-from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from tests.conftest import TEST_BUCKET, request_line
-from tests.failfast import fails_fast_decorated
 from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator
 from tests.faults.scoreboard import FaultRecord
 from tests.taskrun import TaskDeferred, run_task
@@ -137,9 +135,6 @@ def test_an_input_over_its_reject_ratio_is_not_retried(fault: FaultRecord) -> No
     assert isinstance(error.__cause__, GeminiBatchError)
 
 
-@pytest.mark.xfail(
-    not fails_fast_decorated(GeminiBatchSubmitJobOperator.execute), strict=True,
-    reason="needs GeminiBatchSubmitJobOperator.execute decorated with @fails_fast (the wait part of issue 16)")
 def test_a_create_answered_404_is_not_retried(fault: FaultRecord, upload_lines: UploadLines, emulator) -> None:
     lines, _ = keyed_lines(fault, "in", rows=2)
     uri = upload_lines(f"faults/{fault.label}/input.jsonl", lines)

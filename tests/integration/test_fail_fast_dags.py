@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
-from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
 from tests.failfast import fails_fast_decorated
@@ -65,9 +64,6 @@ def test_an_input_over_its_reject_ratio_fails_once_not_three_times(stack, airflo
     assert tries(airflow_home, "gemini_batch_prepare_fails_fast", "prepare_input") == (1, "failed")
 
 
-@pytest.mark.xfail(
-    not fails_fast_decorated(GeminiBatchSubmitJobOperator.execute), strict=True,
-    reason="needs GeminiBatchSubmitJobOperator.execute decorated with @fails_fast (the wait part of issue 16)")
 def test_a_create_answered_404_for_a_mistyped_model_is_not_retried(stack, airflow_home, upload_lines,
                                                                      emulator) -> None:
     uri = upload_lines("fail-fast/in.jsonl", [request_line("q")])

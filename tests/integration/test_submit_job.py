@@ -192,7 +192,7 @@ def test_trigger_serializes_only_small_non_secret_values() -> None:
     assert path == "airflow_batch_gemini.triggers.batch_job.GeminiBatchJobTrigger"
     assert set(kwargs) == {
         "job_name", "location", "gcp_conn_id", "impersonation_chain", "poll_interval", "deadline",
-        "api_endpoint", "max_transient_errors", "cancel_on_kill",
+        "api_endpoint", "max_transient_errors", "cancel_on_kill", "max_outage",
     }
     assert all(isinstance(value, (str, int, float, bool, type(None))) for value in kwargs.values())
     assert GeminiBatchJobTrigger(**kwargs).serialize() == (path, kwargs)

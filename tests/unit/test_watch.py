@@ -4,7 +4,6 @@ import pytest
 
 from airflow_batch_gemini.exceptions import (
     GeminiBatchApiError,
-    GeminiBatchError,
     GeminiBatchJobFailedError,
     GeminiBatchTimeoutError,
     GeminiBatchTransientError,
@@ -13,6 +12,7 @@ from airflow_batch_gemini.exceptions import (
 from airflow_batch_gemini.job.watch import JobWatch, result_from_event
 
 NAME = "projects/1/locations/us-central1/batchPredictionJobs/42"
+
 
 def job(state: str, **extra: object) -> dict:
     return {"name": NAME, "state": state, **extra}
@@ -53,33 +53,33 @@ def test_unknown_state_is_an_error_not_an_endless_poll() -> None:
         result_from_event(decision.event)
 
 
-def test_transient_errors_tolerated_up_to_the_limit_and_reset_by_a_good_poll() -> None:
+def test_max_transient_errors_is_an_extra_bound_reset_by_a_good_poll() -> None:
     watch = JobWatch(NAME, max_transient_errors=2)
     err = GeminiBatchTransientError(503, "UNAVAILABLE", "down", "get")
-    assert watch.observe_error(err).event is None
-    assert watch.observe_error(err).event is None
+    assert watch.observe_error(err, 0.0).event is None
+    assert watch.observe_error(err, 1.0).event is None
     watch.observe(job("JOB_STATE_RUNNING"))
-    assert watch.observe_error(err).event is None
-    assert watch.observe_error(err).event is None
-    final = watch.observe_error(err)
+    assert watch.observe_error(err, 2.0).event is None
+    assert watch.observe_error(err, 3.0).event is None
+    final = watch.observe_error(err, 4.0)
     assert final.event is not None and final.event["kind"] == "too_many_transient_errors"
-    with pytest.raises(GeminiBatchError, match="3 transient errors in a row"):
+    with pytest.raises(GeminiBatchTransientError, match="3 transient errors in a row"):
         result_from_event(final.event)
 
 
 def test_a_non_transient_error_ends_the_wait_at_once() -> None:
-    decision = JobWatch(NAME).observe_error(GeminiBatchApiError(404, "NOT_FOUND", "no such job", "get"))
+    decision = JobWatch(NAME).observe_error(GeminiBatchApiError(404, "NOT_FOUND", "no such job", "get"), 0.0)
     assert decision.event is not None and decision.event["kind"] == "api_error"
 
 
 def test_deadline_gives_a_timeout_event_and_cuts_the_sleep() -> None:
-    watch = JobWatch(NAME, deadline=100.0)
+    watch = JobWatch(NAME, deadline=100.0, poll_interval=30.0)
     assert watch.check_deadline(99.0) is None
-    assert watch.next_sleep(95.0, 30.0) == 5.0
-    assert watch.next_sleep(50.0, 30.0) == 30.0
+    assert watch.next_sleep(95.0) == 5.0
+    assert watch.next_sleep(50.0) == 30.0
     decision = watch.check_deadline(100.0)
     assert decision is not None and decision.event is not None and decision.event["status"] == "timeout"
     with pytest.raises(GeminiBatchTimeoutError):
         result_from_event(decision.event)
-    assert JobWatch(NAME).next_sleep(0.0, 7.0) == 7.0
+    assert JobWatch(NAME, poll_interval=7.0).next_sleep(0.0) == 7.0
 
