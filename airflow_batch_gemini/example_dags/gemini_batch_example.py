@@ -82,7 +82,6 @@ with DAG(
         input_uris=prepare_input.output,
         output_uri_prefix=f"{PARTITION}/output",
         model="{{ params.model }}",
-        display_name=settings.JOB_DISPLAY_NAME,
         labels={"pipeline": "gemini-batch-example"},
         poll_interval=settings.POLL_INTERVAL,
         doc_md="Create the batch job (idempotently) and wait for it in the triggerer.",

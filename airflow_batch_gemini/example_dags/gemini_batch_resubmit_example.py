@@ -65,7 +65,6 @@ with DAG(
         input_uris=prepare_input.output,
         output_uri_prefix=f"{PARTITION}/output",
         model="{{ params.model }}",
-        display_name=settings.JOB_DISPLAY_NAME,
         poll_interval=settings.POLL_INTERVAL,
     )
     split_results = GeminiBatchSplitOutputOperator(
@@ -78,7 +77,6 @@ with DAG(
         task_id="resubmit_failed",
         split_manifest=split_results.output,
         destination_prefix=f"{PARTITION}/final",
-        display_name=settings.JOB_DISPLAY_NAME,
         max_rounds=2,
         max_failure_ratio=0.2,
         poll_interval=settings.POLL_INTERVAL,

@@ -49,11 +49,6 @@ def run_folder(run_id: str) -> str:
     return quote(run_id, safe=_KEPT_IN_NAMES)
 
 
-#: The jobs' display name, ``{dag_id}-{task_id}-{logical date as ts_nodash}`` as the submit operator's default
-#: names them, with the run's ``run_after`` for a run without a logical date (which has no ``ts_nodash``).
-JOB_DISPLAY_NAME = (
-    "{{ dag.dag_id }}-{{ task.task_id }}-{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y%m%dT%H%M%S') }}"
-)
 #: The DAGs' ``user_defined_macros``: :func:`run_folder` for their templates.
 MACROS = {"run_folder": run_folder}
 

@@ -79,7 +79,6 @@ with DAG(
         task_id="submit_and_wait",
         output_uri_prefix=f"{PARTITION}/output",
         model="{{ params.model }}",
-        display_name=settings.JOB_DISPLAY_NAME,
         labels={"pipeline": "gemini-batch-sharded-example"},
         poll_interval=settings.POLL_INTERVAL,
         doc_md="One batch job per input file, created idempotently, waited for in the triggerer.",

@@ -13,8 +13,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import IO, NamedTuple
 
-from google.api_core.exceptions import Forbidden
-
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.package_files import RESULT_KIND, package_file_metadata
@@ -69,11 +67,7 @@ class CloudStorageRows:
         """Check that the bucket of each destination exists (a bucket this connection may not look at is taken
         on trust: writing to it will tell)."""
         for bucket in sorted({parse_gs_uri(destination)[0] for destination in destinations}):
-            try:
-                found = self.storage.get_conn().lookup_bucket(bucket)
-            except Forbidden:  # no storage.buckets.get on it: objects may still be writable
-                continue
-            if found is None:
+            if self.storage.bucket_state(bucket) == "missing":  # "forbidden": objects may still be writable
                 raise GeminiBatchConfigurationError(
                     f"Bucket {bucket!r} of the results ({', '.join(destinations)}) does not exist; nothing was "
                     "read or written. Create the bucket, or set destination_prefix to a folder of an existing "

@@ -46,34 +46,6 @@ from airflow_batch_gemini.manifests import JobManifest
 TRANSIENT_KINDS = frozenset({"outage", "too_many_transient_errors"})
 
 
-class GeminiBatchWaitInterruptedError(GeminiBatchError):
-    """The wait was interrupted (SIGINT, SIGTERM, the task killed) and the job cancelled on purpose.
-
-    Permanent once the job is cancelled: a retry would submit a new job and pay again for what the
-    interruption meant to stop. If the job could not be cancelled (or ``cancel_on_kill`` is off), it runs on and
-    a retry re-attaches to it, so the error is retryable.
-
-    :param job_name: the job's resource name.
-    :param cause: what interrupted the wait, e.g. ``SIGINT``.
-    :param cancelled: whether the job was cancelled.
-    """
-
-    def __init__(self, job_name: str, cause: str, cancelled: bool) -> None:
-        self.job_name = job_name
-        self.cause = cause
-        self.cancelled = cancelled
-        if cancelled:
-            what = ("the job was cancelled, and the task is not retried (a retry would pay for a new job); "
-                    "clear the task to run it again")
-        else:
-            what = "the job was not cancelled and runs on; a retry of the task re-attaches to it"
-        super().__init__(f"The wait for {job_name} was interrupted ({cause}): {what}")
-
-    def is_retryable(self) -> bool:
-        """Only a job left running makes a retry safe (it re-attaches instead of paying again)."""
-        return not self.cancelled
-
-
 @dataclass(frozen=True)
 class PollDecision:
     """What to do after one poll: ``event`` ends the wait; ``message`` is worth logging."""

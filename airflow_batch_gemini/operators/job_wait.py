@@ -2,7 +2,7 @@
 and outage tolerance, the synchronous poll loop, and what SIGINT, SIGTERM and a kill do to the job.
 
 An interruption cancels the job (``cancel_on_kill``) and ends the wait with
-:class:`~airflow_batch_gemini.job.watch.GeminiBatchWaitInterruptedError`, which fails the task without its
+:class:`~airflow_batch_gemini.exceptions.GeminiBatchWaitInterruptedError`, which fails the task without its
 retries once the job is cancelled: a retry would submit, and pay for, a new job.
 
 * SIGINT (Ctrl-C) reaches a synchronous wait as ``KeyboardInterrupt``.
@@ -18,9 +18,9 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_batch_gemini.exceptions import GeminiBatchApiError
+from airflow_batch_gemini.exceptions import GeminiBatchApiError, GeminiBatchWaitInterruptedError
 from airflow_batch_gemini.job.wait_settings import check_timeout
-from airflow_batch_gemini.job.watch import GeminiBatchWaitInterruptedError, JobWatch
+from airflow_batch_gemini.job.watch import JobWatch
 from airflow_batch_gemini.operators.job_client import GeminiBatchJobClientMixin
 
 if TYPE_CHECKING:

@@ -33,6 +33,12 @@ from airflow_batch_gemini.operators.orphaned_jobs import sweep_orphaned_jobs
 from airflow_batch_gemini.operators.submit_preflight import cancel_stale_jobs, check_destinations, checked_input
 from airflow_batch_gemini.uris import as_uri_list
 
+#: The default display name: every run has a ``run_after``, not every one a logical date (``ts_nodash``).
+DEFAULT_DISPLAY_NAME = (
+    "{{ (dag.dag_id ~ '-' ~ task.task_id ~ '-' ~ (dag_run.logical_date or dag_run.run_after)"
+    ".strftime('%Y%m%dT%H%M%S'))[:128] }}"
+)
+
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
@@ -73,7 +79,8 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
     :param model: ``gemini-2.5-flash``, ``publishers/google/models/...`` or a tuned model
         ``projects/P/locations/L/models/M``. Templated.
     :param display_name: the job's display name (1 to 128 characters). Templated; by default
-        ``{dag_id}-{task_id}-{ts_nodash}``.
+        ``{dag_id}-{task_id}-{date}``, cut at 128 characters, where the date is the run's logical date, or its
+        ``run_after`` for a run without one (``20260102T030405``).
     :param labels: extra labels for the job (billing, ownership). Templated.
     :param project_id: the Google Cloud project; the connection's by default. Templated.
     :param location: the Vertex AI region. Templated.
@@ -128,7 +135,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
         input_uris: str | Sequence[str] | Mapping[str, Any],
         output_uri_prefix: str,
         model: str = "gemini-2.5-flash",
-        display_name: str = "{{ dag.dag_id }}-{{ task.task_id }}-{{ ts_nodash }}",
+        display_name: str = DEFAULT_DISPLAY_NAME,
         labels: Mapping[str, str] | None = None,
         project_id: str | None = None,
         location: str = DEFAULT_LOCATION,

@@ -55,7 +55,7 @@ def test_each_round_waits_in_the_triggerer_and_a_fresh_task_resumes_it(deploymen
                120, f"the dag-processor to parse {DAG_ID}", interval=1)
     api.call("PATCH", f"dags/{DAG_ID}", {"is_paused": False})
     conf = {"input_uri": f"gs://{TEST_BUCKET}/triggerer/in.jsonl", "bucket": TEST_BUCKET, "case": "triggerer"}
-    body = {"conf": conf, "logical_date": datetime.now(timezone.utc).isoformat()}  # the job names use ts_nodash
+    body = {"conf": conf, "logical_date": datetime.now(timezone.utc).isoformat()}
     run_id = api.call("POST", f"dags/{DAG_ID}/dagRuns", body)["dag_run_id"]
     run = f"dags/{DAG_ID}/dagRuns/{run_id}"
 

@@ -32,6 +32,7 @@ PUBLIC_NAMES = {
     "airflow_batch_gemini.operators.submit_job": ["GeminiBatchSubmitJobOperator"],
     "airflow_batch_gemini.operators.split_output": ["GeminiBatchSplitOutputOperator"],
     "airflow_batch_gemini.operators.resubmit_failed": ["GeminiBatchResubmitFailedOperator"],
+    "airflow_batch_gemini.operators.orphaned_jobs": ["GeminiBatchCancelOrphanedJobsOperator"],
     "airflow_batch_gemini.hooks.batch_prediction": ["GeminiBatchHook", "GeminiBatchAsyncHook"],
     "airflow_batch_gemini.hooks.storage": ["GeminiBatchStorageHook"],
     "airflow_batch_gemini.triggers.batch_job": ["GeminiBatchJobTrigger"],
@@ -48,6 +49,9 @@ PUBLIC_NAMES = {
         "GeminiBatchOutputError",
         "GeminiBatchInputChangedError",
         "GeminiBatchPartialFailureError",
+        "GeminiBatchConfigurationError",
+        "GeminiBatchPreflightError",
+        "GeminiBatchWaitInterruptedError",
     ],
 }
 #: The pure cores of the pipeline's stages and the helpers they share: no Airflow, no service client, no I/O.

@@ -5,11 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator, Mapping
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from google.api_core.exceptions import Forbidden
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.hooks.storage import StoredObject
@@ -54,13 +52,10 @@ class StandInHook(MemoryRows):
                 metadata: Mapping[str, str] | None = None) -> None:
         self.composed.append((bucket, sources, destination, metadata))
 
-    def lookup_bucket(self, name: str) -> object | None:
+    def bucket_state(self, name: str) -> str:
         if name in self.forbidden:
-            raise Forbidden("no storage.buckets.get")
-        return SimpleNamespace(name=name) if name in self.buckets else None
-
-    def get_conn(self) -> StandInHook:
-        return self
+            return "forbidden"
+        return "exists" if name in self.buckets else "missing"
 
 
 def rows_of(hook: StandInHook) -> CloudStorageRows:

@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from airflow_batch_gemini.job.watch import GeminiBatchWaitInterruptedError, JobWatch
+from airflow_batch_gemini.exceptions import GeminiBatchWaitInterruptedError
+from airflow_batch_gemini.job.watch import JobWatch
 from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger, interrupted_by_sigint
