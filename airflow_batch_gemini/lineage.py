@@ -49,9 +49,10 @@ def openlineage_datasets(inputs: Sequence[str], outputs: Sequence[str]) -> Opera
 def result_assets(bucket: str, prefix: str) -> dict[str, Asset]:
     """The Assets that stand for a pipeline's latest success and failure files, by role.
 
-    A run writes its files in a dated folder (``gs://{bucket}/{prefix}/{ds}/results/{role}.jsonl``);
-    the Asset stands for the series. Schedule a downstream DAG on one to run after every split: the
-    event's source run (``source_dag_id``, ``source_run_id``) says which date, and the split task's
+    A run writes its files in a folder of its own (the example DAGs':
+    ``gs://{bucket}/{prefix}/{run_id}/results/{role}.jsonl``); the Asset stands for the series. Schedule a
+    downstream DAG on one to run after every split: the event's source run (``source_dag_id``,
+    ``source_run_id``) says which run, and the split task's
     XCom (``succeeded_uri``, ``failed_uri``, counts) which objects.
     """
     return {

@@ -35,9 +35,9 @@ def dags_test(
 
     :param input_dir: the example DAGs' ``GEMINI_BATCH_INPUT_DIR`` (their packaged sample folder if ``None``).
     """
-    return _run_airflow(stack, home, dags_folder, input_dir,
-                        ["-m", "airflow", "dags", "test", dag_id, *([logical_date] if logical_date else []),
-                         "-c", json.dumps(conf)])
+    status, output = dags_test_status(stack, home, dags_folder, dag_id, conf, logical_date, input_dir)
+    assert status == 0, output[-6000:]
+    return output
 
 
 #: ``DAG.test`` of one DAG file's ``dag``, as ``airflow dags test`` calls it, but with ``logical_date=None``.
@@ -59,16 +59,32 @@ def run_without_logical_date(stack: LocalStack, home: Path, dag_file: Path, conf
     return run, output
 
 
+def dags_test_status(
+    stack: LocalStack, home: Path, dags_folder: Path, dag_id: str, conf: dict, logical_date: str | None = None,
+    input_dir: Path | None = None,
+) -> tuple[int, str]:
+    """Run ``airflow dags test`` (each task's tries and retries, triggers run in line) and return its exit
+    status and output, whatever they are."""
+    return _airflow_status(stack, home, dags_folder, input_dir,
+                           ["-m", "airflow", "dags", "test", dag_id, *([logical_date] if logical_date else []),
+                            "-c", json.dumps(conf)])
+
+
 def _run_airflow(stack: LocalStack, home: Path, dags_folder: Path, input_dir: Path | None, args: list[str]) -> str:
+    status, output = _airflow_status(stack, home, dags_folder, input_dir, args)
+    assert status == 0, output[-6000:]
+    return output
+
+
+def _airflow_status(stack: LocalStack, home: Path, dags_folder: Path, input_dir: Path | None,
+                    args: list[str]) -> tuple[int, str]:
     env = {**os.environ, **stack.airflow_env(home, dags_folder), "GEMINI_BATCH_POLL_INTERVAL": "0.5",
            "GEMINI_BATCH_BUCKET": TEST_BUCKET}
     env.pop("GEMINI_BATCH_INPUT_DIR", None)
     if input_dir is not None:
         env["GEMINI_BATCH_INPUT_DIR"] = str(input_dir)
     result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
-    return output
+    return result.returncode, result.stdout + result.stderr
 
 
 def latest_run_id(home: Path, dag_id: str) -> str:

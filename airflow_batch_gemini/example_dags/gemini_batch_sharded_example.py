@@ -11,7 +11,7 @@ or without; see `gemini_batch_settings.py`):
    gives each line without one a row key (`key: "r00001204"`, its line number), and uploads the
    valid lines as `input/requests-00000-of-0000N.jsonl`, each file within the limits (one file,
    `input/requests.jsonl`, when the input fits). Every invalid line goes, with its problems, to
-   `input/requests.rejects.jsonl`; `on_invalid="skip"` uploads the rest unless more than 1 % are invalid.
+   `input/rejects/requests.rejects.jsonl`; `on_invalid="skip"` uploads the rest unless more than 1 % are invalid.
    A re-run with the same content re-uses every file.
 2. **input_files** lists the uploaded files, one element each, to map over.
 3. **submit_and_wait** is mapped over the files: one batch job each (identity labels include the map

@@ -23,10 +23,14 @@ import pytest
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.job.states import job_manifest, job_progress
 from gemini_batch_local.local_stack import LocalStack
-from tests.dagruns import (
+from tests.dag_runs import migrated_home
+from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator, upload_input
+from tests.faults.scoreboard import FaultRecord
+from tests.faults.test_fault_emulator_restart import restart, restartable  # noqa: F401  (a fixture)
+from tests.taskrun import run_task
+from tests.watched_runs import (
     CANCELLED_STATES,
     case_jobs,
-    migrated_home,
     run_dag,
     run_id_of,
     running_job,
@@ -34,10 +38,6 @@ from tests.dagruns import (
     start_dag,
     wait_until,
 )
-from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator, upload_input
-from tests.faults.scoreboard import FaultRecord
-from tests.faults.test_fault_emulator_restart import restart, restartable  # noqa: F401  (a fixture)
-from tests.taskrun import run_task
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 OUTAGE_SECONDS = 12.0

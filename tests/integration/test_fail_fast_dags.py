@@ -4,10 +4,7 @@ retries left, and a successful run logs no ``[error]`` line and the job's consol
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,41 +12,31 @@ import pytest
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
+from tests.dag_runs import TEST_DAGS, dags_test_status, latest_run_id, migrated_home
 from tests.failfast import fails_fast_decorated
-from tests.paths import EXAMPLE_DAGS, REPO
-
-TEST_DAGS = REPO / "tests" / "dags"
+from tests.paths import EXAMPLE_DAGS
 
 CONSOLE = "https://console.cloud.google.com/vertex-ai/"
 
 
 @pytest.fixture(scope="module")
 def airflow_home(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("airflow-home-fail-fast")
-    env = {**os.environ, **stack.airflow_env(home, TEST_DAGS)}
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, check=True)
-    return home
+    return migrated_home(stack, tmp_path_factory.mktemp("airflow-home-fail-fast"))
 
 
 def run_dag(stack: LocalStack, home: Path, dag_id: str, conf: dict, folder: Path = TEST_DAGS,
-            date: tuple[str, ...] = ()) -> tuple[int, str]:
+            date: str | None = None, input_dir: Path | None = None) -> tuple[int, str]:
     """``airflow dags test`` (a first try of each task and its retries, triggers run in line): its exit
     status and output."""
-    env = {**os.environ, **stack.airflow_env(home, folder), "GEMINI_BATCH_POLL_INTERVAL": "0.5",
-           "GEMINI_BATCH_BUCKET": TEST_BUCKET}
-    argv = [sys.executable, "-m", "airflow", "dags", "test", dag_id, *date, "-c", json.dumps(conf)]
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
-    return result.returncode, result.stdout + result.stderr
+    return dags_test_status(stack, home, folder, dag_id, conf, date, input_dir)
 
 
 def tries(home: Path, dag_id: str, task_id: str) -> tuple[int, str]:
     """The try number and state of the task in the DAG's latest run."""
     with sqlite3.connect(home / "airflow.db") as db:
-        (run_id,) = db.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1",
-                               (dag_id,)).fetchone()
         try_number, state = db.execute(
             "SELECT try_number, state FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?",
-            (dag_id, run_id, task_id)).fetchone()
+            (dag_id, latest_run_id(home, dag_id), task_id)).fetchone()
     return int(try_number), str(state)
 
 
@@ -80,8 +67,9 @@ def test_a_successful_run_logs_no_error_and_the_console_url_once(stack, airflow_
     (Airflow's client logged ``[error] XCom not found ... key='job_name'`` for that)."""
     source = tmp_path / "requests.jsonl"
     source.write_text("".join(json.dumps(request_line(f"q{index}", key=f"k{index}")) + "\n" for index in range(3)))
-    conf = {"input_source": str(source), "bucket": TEST_BUCKET}
-    status, output = run_dag(stack, airflow_home, "gemini_batch_resubmit_example", conf, EXAMPLE_DAGS, ("2026-02-03",))
+    conf = {"input_source": source.name}  # a local input of the example DAGs lies in GEMINI_BATCH_INPUT_DIR
+    status, output = run_dag(stack, airflow_home, "gemini_batch_resubmit_example", conf, EXAMPLE_DAGS, "2026-02-03",
+                             input_dir=tmp_path)
     assert status == 0, output[-6000:]
     assert "Round 1: no retryable failed row and no missing row; nothing to resend" in output
     errors = [line for line in output.splitlines() if "[error" in line]

@@ -13,7 +13,8 @@ import pytest
 
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import request_line
-from tests.dagruns import CANCELLED_STATES, case_jobs, migrated_home, running_job, start_dag, wait_until
+from tests.dag_runs import migrated_home
+from tests.watched_runs import CANCELLED_STATES, case_jobs, running_job, start_dag, wait_until
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 

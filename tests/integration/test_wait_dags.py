@@ -13,10 +13,10 @@ from airflow_batch_gemini.job.names import console_url
 from airflow_batch_gemini.job.spec import build_job_body
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
-from tests.dagruns import (
+from tests.dag_runs import migrated_home
+from tests.watched_runs import (
     CANCELLED_STATES,
     case_jobs,
-    migrated_home,
     run_dag,
     run_id_of,
     running_job,

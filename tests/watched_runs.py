@@ -1,5 +1,5 @@
-"""``airflow dags test`` as a process the tests can watch and signal: a migrated Airflow home on the local
-stack, runs of the DAGs in ``tests/dags/gemini_batch_wait_cases.py``, the jobs a case created, the state of a
+"""``airflow dags test`` as a process the tests can watch and signal (the Airflow home: ``tests.dag_runs``):
+runs of the DAGs in ``tests/dags/gemini_batch_wait_cases.py``, the jobs a case created, the state of a
 task instance in the metadata database. Shared by the integration and fault tests of the wait."""
 
 from __future__ import annotations
@@ -19,20 +19,12 @@ from typing import Any, TypeVar
 
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from gemini_batch_local.local_stack import LocalStack
-from tests.paths import REPO
+from tests.dag_runs import TEST_DAGS
 
-TEST_DAGS = REPO / "tests" / "dags"
 CASE_LABEL = "fault-case"
 #: Job states after a cancel.
 CANCELLED_STATES = ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
 T = TypeVar("T")
-
-
-def migrated_home(stack: LocalStack, home: Path) -> Path:
-    """An Airflow home at ``home`` with a migrated SQLite metadata database."""
-    env = {**os.environ, **stack.airflow_env(home, TEST_DAGS)}
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, check=True)
-    return home
 
 
 def wait_until(condition: Callable[[], T | None], timeout: float, what: str) -> T:
