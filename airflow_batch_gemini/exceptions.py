@@ -29,9 +29,10 @@ class GeminiBatchError(Exception):
         return self.retryable
 
 
-class GeminiBatchConfigurationError(GeminiBatchError):
+class GeminiBatchConfigurationError(GeminiBatchError, ValueError):
     """A task's settings cannot work: a malformed name or location, a missing bucket, an input the
-    service could not read. Found before any job is created; fix the DAG or the connection, then re-run."""
+    service could not read. Found before any job is created; fix the DAG or the connection, then re-run.
+    Also a ``ValueError``, which constructors raised for bad arguments before."""
 
 
 class GeminiBatchApiError(GeminiBatchError):
@@ -62,15 +63,27 @@ class GeminiBatchTransientError(GeminiBatchApiError):
     retryable = True
 
 
+#: Codes of a failed job's ``error`` (``google.rpc.Code``) that a new job for the same request would meet
+#: again: INVALID_ARGUMENT (3, e.g. an input the importer refused), NOT_FOUND (5), PERMISSION_DENIED (7),
+#: FAILED_PRECONDITION (9, e.g. the service agent may not read the bucket), UNIMPLEMENTED (12),
+#: UNAUTHENTICATED (16).
+PERMANENT_JOB_ERROR_CODES = frozenset({3, 5, 7, 9, 12, 16})
+
+
 class GeminiBatchJobFailedError(GeminiBatchError):
     """The batch job ended in a failed terminal state (FAILED, CANCELLED or EXPIRED).
+
+    Retryable when the service failed the job for reasons of its own (INTERNAL, RESOURCE_EXHAUSTED,
+    UNAVAILABLE, EXPIRED in the queue): a new job may succeed. Permanent when the job was cancelled (by a
+    user, in the console, say: a retry would pay for what they meant to stop) or failed with one of
+    :data:`PERMANENT_JOB_ERROR_CODES` (the same request would fail the same way).
 
     :param job_name: the job's resource name.
     :param state: the terminal state, e.g. ``JOB_STATE_FAILED``.
     :param error: the job's ``error`` field (``{"code", "message"}``), if any.
     """
 
-    retryable = True  # a new job may succeed where the service failed this one
+    retryable = True
 
     def __init__(self, job_name: str, state: str, error: dict[str, Any] | None = None) -> None:
         self.job_name = job_name
@@ -80,6 +93,12 @@ class GeminiBatchJobFailedError(GeminiBatchError):
         if self.error:
             detail = f": code {self.error.get('code', '?')}: {self.error.get('message', '')}"
         super().__init__(f"Batch job {job_name} ended {state}{detail}")
+
+    def is_retryable(self) -> bool:
+        """Whether a new job could end otherwise: not after a cancel, nor for a request the service refused."""
+        if self.state == "JOB_STATE_CANCELLED":
+            return False
+        return self.error.get("code") not in PERMANENT_JOB_ERROR_CODES
 
 
 class GeminiBatchUnknownStateError(GeminiBatchError):
@@ -95,9 +114,25 @@ class GeminiBatchUnknownStateError(GeminiBatchError):
 
 
 class GeminiBatchTimeoutError(GeminiBatchError):
-    """The wait for a batch job passed its deadline."""
+    """The wait for a batch job passed its deadline.
 
-    retryable = True
+    Retryable while the job runs on (a retry re-attaches to it); permanent once the job was cancelled at the
+    deadline (``cancel_on_timeout``): a retry would create, and pay for, a new job.
+
+    :param message: what timed out.
+    :param job_cancelled: whether the job was cancelled at the deadline.
+    """
+
+    def __init__(self, message: str, job_cancelled: bool = False) -> None:
+        self.job_cancelled = job_cancelled
+        if job_cancelled:
+            message += ("; the job was cancelled (cancel_on_timeout), so the task is not retried (a retry would pay "
+                        "for a new job): raise timeout, or clear the task to run it again")
+        super().__init__(message)
+
+    def is_retryable(self) -> bool:
+        """Only a job left running makes a retry safe (it re-attaches instead of paying again)."""
+        return not self.job_cancelled
 
 
 class GeminiBatchWaitInterruptedError(GeminiBatchError):
@@ -149,7 +184,15 @@ class GeminiBatchInputError(GeminiBatchError):
 
 
 class GeminiBatchUploadConflictError(GeminiBatchError):
-    """The destination object exists with other content; it was not overwritten."""
+    """The destination object exists with other content; it was not overwritten.
+
+    Permanent (two runs share a destination, or ``overwrite`` is needed) unless raised with
+    ``retryable=True``, for a race a second try settles.
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        self.retryable = retryable
+        super().__init__(message)
 
 
 class GeminiBatchOutputError(GeminiBatchError):

@@ -14,9 +14,11 @@ from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure,
 
 
 class Raised:
-    """What :func:`raises_permanently` caught: ``value`` is the typed error, as ``pytest.raises`` gives it."""
+    """What :func:`raises_permanently` or :func:`raises_typed` caught: ``value`` is the typed error, as
+    ``pytest.raises`` gives it; ``permanent`` whether it came as the fail-fast exception."""
 
     value: GeminiBatchError
+    permanent: bool
 
 
 @contextlib.contextmanager
@@ -31,6 +33,21 @@ def raises_permanently(expected: type[GeminiBatchError], match: str | None = Non
     assert info.value.__cause__ is error
     if match is not None:
         assert re.search(match, str(error)), f"{match!r} not in {error}"
+    raised.value = error
+
+
+@contextlib.contextmanager
+def raises_typed(expected: type[GeminiBatchError]) -> Iterator[Raised]:
+    """The ``expected`` error an entry point raised: as it is when retryable, or as the cause of the
+    fail-fast exception when permanent (``Raised.permanent`` says which; the two must agree with the
+    error's own :meth:`~airflow_batch_gemini.exceptions.GeminiBatchError.is_retryable`)."""
+    raised = Raised()
+    with pytest.raises((expected, GeminiBatchPermanentFailure)) as info:
+        yield raised
+    raised.permanent = isinstance(info.value, GeminiBatchPermanentFailure)
+    error = info.value.error if isinstance(info.value, GeminiBatchPermanentFailure) else info.value
+    assert isinstance(error, expected), f"{type(error).__name__} is not a {expected.__name__}: {error}"
+    assert raised.permanent is not error.is_retryable()
     raised.value = error
 
 

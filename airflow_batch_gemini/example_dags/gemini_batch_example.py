@@ -17,8 +17,9 @@ no two runs share one (a manual run of the day of a scheduled one neither):
 2. **submit_and_wait** creates the batch job (re-attaching to the job of an earlier try instead
    of creating a second one) and waits for it in the triggerer, holding no worker slot. A job that
    ends FAILED, CANCELLED or EXPIRED fails the task with the job's error. Its **Vertex AI batch
-   job** link opens the job in the Google Cloud console as soon as the job exists; marking the
-   task failed or success while it waits cancels the job.
+   job** link opens the job in the Google Cloud console as soon as the job exists; on Airflow 3.3+
+   marking the task failed or success while it waits cancels the job (before 3.3, the next run of
+   the task cancels it).
 3. **split_results** streams every output row into `.../results/succeeded.jsonl` or
    `.../results/failed.jsonl` and follows the branch that has rows. It updates the Assets
    `gemini-batch/succeeded` and `gemini-batch/failed`, so a DAG scheduled on them runs after

@@ -191,7 +191,8 @@ class GeminiBatchStorageHook(GCSHook):
         """The outcome of a completed upload of ``content``: the generation it created."""
         current = self.stat(uri)
         if current is None:
-            raise GeminiBatchUploadConflictError(f"{uri} vanished right after upload; run the task again")
+            raise GeminiBatchUploadConflictError(f"{uri} vanished right after upload; run the task again",
+                                                 retryable=True)
         self.log.info("Uploaded %s (%s, generation %s)", uri, content.describe(), current.generation)
         return UploadResult(uri=uri, generation=current.generation, reused=False)
 

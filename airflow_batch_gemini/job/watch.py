@@ -197,11 +197,13 @@ def _polling_error(event: Mapping[str, Any]) -> GeminiBatchError:
                str(event.get("method") or ""))
 
 
-def result_from_event(event: Mapping[str, Any]) -> JobManifest:
+def result_from_event(event: Mapping[str, Any], job_cancelled: bool = False) -> JobManifest:
     """The manifest of a successful wait; the typed error of any other ending.
 
-    :raises GeminiBatchJobFailedError: the job ended FAILED, CANCELLED or EXPIRED (retryable).
-    :raises GeminiBatchTimeoutError: the wait's deadline passed (retryable).
+    :param job_cancelled: the caller cancelled the job after a ``timeout`` event.
+    :raises GeminiBatchJobFailedError: the job ended FAILED, CANCELLED or EXPIRED (retryable unless it was
+        cancelled or its request was refused).
+    :raises GeminiBatchTimeoutError: the wait's deadline passed (retryable unless ``job_cancelled``).
     :raises GeminiBatchUnknownStateError: the job reported a state this package does not know (permanent).
     :raises GeminiBatchTransientError: polling failed with transient errors for longer than tolerated
         (retryable: the job may still run, and a retry re-attaches to it).
@@ -216,7 +218,7 @@ def result_from_event(event: Mapping[str, Any]) -> JobManifest:
         raise GeminiBatchJobFailedError(job_name, str(event.get("state")), event.get("error"))
     if status == "timeout":
         raise GeminiBatchTimeoutError(
-            f"Gave up waiting for {job_name} (last seen {event.get('state')}) at its deadline"
+            f"Gave up waiting for {job_name} (last seen {event.get('state')}) at its deadline", job_cancelled
         )
     kind = event.get("kind")
     if kind == "unknown_state":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_batch_gemini.exceptions import GeminiBatchApiError
 from airflow_batch_gemini.job.names import DEFAULT_LOCATION
 from airflow_batch_gemini.job.sweep import OrphanedJob, orphaned_jobs, task_instance_states, unfinished_jobs_filter
 from airflow_batch_gemini.operators.failures import fails_fast
@@ -42,7 +43,11 @@ def sweep_orphaned_jobs(
     states = task_instance_states(task_id, get_task_states(dag_id=dag_id, task_ids=[task_id]))
     orphans = orphaned_jobs(jobs, dag_id, task_id, states)
     for orphan in orphans:
-        cancelled = hook.cancel_job(orphan.job_name)
+        try:
+            cancelled = hook.cancel_job(orphan.job_name)
+        except GeminiBatchApiError as err:  # housekeeping: never what fails the task that sweeps
+            log.warning("Orphaned job %s could not be cancelled (%s): %s", orphan.job_name, err, orphan.describe())
+            continue
         log.warning("Orphaned job %s: %s", "cancelled" if cancelled else "had already ended", orphan.describe())
     return orphans
 

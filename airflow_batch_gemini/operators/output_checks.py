@@ -48,7 +48,7 @@ def check_gs_folder(name: str, value: object) -> None:
     text = written_out(value)
     if text is not None and not on_cloud_storage(text):
         raise GeminiBatchConfigurationError(
-            f"{name} is {text!r}, not a Cloud Storage folder: give gs://BUCKET/PATH (e.g. with {{{{ ds }}}} in it)"
+            f"{name} is {text!r}, not a Cloud Storage folder: give gs://BUCKET/PATH (e.g. with {{{{ run_id }}}} in it)"
         )
 
 

@@ -266,7 +266,7 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         self.round_number = int(pending["round"])
         self.use_model_of(rounds[0])
         try:
-            job = self.execute_complete(context, event)
+            job = self.job_result(event)
         except (GeminiBatchJobFailedError, GeminiBatchTimeoutError) as err:
             return self.round_unfinished(context, rounds, pending, err)
         return self.next_round(context, [*rounds, self.split_round(job, pending)])

@@ -265,6 +265,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
     @fails_fast
     def execute(self, context: Context) -> JobManifest:
         if self.cancel_orphaned_jobs:
+            check_location(self.location)  # the sweep calls the location's endpoint: a malformed one fails first
             ti = context["ti"]
             sweep_orphaned_jobs(self.hook, ti, ti.dag_id, ti.task_id, self.project_id, self.log)
         job = self.submit(context)
@@ -293,12 +294,21 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
 
     @fails_fast
     def execute_complete(self, context: Context, event: dict[str, Any]) -> JobManifest:
-        """Turn the wait's event into the manifest, cancelling the job first if the wait timed out."""
+        """Turn the wait's event into the manifest, cancelling the job first if the wait timed out (what Airflow
+        calls after the deferral; see :meth:`job_result`)."""
+        return self.job_result(event)
+
+    def job_result(self, event: dict[str, Any]) -> JobManifest:
+        """The manifest of the wait's event, or its typed error, cancelling the job first if the wait timed out.
+
+        Not fail-fast itself: a caller that goes on after a failed job (a resubmission round) sees the typed error.
+        """
         self.job_name = str(event.get("job_name"))
+        cancelled = False
         if event.get("status") == "timeout" and self.cancel_on_timeout:
             cancelled = self.hook.cancel_job(self.job_name)
             self.log.warning("Wait timed out: %s %s", self.job_name, "cancelled" if cancelled else "already ended")
-        manifest = result_from_event(event)
+        manifest = result_from_event(event, cancelled)
         self.log.info("Batch job %s ended %s: %s", self.job_name, manifest["state"], manifest["completion_stats"])
         return manifest
 

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 #: Imported on first use in a worker thread: the Google provider takes over a second to import,
 #: which would otherwise block the triggerer's event loop (and every other trigger on it).
 _HOOK_MODULE = "airflow_batch_gemini.hooks.batch_prediction"
-#: How long cancelling the job may take when the task is killed or interrupted.
-_CANCEL_TIMEOUT = 60.0
+#: How long cancelling the job may take when the task is killed or interrupted: within the triggerer's
+#: ``[triggerer] on_kill_timeout`` (30 s by default), which would otherwise cut it off unfinished.
+_CANCEL_TIMEOUT = 25.0
 
 
 def interrupted_by_sigint() -> bool:

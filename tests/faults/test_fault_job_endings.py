@@ -13,6 +13,7 @@ from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
 from airflow_batch_gemini.job.states import job_progress
 from airflow_batch_gemini.links.batch_job import JOB_NAME_KEY
+from tests.failfast import raises_typed
 from tests.faults.helpers import account, case_context, jobs_created, split_output, submit_operator, upload_input
 from tests.faults.scoreboard import FaultRecord
 from tests.taskrun import TaskDeferred, run_task, wait_through_pause
@@ -29,7 +30,7 @@ def test_failed_ending_raises_and_keeps_finished_rows(fault: FaultRecord, upload
     input_uri, keys = upload_input(upload_lines, fault, rows=20)
     context = case_context(fault)
     fault.injected += 1
-    with pytest.raises(GeminiBatchJobFailedError) as info:
+    with raises_typed(GeminiBatchJobFailedError) as info:
         run_task(submit_operator(fault, input_uri, {"emulator-outcome": outcome}), context)
     fault.jobs(logical=1, created=jobs_created(fault))
     assert info.value.state == state

@@ -27,6 +27,7 @@ from airflow_batch_gemini.operators.submit_job import JOB_NAME_KEY, GeminiBatchS
 from airflow_batch_gemini.sensors.batch_job import GeminiBatchJobSensor
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
 from tests.conftest import TEST_BUCKET, request_line
+from tests.failfast import raises_typed
 from tests.taskrun import FakeStateStore, TaskDeferred, new_context, run_task, wait_through_pause
 
 pytestmark = pytest.mark.usefixtures("google_connection")
@@ -113,9 +114,11 @@ def test_a_retry_after_a_terminal_failure_resubmits(input_uri: str, emulator) ->
     [("failed", "JOB_STATE_FAILED"), ("expired", "JOB_STATE_EXPIRED"), ("cancelled", "JOB_STATE_CANCELLED")],
 )
 def test_failed_terminal_states_raise_with_the_job_error(input_uri: str, outcome: str, state: str) -> None:
-    with pytest.raises(GeminiBatchJobFailedError) as info:
+    with raises_typed(GeminiBatchJobFailedError) as info:
         run_task(submit_operator(input_uri, labels={"emulator-outcome": outcome}), new_context())
     assert info.value.state == state
+    # the emulator fails a job with code 13 INTERNAL: a new job may pass; a cancelled one is not paid for again
+    assert info.permanent is (outcome == "cancelled")
     if outcome != "expired":
         assert info.value.error.get("code"), "FAILED and CANCELLED jobs carry the job's error"
 
@@ -139,8 +142,9 @@ def test_paused_keeps_waiting_until_resumed(input_uri: str, emulator) -> None:
 def test_timeout_cancels_the_job(input_uri: str) -> None:
     context = new_context()
     operator = submit_operator(input_uri, labels={"emulator-run-seconds": "120"}, timeout=timedelta(seconds=2))
-    with pytest.raises(GeminiBatchTimeoutError):
+    with raises_typed(GeminiBatchTimeoutError) as info:
         run_task(operator, context)
+    assert info.permanent, "its job cancelled, a retry would pay for a new one"
     job = GeminiBatchHook().get_job(context["ti"].xcoms[JOB_NAME_KEY])
     assert job["state"] in ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
 

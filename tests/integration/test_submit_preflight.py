@@ -177,7 +177,9 @@ def test_a_result_bucket_downstream_that_does_not_exist_creates_no_job(upload_li
 
 def test_a_bigquery_output_read_by_a_split_creates_no_job(upload_lines, emulator) -> None:
     uri = upload_lines(f"preflight/in-{next(_runs)}.jsonl", [request_line("q")])
-    submit = pipeline(uri, f"gs://{TEST_BUCKET}/preflight/results", output="bq://local-project.dataset.table")
+    submit = pipeline(uri, f"gs://{TEST_BUCKET}/preflight/results")
+    # as a template would render it: written out, the split's parse-time check refuses it before any run
+    submit.output_uri_prefix = "bq://local-project.dataset.table"
     text = refused(emulator, submit)
     assert "bq://local-project.dataset.table is a BigQuery table, but split_results " \
            "(GeminiBatchSplitOutputOperator) downstream" in text

@@ -21,6 +21,7 @@ import pytest
 
 from airflow_batch_gemini.example_dags import gemini_batch_settings as settings
 from airflow_batch_gemini.input.scanner import scan_lines
+from airflow_batch_gemini.operators.submit_job import DEFAULT_DISPLAY_NAME, GeminiBatchSubmitJobOperator
 from gemini_batch_local.demo import rejected_count, sample_lines
 from tests.paths import EXAMPLE_DAGS
 
@@ -100,11 +101,12 @@ def test_every_file_of_a_run_goes_to_its_folder_in_the_authors_bucket(parsed: di
 def test_every_job_gets_a_display_name_in_every_run(parsed: dict[str, Any], dag_run) -> None:
     stamp = (dag_run.logical_date or dag_run.run_after).strftime("%Y%m%dT%H%M%S")
     for dag in parsed.values():
-        jobs = [task for task in dag.tasks if "display_name" in getattr(task, "partial_kwargs", {}) or
-                hasattr(task, "display_name")]
+        jobs = [task for task in dag.tasks
+                if issubclass(getattr(task, "operator_class", type(task)), GeminiBatchSubmitJobOperator)]
         assert jobs
-        for task in jobs:
-            template = getattr(task, "partial_kwargs", {}).get("display_name") or task.display_name
+        for task in jobs:  # a mapped task without a display_name of its own has the operator's default
+            template = (getattr(task, "partial_kwargs", {}).get("display_name") or getattr(task, "display_name", None)
+                        or DEFAULT_DISPLAY_NAME)
             assert rendered(dag, template, dag_run, task) == f"{dag.dag_id}-{task.task_id}-{stamp}"
 
 
