@@ -3,19 +3,14 @@ of the DAG (what the UI shows), not a failure of every run."""
 
 from __future__ import annotations
 
-import inspect
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-try:  # Airflow 3.1+
-    from airflow.dag_processing.dagbag import DagBag
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.models.dagbag import DagBag  # type: ignore[no-redef,attr-defined,unused-ignore]
-
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
+from tests.dag_bags import parsed_dags
 
 DAG_FILE = '''
 from datetime import datetime
@@ -35,8 +30,7 @@ def import_errors(folder: Path, argument: str) -> list[str]:
     """Parse a DAG file whose prepare task gets ``argument``; return the DagBag's import errors."""
     path = folder / "bad_prepare.py"
     path.write_text(textwrap.dedent(DAG_FILE.format(argument=argument)))
-    no_examples = {"include_examples": False} if "include_examples" in inspect.signature(DagBag).parameters else {}
-    bag = DagBag(dag_folder=str(path), **no_examples)  # Airflow 3.0 loads its examples unless told not to
+    bag = parsed_dags(path)
     return list(bag.import_errors.values())
 
 

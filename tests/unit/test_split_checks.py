@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.dag_bags import parsed_dags
+
 HEADER = '''
 from datetime import datetime
 
@@ -53,16 +55,11 @@ ACCEPTED = {
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[set[str], dict[str, str]]:
     """The DAGs a DagBag over one DAG file per case loads, and its import errors by case."""
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow before 3.3
-        from airflow.models.dagbag import DagBag  # type: ignore[no-redef,attr-defined,unused-ignore]
-
     folder = tmp_path_factory.mktemp("dags")
     for case, (output, task) in {**{name: value[:2] for name, value in CASES.items()}, **ACCEPTED}.items():
         text = HEADER.format(dag_id=case, output=output) + f"    {task}\n"
         (folder / f"{case}.py").write_text(textwrap.dedent(text))
-    bag = DagBag(dag_folder=str(folder), safe_mode=False)
+    bag = parsed_dags(folder, safe_mode=False)
     return set(bag.dag_ids), {Path(path).stem: error for path, error in bag.import_errors.items()}
 
 

@@ -16,6 +16,7 @@ from airflow_batch_gemini.operators.resubmit_failed import GeminiBatchResubmitFa
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.sensors.batch_job import GeminiBatchJobSensor
 from airflow_batch_gemini.triggers.batch_job import GeminiBatchJobTrigger
+from tests.dag_bags import parsed_dags
 
 JOB = "projects/1/locations/us-central1/batchPredictionJobs/42"
 SPLIT = {"succeeded": 1, "failed": 0, "succeeded_uri": "gs://b/s", "failed_uri": "gs://b/f", "missing_uri": "gs://b/m"}
@@ -86,11 +87,6 @@ def test_a_bad_setting_is_a_permanent_configuration_error_and_a_value_error() ->
 
 
 def test_a_dag_with_a_bad_poll_interval_is_an_import_error(tmp_path: Path) -> None:
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 3.0
-        from airflow.models.dagbag import DagBag  # type: ignore[attr-defined,no-redef,unused-ignore]
-
     good, bad = "poll_interval=30", "poll_interval=0"
     for name, setting in (("good_dag.py", good), ("bad_dag.py", bad)):
         (tmp_path / name).write_text(textwrap.dedent(f"""
@@ -102,7 +98,7 @@ def test_a_dag_with_a_bad_poll_interval_is_an_import_error(tmp_path: Path) -> No
                 GeminiBatchSubmitJobOperator(task_id="submit", input_uris="gs://b/in.jsonl",
                                              output_uri_prefix="gs://b/out", {setting})
         """))
-    bag = DagBag(dag_folder=str(tmp_path))
+    bag = parsed_dags(tmp_path)
     assert "good_dag" in bag.dag_ids and "bad_dag" not in bag.dag_ids
     (error,) = [error for path, error in bag.import_errors.items() if path.endswith("bad_dag.py")]
     assert "InvalidWaitSettingError" in error and "poll_interval=0 must lie between 0.1 s and" in error
