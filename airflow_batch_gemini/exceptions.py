@@ -35,6 +35,12 @@ class GeminiBatchConfigurationError(GeminiBatchError, ValueError):
     Also a ``ValueError``, which constructors raised for bad arguments before."""
 
 
+class GeminiBatchAccessRefusedError(GeminiBatchConfigurationError):
+    """A value would reach where the task may not go: a local path outside its base folder, a location
+    outside the task's allow-list, credentials sent to an endpoint that is not Google's, a location or
+    resource name that is no plain name. Permanent: nothing was read, written or sent."""
+
+
 class GeminiBatchApiError(GeminiBatchError):
     """The Vertex AI API answered with an error.
 

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 
 #: The custom metadata key (``x-goog-meta-airflow-batch-gemini-file``) of every object the package writes.
 PACKAGE_FILE_KEY = "airflow-batch-gemini-file"
+#: The custom metadata key naming the run that wrote a result file (``dag_id/run_id/task_id``), so that
+#: a retry of that run may replace it and another run may not.
+WRITER_KEY = "airflow-batch-gemini-writer"
 #: The kind of a file a job is meant to read.
 INPUT_KIND = "input"
 #: The kind of a prepared input's rejects file.

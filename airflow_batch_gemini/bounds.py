@@ -1,0 +1,46 @@
+"""How much work hostile input may cause: the line size and nesting depth every stage keeps to. Pure.
+
+Google documents no size limit for one line of a batch input (one request), only the 1 GB of a whole
+input file; :data:`DEFAULT_MAX_LINE_BYTES` is this package's own default, which the operators take as
+``max_line_bytes``. A line longer than that is refused while it is streamed, without holding all of it.
+
+The nesting depth of a line is bounded too (:data:`MAX_JSON_DEPTH`): the service's importer refuses a
+job with values nested deeper than 15 levels, so a line deeper than 64 can never run, and refusing it
+before it is decoded keeps every recursive step (the JSON decoders, jsonschema, the row identity) far
+from Python's recursion limit. :func:`nesting_depth_over` tells, on the raw bytes, whether a line is
+deeper than that; it costs two ``bytes.count`` calls for a line with few brackets.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+#: Longest input line (one request, its line break included) taken by default: 32 MiB.
+DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
+#: Deepest nesting of objects and arrays decoded anywhere (the service's importer refuses beyond 15).
+MAX_JSON_DEPTH = 64
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def nesting_depth(raw: bytes) -> int:
+    """The deepest nesting of objects and arrays in a JSON text (brackets inside strings not counted).
+
+    Exact for valid JSON; for invalid JSON a figure that the decoders would reach at most. Iterative,
+    so that it never recurses, whatever the depth.
+    """
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_STEP[byte] for byte in brackets), default=0)
+
+
+def nesting_depth_over(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``raw`` nests objects and arrays deeper than ``limit`` levels.
+
+    A line with at most ``limit`` opening brackets cannot be deeper: that is answered from two counts.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    return nesting_depth(raw) > limit
