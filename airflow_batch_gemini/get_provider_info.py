@@ -22,7 +22,8 @@ def _google_connection_form() -> dict[str, Any]:
 
 
 def connection_type() -> dict[str, Any]:
-    """``gemini_batch``: a Google Cloud connection form with the ``vertex_ai_endpoint`` extra and hints.
+    """``gemini_batch``: a Google Cloud connection form with the ``vertex_ai_endpoint`` and
+    ``endpoint_allow_list`` extras and hints.
 
     The fields (key file, ADC, impersonation, anonymous, ...) are the Google provider's, so the two
     forms never drift apart; a plain ``google_cloud_platform`` connection works with the hooks too.
@@ -41,6 +42,14 @@ def connection_type() -> dict[str, Any]:
                 "a private or regional endpoint, or the local emulator (with anonymous credentials).",
                 "schema": {"type": ["string", "null"], "format": "uri"},
             },
+            "endpoint_allow_list": {
+                "label": "Endpoint allow-list",
+                "description": "Hosts other than *.googleapis.com that this connection's credentials may be sent "
+                "to, as host or host:port, separated by commas (a JSON list in the extra works too), e.g. a "
+                "private endpoint you trust. Empty: credentials go only to https://*.googleapis.com; an "
+                "emulator needs none, as it takes anonymous credentials.",
+                "schema": {"type": ["string", "null"]},
+            },
         },
         "ui-field-behaviour": {
             "hidden-fields": behaviour.get("hidden-fields", []),
@@ -50,6 +59,7 @@ def connection_type() -> dict[str, Any]:
                 "key_path": "/path/to/service-account.json (empty: Application Default Credentials)",
                 "impersonation_chain": "batch-jobs@my-project.iam.gserviceaccount.com",
                 "vertex_ai_endpoint": "https://us-central1-aiplatform.googleapis.com",
+                "endpoint_allow_list": "vertex.internal.example, 10.0.0.5:8443",
             },
         },
     }

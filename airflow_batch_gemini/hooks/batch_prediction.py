@@ -1,6 +1,12 @@
 """Hooks for the Vertex AI ``batchPredictionJobs`` REST API: a sync one for workers, an async one for
 the triggerer. Both are driven by a Google Cloud connection (``gcp_conn_id``, impersonation, project);
 the connection extra ``vertex_ai_endpoint`` (with ``is_anonymous``) points them at an emulator.
+
+What goes into a URL is checked before the URL is built: the location and project
+(:mod:`airflow_batch_gemini.job.names`), every job name, given or answered by the service (parsed strictly,
+and the URL built from its parts), and the endpoint credentials go to
+(:mod:`airflow_batch_gemini.job.endpoints`: only Google's, or a host on the connection's
+``endpoint_allow_list``, unless the credentials are anonymous), before a token is fetched.
 """
 
 from __future__ import annotations
@@ -20,8 +26,17 @@ from google.auth.transport.requests import Request as AuthRequest
 from airflow_batch_gemini.exceptions import GeminiBatchApiError, GeminiBatchError, GeminiBatchTransientError
 from airflow_batch_gemini.get_provider_info import CONNECTION_TYPE
 from airflow_batch_gemini.job.api_errors import api_error
+from airflow_batch_gemini.job.endpoints import ALLOW_LIST_EXTRA, allow_list_entries, check_credentials_endpoint
 from airflow_batch_gemini.job.identity import validate_labels
-from airflow_batch_gemini.job.names import API_VERSION, DEFAULT_LOCATION, api_base_url, jobs_collection
+from airflow_batch_gemini.job.names import (
+    API_VERSION,
+    DEFAULT_LOCATION,
+    api_base_url,
+    check_location,
+    check_project_id,
+    jobs_collection,
+    parse_job_name,
+)
 from airflow_batch_gemini.job.retry import RetryPolicy
 from airflow_batch_gemini.job.states import pick_reusable_job
 
@@ -45,6 +60,17 @@ def _network_error(method: str, exc: BaseException) -> GeminiBatchTransientError
     return GeminiBatchTransientError(503, "UNAVAILABLE", f"{type(exc).__name__}: {exc}", method)
 
 
+def _job_path(job_name: str) -> str:
+    """The URL path of a job, built from the parts of its strictly parsed name."""
+    return str(parse_job_name(job_name))
+
+
+def _answered_job(job: dict[str, Any], method: str) -> dict[str, Any]:
+    """``job`` as the service answered ``method``, once its name (which later calls put into URLs) parsed."""
+    parse_job_name(str(job.get("name", "")), f"the job name the service answered to {method}")
+    return job
+
+
 class GeminiBatchHook(GoogleBaseHook):
     """Create, get, list, cancel and delete Vertex AI batch prediction jobs (synchronous).
 
@@ -53,7 +79,8 @@ class GeminiBatchHook(GoogleBaseHook):
         the Service Account Token Creator role to the one before it.
     :param location: the Vertex AI region of the jobs, e.g. ``us-central1``.
     :param api_endpoint: overrides the REST endpoint (else the connection extra ``vertex_ai_endpoint``,
-        else ``https://{location}-aiplatform.googleapis.com``).
+        else ``https://{location}-aiplatform.googleapis.com``). Credentials that are not anonymous go only to
+        ``https://*.googleapis.com`` or to a host on the connection extra ``endpoint_allow_list``.
     :param retry_policy: backoff for 429, 5xx and dropped connections.
     :param request_timeout: seconds one HTTP call may take.
     """
@@ -75,6 +102,7 @@ class GeminiBatchHook(GoogleBaseHook):
         request_timeout: float = 60.0,
         **kwargs: Any,
     ) -> None:
+        check_location(location)
         super().__init__(gcp_conn_id=gcp_conn_id, impersonation_chain=impersonation_chain, **kwargs)
         self.location = location
         self._api_endpoint = api_endpoint
@@ -93,6 +121,18 @@ class GeminiBatchHook(GoogleBaseHook):
         """The REST root including the API version, e.g. ``https://us-central1-aiplatform.../v1``."""
         return f"{api_base_url(self.location, self.api_endpoint)}/{API_VERSION}"
 
+    def endpoint_for(self, credentials: Credentials) -> str:
+        """:attr:`base_url`, once it is known that ``credentials`` may be sent there: anonymous ones anywhere,
+        others to Google's endpoints or a host on the connection extra ``endpoint_allow_list`` only.
+
+        :raises GeminiBatchAccessRefusedError: the endpoint is not one these credentials may go to.
+        """
+        url = self.base_url
+        if not isinstance(credentials, AnonymousCredentials):
+            allowed = allow_list_entries(self._get_field(ALLOW_LIST_EXTRA, None))
+            check_credentials_endpoint(url, allowed, self.gcp_conn_id)
+        return url
+
     def resolve_project_id(self, project_id: str | None = None) -> str:
         """The given project, else the connection's; an actionable error when neither is set."""
         resolved = project_id or self.project_id
@@ -100,6 +140,7 @@ class GeminiBatchHook(GoogleBaseHook):
             raise GeminiBatchError(
                 f"No Google Cloud project: pass project_id or set 'project' in connection {self.gcp_conn_id!r}"
             )
+        check_project_id(resolved, "project_id" if project_id else f"the project of connection {self.gcp_conn_id!r}")
         return resolved
 
     # -- transport -------------------------------------------------------------------------------
@@ -120,11 +161,13 @@ class GeminiBatchHook(GoogleBaseHook):
     ) -> dict[str, Any]:
         """One API call, retried on transient errors when ``retry``; returns the JSON body."""
         attempts = self.retry_policy.attempts if retry else 1
+        session = self._get_session()
+        url = f"{self.endpoint_for(session.credentials)}/{path}"
         for attempt in range(1, attempts + 1):
             try:
-                response = self._get_session().request(
+                response = session.request(
                     http_method,
-                    f"{self.base_url}/{path}",
+                    url,
                     params=params,
                     json=body,
                     timeout=self.request_timeout,
@@ -146,11 +189,11 @@ class GeminiBatchHook(GoogleBaseHook):
         """Create a job; not retried, since a lost answer may hide a created job (see :meth:`submit_job`)."""
         parent = jobs_collection(self.resolve_project_id(project_id), self.location)
         validate_labels(body.get("labels") or {})
-        return self._call("create", "POST", parent, body=body, retry=False)
+        return _answered_job(self._call("create", "POST", parent, body=body, retry=False), "create")
 
     def get_job(self, job_name: str) -> dict[str, Any]:
         """Return the job resource."""
-        return self._call("get", "GET", job_name)
+        return self._call("get", "GET", _job_path(job_name))
 
     def list_jobs(
         self, project_id: str | None = None, filter: str | None = None, page_size: int = 100
@@ -162,7 +205,7 @@ class GeminiBatchHook(GoogleBaseHook):
             params["filter"] = filter
         while True:
             page = self._call("list", "GET", parent, params=params)
-            yield from page.get("batchPredictionJobs", [])
+            yield from (_answered_job(job, "list") for job in page.get("batchPredictionJobs", []))
             token = page.get("nextPageToken")
             if not token:
                 return
@@ -175,7 +218,7 @@ class GeminiBatchHook(GoogleBaseHook):
     def cancel_job(self, job_name: str) -> bool:
         """Ask the service to cancel a job; ``False`` if it had already finished."""
         try:
-            self._call("cancel", "POST", f"{job_name}:cancel", body={})
+            self._call("cancel", "POST", f"{_job_path(job_name)}:cancel", body={})
         except GeminiBatchApiError as err:
             if err.status == "FAILED_PRECONDITION":
                 return False
@@ -184,7 +227,7 @@ class GeminiBatchHook(GoogleBaseHook):
 
     def delete_job(self, job_name: str) -> dict[str, Any]:
         """Delete a finished job; returns the long-running operation."""
-        return self._call("delete", "DELETE", job_name)
+        return self._call("delete", "DELETE", _job_path(job_name))
 
     def submit_job(
         self, body: Mapping[str, Any], identity: Mapping[str, str], project_id: str | None = None
@@ -226,7 +269,8 @@ class GeminiBatchAsyncHook(GoogleBaseAsyncHook):
     :param gcp_conn_id: the Airflow connection to Google Cloud.
     :param impersonation_chain: a service account to impersonate, or a chain of them.
     :param location: the Vertex AI region of the jobs.
-    :param api_endpoint: overrides the REST endpoint, as for :class:`GeminiBatchHook`.
+    :param api_endpoint: overrides the REST endpoint, as for :class:`GeminiBatchHook` (the same rule on where
+        credentials may go).
     :param request_timeout: seconds one HTTP call may take.
     """
 
@@ -241,6 +285,7 @@ class GeminiBatchAsyncHook(GoogleBaseAsyncHook):
         request_timeout: float = 60.0,
         **kwargs: Any,
     ) -> None:
+        check_location(location)
         super().__init__(
             gcp_conn_id=gcp_conn_id,
             impersonation_chain=impersonation_chain,
@@ -256,8 +301,9 @@ class GeminiBatchAsyncHook(GoogleBaseAsyncHook):
     async def _prepare(self) -> tuple[aiohttp.ClientSession, str, dict[str, str]]:
         if self._base_url is None:
             sync_hook: GeminiBatchHook = await self.get_sync_hook()
-            self._credentials = await asyncio.to_thread(sync_hook.get_credentials)
-            self._base_url = await asyncio.to_thread(lambda: sync_hook.base_url)
+            found = await asyncio.to_thread(sync_hook.get_credentials)
+            self._base_url = await asyncio.to_thread(sync_hook.endpoint_for, found)  # before any token
+            self._credentials = found
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.request_timeout))
         headers: dict[str, str] = {}
@@ -284,12 +330,12 @@ class GeminiBatchAsyncHook(GoogleBaseAsyncHook):
 
     async def get_job(self, job_name: str) -> dict[str, Any]:
         """Return the job resource."""
-        return await self._call("get", "GET", job_name)
+        return await self._call("get", "GET", _job_path(job_name))
 
     async def cancel_job(self, job_name: str) -> bool:
         """Ask the service to cancel a job; ``False`` if it had already finished."""
         try:
-            await self._call("cancel", "POST", f"{job_name}:cancel", body={})
+            await self._call("cancel", "POST", f"{_job_path(job_name)}:cancel", body={})
         except GeminiBatchApiError as err:
             if err.status == "FAILED_PRECONDITION":
                 return False

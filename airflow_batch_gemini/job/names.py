@@ -1,4 +1,11 @@
-"""Vertex AI resource names and endpoints: job names, model paths, the REST root, console links. Pure."""
+"""Vertex AI resource names and endpoints: job names, model paths, the REST root, console links. Pure.
+
+Every value that becomes part of a URL or a hostname is checked here, at the edge where the URL is built:
+a location is a plain region name (it goes into the hostname ``{location}-aiplatform.googleapis.com``), a
+project is a Google project id, number or domain-scoped id, and a job id is a number. Nothing else gets
+through (no ``#``, ``?``, ``:``, ``@``, ``%``, ``.``, ``/`` or whitespace where they could change the host
+or the path), so a templated name can never point a request, and the credentials it carries, elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,25 @@ from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 DEFAULT_LOCATION = "us-central1"
 API_VERSION = "v1"
 
+#: A Vertex AI location: ``us-central1``, ``europe-west4``, ``global``; a DNS label's letters, digits and
+#: inner ``-``, short enough that ``{location}-aiplatform`` stays one label (63 characters at most).
+_LOCATION = r"[a-z0-9](?:[a-z0-9-]{0,50}[a-z0-9])?"
+_LOCATION_SHAPE = "a region such as us-central1 or europe-west4 (lowercase letters, digits and '-'), or global"
+#: A project id (6 to 30 lowercase letters, digits and ``-``, starting with a letter), a project number, or a
+#: domain-scoped id (``example.com:my-project``).
+_PROJECT_ID = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
+_DOMAIN = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+"
+_PROJECT = rf"(?:{_PROJECT_ID}|[0-9]{{1,20}}|{_DOMAIN}:{_PROJECT_ID})"
+_PROJECT_SHAPE = ("a project id (my-project: 6 to 30 lowercase letters, digits and '-'), a project number, "
+                  "or a domain-scoped id (example.com:my-project)")
 _JOB_NAME = re.compile(
-    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/batchPredictionJobs/(?P<job_id>\d+)$"
+    rf"projects/(?P<project>{_PROJECT})/locations/(?P<location>{_LOCATION})/batchPredictionJobs/(?P<job_id>[0-9]+)"
 )
 
 
 class InvalidNameError(GeminiBatchConfigurationError, ValueError):
-    """A model, job name or label that the service would refuse (a permanent error)."""
+    """A model, job name, project, location or label that the service would refuse, or that would change
+    where a request goes (a permanent error)."""
 
 
 @dataclass(frozen=True)
@@ -31,15 +50,34 @@ class JobName:
         return f"projects/{self.project}/locations/{self.location}/batchPredictionJobs/{self.job_id}"
 
 
-def parse_job_name(name: str) -> JobName:
-    """Split a full job resource name; raise :class:`InvalidNameError` with the expected shape."""
-    match = _JOB_NAME.match(name.strip())
+def parse_job_name(name: str, what: str = "job_name") -> JobName:
+    """Split a full job resource name, strictly (see the module docstring); raise :class:`InvalidNameError`
+    naming ``what`` (the parameter or answer the name came from) and the expected shape.
+
+    Surrounding whitespace is dropped; ``str()`` of the result is the name to put into a URL.
+    """
+    match = _JOB_NAME.fullmatch(name.strip()) if isinstance(name, str) else None
     if not match:
         raise InvalidNameError(
-            f"{name!r} is not a batch job name; expected "
-            "projects/PROJECT/locations/LOCATION/batchPredictionJobs/NUMERIC_ID"
+            f"{what} {name!r} is not a batch job name; expected projects/PROJECT/locations/LOCATION/"
+            f"batchPredictionJobs/NUMERIC_ID, with PROJECT {_PROJECT_SHAPE} and LOCATION {_LOCATION_SHAPE}"
         )
     return JobName(**match.groupdict())
+
+
+def check_location(location: str, what: str = "location") -> None:
+    """Raise :class:`InvalidNameError` unless ``location`` is a well-formed Vertex AI location
+    (lowercase letters, digits and ``-``, as ``us-central1``; or ``global``). ``what``: the parameter it came
+    from, for the message."""
+    if not isinstance(location, str) or not re.fullmatch(_LOCATION, location):
+        raise InvalidNameError(f"{what} {location!r} is not a Vertex AI location: give {_LOCATION_SHAPE}")
+
+
+def check_project_id(project_id: str, what: str = "project_id") -> None:
+    """Raise :class:`InvalidNameError` unless ``project_id`` is a Google Cloud project id, number or
+    domain-scoped id. ``what``: the parameter or connection field it came from, for the message."""
+    if not isinstance(project_id, str) or not re.fullmatch(_PROJECT, project_id):
+        raise InvalidNameError(f"{what} {project_id!r} is not a Google Cloud project: give {_PROJECT_SHAPE}")
 
 
 #: A model id as Vertex AI spells them (``gemini-2.5-flash``, ``gemini-2.0-flash-001``, a tuned model's
@@ -134,7 +172,12 @@ def model_location(model: str) -> str | None:
 
 
 def api_base_url(location: str, endpoint: str | None = None) -> str:
-    """The REST root for a location: the regional endpoint, the global one, or an override."""
+    """The REST root for a location: the regional endpoint, the global one, or an override (whether
+    credentials may go to an override is :mod:`airflow_batch_gemini.job.endpoints`' decision).
+
+    :raises InvalidNameError: ``location`` is no Vertex AI location.
+    """
+    check_location(location)
     if endpoint:
         return endpoint.rstrip("/")
     if location == "global":
@@ -143,7 +186,12 @@ def api_base_url(location: str, endpoint: str | None = None) -> str:
 
 
 def jobs_collection(project_id: str, location: str) -> str:
-    """``projects/{project}/locations/{location}/batchPredictionJobs``."""
+    """``projects/{project}/locations/{location}/batchPredictionJobs``.
+
+    :raises InvalidNameError: the project or the location is malformed.
+    """
+    check_project_id(project_id)
+    check_location(location)
     return f"projects/{project_id}/locations/{location}/batchPredictionJobs"
 
 

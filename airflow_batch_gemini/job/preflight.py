@@ -15,19 +15,18 @@ lookups, and these functions decide, each problem said with what to change.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from airflow_batch_gemini.job.identity import InputContent
 from airflow_batch_gemini.job.names import InvalidNameError, model_location
+from airflow_batch_gemini.job.names import check_location as check_location  # the location rule lives with the names
 from airflow_batch_gemini.package_files import may_be_job_input, package_file_kind
 
 #: What a bucket lookup found: there, not there, or not allowed to tell (403).
 BucketState = Literal["exists", "missing", "forbidden"]
 
-_LOCATION = re.compile(r"[a-z0-9-]+")
 #: How many objects a message names at most.
 _SHOWN = 10
 
@@ -76,16 +75,6 @@ class BucketUse:
     uri: str
     what: str
     change: str
-
-
-def check_location(location: str) -> None:
-    """Raise :class:`InvalidNameError` unless ``location`` is a well-formed Vertex AI location
-    (lowercase letters, digits and ``-``, as ``us-central1``; or ``global``)."""
-    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
-        raise InvalidNameError(
-            f"location {location!r} is not a Vertex AI location: give a region such as us-central1 or "
-            "europe-west4 (lowercase letters, digits and '-'), or global"
-        )
 
 
 def check_model_location(model: str, location: str) -> None:

@@ -43,7 +43,9 @@ class GeminiBatchJobSensor(GeminiBatchJobClientMixin, BaseSensorOperator):
     ``timeout`` bounds an outage.
 
     :param job_name: the job's full resource name
-        (``projects/P/locations/L/batchPredictionJobs/ID``). Templated.
+        (``projects/P/locations/L/batchPredictionJobs/ID``). Templated. Parsed strictly before any request, on
+        the poke path and the deferred one alike: its location is where the requests go, so a name that is not
+        exactly of this shape is refused (:class:`~airflow_batch_gemini.job.names.InvalidNameError`).
     :param gcp_conn_id: the Airflow connection to Google Cloud. Templated.
     :param impersonation_chain: a service account to impersonate, or a chain of them. Templated.
     :param api_endpoint: overrides the Vertex AI REST endpoint. Templated.

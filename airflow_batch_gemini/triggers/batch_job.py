@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_batch_gemini.exceptions import GeminiBatchApiError
-from airflow_batch_gemini.job.names import DEFAULT_LOCATION
+from airflow_batch_gemini.job.names import DEFAULT_LOCATION, check_location, parse_job_name
 from airflow_batch_gemini.job.wait_settings import (
     DEFAULT_MAX_OUTAGE,
     check_max_outage,
@@ -134,7 +134,14 @@ class GeminiBatchJobTrigger(BaseTrigger):
         return JobWatch(self.job_name, self.deadline, self.max_transient_errors, self.max_outage, self.poll_interval)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the job ends, the deadline passes or polling fails; yield exactly one event."""
+        """Poll until the job ends, the deadline passes or polling fails; yield exactly one event.
+
+        A malformed job name or location (one that could point a request elsewhere) raises
+        :class:`~airflow_batch_gemini.job.names.InvalidNameError` before the hook is made. (Not in
+        ``__init__``: a triggerer survives only a ``TypeError`` there.)
+        """
+        parse_job_name(self.job_name)
+        check_location(self.location)
         watch = self.new_watch()
         hook = await self._hook()
         try:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -82,7 +83,8 @@ def service_account(stack: LocalStack, token_server: ThreadingHTTPServer) -> Ite
         "client_id": "1",
         "token_uri": f"http://{host}:{port}/token",
     }
-    extra = {"project": LOCAL_PROJECT, "keyfile_dict": json.dumps(keyfile), "vertex_ai_endpoint": stack.vertex_url}
+    extra = {"project": LOCAL_PROJECT, "keyfile_dict": json.dumps(keyfile), "vertex_ai_endpoint": stack.vertex_url,
+             "endpoint_allow_list": [urlsplit(stack.vertex_url).netloc]}  # real credentials go to Google's only
     variable = f"AIRFLOW_CONN_{CONN_ID.upper()}"
     os.environ[variable] = json.dumps({"conn_type": "google_cloud_platform", "extra": extra})
     yield ServiceAccount(CONN_ID, pem, token_server.requests)  # type: ignore[attr-defined]
