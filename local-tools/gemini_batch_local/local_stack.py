@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from gemini_batch_local.loopback import ALLOW_NON_LOOPBACK_FLAG, is_loopback
+
 LOOPBACK = "127.0.0.1"
 #: The Google Cloud project the local stack pretends to be.
 LOCAL_PROJECT = "local-project"
@@ -72,6 +74,8 @@ class LocalStack:
     :param buckets: buckets to create once Cloud Storage is up.
     :param log_dir: where the servers' output goes (a temporary folder by default).
     :param host: the address both servers bind to; loopback unless told otherwise.
+    :param allow_non_loopback: let ``host`` be an address beyond loopback (the servers are unauthenticated:
+        never on a network you do not control); else such a ``host`` raises :class:`ValueError`.
     """
 
     def __init__(
@@ -80,8 +84,12 @@ class LocalStack:
         buckets: Sequence[str] = (),
         log_dir: str | os.PathLike[str] | None = None,
         host: str = LOOPBACK,
+        allow_non_loopback: bool = False,
     ) -> None:
-        self.emulator_args = list(emulator_args)
+        if not is_loopback(host) and not allow_non_loopback:
+            raise ValueError(f"host {host!r} is not a loopback address; the local stack's servers are "
+                             "unauthenticated, so they bind beyond loopback only with allow_non_loopback=True")
+        self.emulator_args = [ALLOW_NON_LOOPBACK_FLAG, *emulator_args] if allow_non_loopback else list(emulator_args)
         self.buckets = list(buckets)
         self.host = host
         self._tmp = tempfile.TemporaryDirectory(prefix="gemini-batch-stack-") if log_dir is None else None

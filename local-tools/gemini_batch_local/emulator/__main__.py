@@ -1,6 +1,9 @@
 """Command line: ``python -m gemini_batch_local.emulator --host 127.0.0.1 --port 0``.
 
 Prints ``READY http://HOST:PORT`` on stdout once it accepts connections; stops on SIGTERM or SIGINT.
+
+The emulator is unauthenticated, its admin endpoints under ``/emulator/`` too: it binds only to a loopback
+address (127.0.0.0/8, ``::1``, ``localhost``) unless ``--allow-non-loopback`` is given, and then warns.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..loopback import ALLOW_NON_LOOPBACK_FLAG, EXPOSED_WARNING, is_loopback
 from .config import ServiceConfig
 from .faults import OUTCOMES, Behaviour, FaultSpecError, parse_method_rates, parse_row_failure_flag
 from .rows import Responder, default_responder
@@ -35,9 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m gemini_batch_local.emulator",
         description="A local emulator of the Vertex AI batchPredictionJobs REST API for Gemini models, "
         "reading and writing Cloud Storage through a Cloud Storage emulator. "
-        "Prints 'READY http://HOST:PORT' on stdout when it accepts connections. See docs/emulator.md.",
+        "Prints 'READY http://HOST:PORT' on stdout when it accepts connections. See docs/emulator.md. "
+        "It is unauthenticated and for local use only: anyone who reaches it may use its API and its admin "
+        "endpoints under /emulator/ (healthz, stats, reset, jobs/ID, jobs/ID:resume, jobs/ID:set-state). "
+        "Never expose it.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind, a loopback one (127.0.0.0/8, ::1, localhost; default: %(default)s)")
+    parser.add_argument(ALLOW_NON_LOOPBACK_FLAG, action="store_true",
+                        help="let --host be an address beyond loopback (e.g. 0.0.0.0 inside a container "
+                        "network); a warning is printed, as the emulator is unauthenticated")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default: 0)")
     parser.add_argument(
         "--gcs-endpoint",
@@ -147,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not is_loopback(args.host):
+        if not args.allow_non_loopback:
+            parser.error(f"--host {args.host} is not a loopback address (127.0.0.0/8, ::1, localhost); the emulator "
+                         f"is unauthenticated, so it binds beyond loopback only with {ALLOW_NON_LOOPBACK_FLAG}")
+        print(EXPOSED_WARNING.format(host=args.host), file=sys.stderr, flush=True)
     if not args.gcs_endpoint:
         parser.error("no Cloud Storage endpoint: pass --gcs-endpoint or set STORAGE_EMULATOR_HOST")
     if args.seed is None:
