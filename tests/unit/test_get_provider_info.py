@@ -9,6 +9,7 @@ import sys
 from airflow_batch_gemini import __version__
 from airflow_batch_gemini.get_provider_info import get_provider_info
 from airflow_batch_gemini.hooks.batch_prediction import GeminiBatchHook
+from airflow_batch_gemini.job.endpoints import ALLOW_LIST_EXTRA
 
 
 def test_airflow_providers_list_shows_the_package(tmp_path) -> None:
@@ -29,6 +30,7 @@ def test_connection_form_is_google_clouds_plus_the_endpoint() -> None:
     fields = connection["conn-fields"]
     assert {"project", "key_path", "keyfile_dict", "impersonation_chain", "is_anonymous"} <= set(fields)
     assert fields["vertex_ai_endpoint"]["label"] == "Vertex AI endpoint"
+    assert fields[ALLOW_LIST_EXTRA]["label"] == "Endpoint allow-list", "hosts besides Google's"
     behaviour = connection["ui-field-behaviour"]
     assert "extra" in behaviour["hidden-fields"] and set(behaviour["placeholders"]) <= set(fields)
 

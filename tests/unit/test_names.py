@@ -6,6 +6,7 @@ from airflow_batch_gemini.job.names import (
     InvalidNameError,
     api_base_url,
     console_url,
+    jobs_collection,
     model_location,
     model_resource_name,
     parse_job_name,
@@ -88,3 +89,55 @@ def test_endpoints() -> None:
     assert api_base_url("global") == "https://aiplatform.googleapis.com"
     assert api_base_url("us-central1", "http://127.0.0.1:9/") == "http://127.0.0.1:9"
 
+
+
+@pytest.mark.parametrize("name", [
+    "projects/my-project/locations/us-central1/batchPredictionJobs/1",
+    "projects/123456789012/locations/global/batchPredictionJobs/42",
+    "projects/example.com:my-project/locations/europe-west4/batchPredictionJobs/7",
+    " projects/my-project/locations/us-central1/batchPredictionJobs/1\n",
+])
+def test_well_formed_job_names(name: str) -> None:
+    assert str(parse_job_name(name)) == name.strip()
+
+
+@pytest.mark.parametrize("name", [
+    "projects/my-project/locations/127.0.0.1:8443#/batchPredictionJobs/1",
+    "projects/my-project/locations/evil.example?/batchPredictionJobs/1",
+    "projects/my-project/locations/x@evil.example#/batchPredictionJobs/1",
+    "projects/my-project/locations/us%2Dcentral1/batchPredictionJobs/1",
+    "projects/my-project/locations/us central1/batchPredictionJobs/1",
+    "projects/my-project/locations/-us-central1/batchPredictionJobs/1",
+    "projects/my-project/locations/US-CENTRAL1/batchPredictionJobs/1",
+    "projects/my-project/locations/us-central1/batchPredictionJobs/1#",
+    "projects/my-project/locations/us-central1/batchPredictionJobs/1?alt=x",
+    "projects/my-project/locations/us-central1/batchPredictionJobs/\u0661",  # an Arabic-Indic digit
+    "projects/my-project/locations/us-central1/batchPredictionJobs/1\n2",
+    "projects/my-project#/locations/us-central1/batchPredictionJobs/1",
+    "projects/my:project/locations/us-central1/batchPredictionJobs/1",
+    "projects/My-Project/locations/us-central1/batchPredictionJobs/1",
+    "projects/p/locations/us-central1/batchPredictionJobs/1",  # project ids have 6 to 30 characters
+    "projects/../locations/us-central1/batchPredictionJobs/1",
+    "//evil.example/projects/my-project/locations/us-central1/batchPredictionJobs/1",
+    "projects/my-project/locations/us-central1/batchPredictionJobs/1/../../../../other",
+])
+def test_a_job_name_that_could_change_where_a_request_goes_is_refused(name: str) -> None:
+    with pytest.raises(InvalidNameError, match=r"sensor's job_name .* is not a batch job name; expected projects/"):
+        parse_job_name(name, "sensor's job_name")
+
+
+@pytest.mark.parametrize("location", ["127.0.0.1:8443#", "evil.example?", "us-central1.evil.example", "a@b",
+                                      "us-central1%23", "us-central1/", "", "x" * 60])
+def test_the_urls_are_built_only_from_a_plain_location(location: str) -> None:
+    with pytest.raises(InvalidNameError, match=r"location .* is not a Vertex AI location"):
+        api_base_url(location)
+    with pytest.raises(InvalidNameError, match=r"location .* is not a Vertex AI location"):
+        jobs_collection("my-project", location)
+
+
+@pytest.mark.parametrize("project", ["my-project#", "p", "my-project/..", "evil.example", "MY-PROJECT", "a@b-project"])
+def test_the_jobs_collection_is_built_only_from_a_google_project(project: str) -> None:
+    with pytest.raises(InvalidNameError, match=r"project_id .* is not a Google Cloud project"):
+        jobs_collection(project, "us-central1")
+    assert jobs_collection("example.com:my-project", "global") == (
+        "projects/example.com:my-project/locations/global/batchPredictionJobs")

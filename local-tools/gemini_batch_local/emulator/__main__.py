@@ -141,7 +141,8 @@ async def serve(host: str, port: int, service: JobService) -> None:
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound_port = runner.addresses[0][1]
-        print(f"READY http://{host}:{bound_port}", flush=True)
+        shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL spells it
+        print(f"READY http://{shown}:{bound_port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
