@@ -125,19 +125,26 @@ class Seen:
     authorization: str | None
 
 
+def planted_job() -> dict[str, Any]:
+    """What the attacker's server answers: a finished job whose output is the attacker's."""
+    return {
+        "name": f"projects/{LOCAL_PROJECT}/locations/us-central1/batchPredictionJobs/1",
+        "state": "JOB_STATE_SUCCEEDED",
+        "outputInfo": {"gcsOutputDirectory": "gs://attacker-bucket/planted"},
+        "completionStats": {"successfulCount": "1"},
+    }
+
+
 class _AttackerHandler(BaseHTTPRequestHandler):
-    """Records every request and answers it with a finished job whose output is the attacker's."""
+    """Records every request and answers it with the server's ``job`` (a list of it, to a list call)."""
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length", 0) or 0)
         self.rfile.read(length)
         self.server.seen.append(Seen(self.command, self.path, self.headers.get("Authorization")))  # type: ignore[attr-defined]
-        body = json.dumps({
-            "name": f"projects/{LOCAL_PROJECT}/locations/us-central1/batchPredictionJobs/1",
-            "state": "JOB_STATE_SUCCEEDED",
-            "outputInfo": {"gcsOutputDirectory": "gs://attacker-bucket/planted"},
-            "completionStats": {"successfulCount": "1"},
-        }).encode()
+        job = self.server.job  # type: ignore[attr-defined]
+        listed = self.command == "GET" and self.path.split("?")[0].endswith("/batchPredictionJobs")
+        body = json.dumps({"batchPredictionJobs": [job]} if listed else job).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -156,10 +163,12 @@ class Attacker:
 
     :param netloc: ``127.0.0.1:PORT``.
     :param seen: the requests it received.
+    :param job: what it answers (:func:`planted_job`; change it to answer otherwise).
     """
 
     netloc: str
     seen: list[Seen]
+    job: dict[str, Any]
 
     @property
     def tokens(self) -> list[str]:
@@ -169,10 +178,11 @@ class Attacker:
 
 def _serve(server: ThreadingHTTPServer) -> Iterator[Attacker]:
     server.seen = []  # type: ignore[attr-defined]
+    server.job = planted_job()  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Attacker(f"{LOOPBACK}:{server.server_address[1]}", server.seen)  # type: ignore[attr-defined]
+        yield Attacker(f"{LOOPBACK}:{server.server_address[1]}", server.seen, server.job)  # type: ignore[attr-defined]
     finally:
         server.shutdown()
         server.server_close()

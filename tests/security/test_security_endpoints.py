@@ -227,3 +227,17 @@ def test_anonymous_credentials_go_anywhere(attacker: Attacker) -> None:
         outcomes = get_job_sync_and_async(conn_id, None)
     assert all(isinstance(outcome, dict) and outcome["name"] == JOB for outcome in outcomes), outcomes
     assert len(attacker.seen) == 2 and attacker.tokens == [], "both requests arrived, with no credentials"
+
+
+@pytest.mark.parametrize("answered", ["projects/local-project/locations/us-central1/batchPredictionJobs/1/../../../x",
+                                      "projects/local-project/locations/{netloc}#/batchPredictionJobs/1",
+                                      "projects/local-project/locations/us-central1/batchPredictionJobs/1?alt=x"])
+def test_a_job_name_the_service_answers_is_parsed_strictly_too(answered: str, attacker: Attacker) -> None:
+    attacker.job["name"] = answered.format(netloc=attacker.netloc)
+    extra = {"project": LOCAL_PROJECT, "is_anonymous": True, "vertex_ai_endpoint": f"http://{attacker.netloc}"}
+    with env_connection("gcp_hostile_service", extra) as conn_id:
+        hook = GeminiBatchHook(gcp_conn_id=conn_id)
+        with pytest.raises(InvalidNameError, match="the job name the service answered to create"):
+            hook.create_job({"displayName": "x"})
+        with pytest.raises(InvalidNameError, match="the job name the service answered to list"):
+            list(hook.list_jobs())
