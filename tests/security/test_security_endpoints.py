@@ -67,25 +67,15 @@ def assert_nothing_sent(attacker: Attacker, service_account: ServiceAccount, tok
 
 
 # -- names: the sensor's job_name, the submit operator's and the hooks' location ------------------------------
-def test_the_sensor_refuses_a_job_name_that_points_elsewhere_when_poking(
-        tls_attacker: Attacker, service_account: ServiceAccount, real_endpoints: str) -> None:
+@pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferred"])
+def test_the_sensor_refuses_a_job_name_that_points_elsewhere(
+        deferrable: bool, tls_attacker: Attacker, service_account: ServiceAccount, real_endpoints: str) -> None:
     for job_name in hostile_job_names(tls_attacker):
         before = len(service_account.token_requests)
         sensor = GeminiBatchJobSensor(task_id="sense", job_name=job_name, gcp_conn_id=real_endpoints,
-                                      deferrable=False, poke_interval=0.1, timeout=30, max_outage=0)
+                                      deferrable=deferrable, poke_interval=0.1, timeout=30, max_outage=0)
         with failed_at_once(InvalidNameError, "job_name .* is not a batch job name"):
-            sensor.execute(new_context())
-        assert_nothing_sent(tls_attacker, service_account, before)
-
-
-def test_the_sensor_refuses_a_job_name_that_points_elsewhere_when_deferred(
-        tls_attacker: Attacker, service_account: ServiceAccount, real_endpoints: str) -> None:
-    for job_name in hostile_job_names(tls_attacker):
-        before = len(service_account.token_requests)
-        sensor = GeminiBatchJobSensor(task_id="sense", job_name=job_name, gcp_conn_id=real_endpoints,
-                                      deferrable=True, poke_interval=0.1, timeout=30, max_outage=0)
-        with failed_at_once(InvalidNameError, "job_name .* is not a batch job name"):
-            run_task(sensor, new_context())  # execute, then the trigger's run() to its first event
+            run_task(sensor, new_context())  # execute (pokes), or execute, the trigger's run() and execute_complete
         assert_nothing_sent(tls_attacker, service_account, before)
 
 
