@@ -8,7 +8,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-
 from google.api_core.exceptions import PreconditionFailed
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchUploadConflictError
