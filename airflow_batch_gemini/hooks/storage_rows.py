@@ -112,11 +112,18 @@ class CloudStorageRows:
         """The custom metadata of a file of ``kind`` this writer writes."""
         return {**package_file_metadata(kind), **({WRITER_KEY: self.writer} if self.writer else {})}
 
-    def _changed_meanwhile(self, destination: str) -> GeminiBatchUploadConflictError:
-        return GeminiBatchUploadConflictError(
-            f"{destination} was created or replaced by another writer while this task wrote it; nothing of this "
-            "write was kept. Give each run its own destination_prefix (e.g. with {{ run_id }} in it)."
-        )
+    @contextlib.contextmanager
+    def _refused_if_changed_meanwhile(self, destination: str) -> Iterator[None]:
+        """Turn the failed precondition of a write to ``destination`` into the error a user can act on."""
+        try:
+            yield
+        except Exception as err:
+            if self.storage.changed_meanwhile(err):
+                raise GeminiBatchUploadConflictError(
+                    f"{destination} was created or replaced by another writer while this task wrote it; nothing "
+                    "of this write was kept. Give each run its own destination_prefix (e.g. with {{ run_id }} in it)."
+                ) from None
+            raise
 
     @contextlib.contextmanager
     def open_writer(self, destination: str, kind: str = RESULT_KIND) -> Iterator[IO[bytes]]:
@@ -126,16 +133,14 @@ class CloudStorageRows:
         :raises GeminiBatchUploadConflictError: another writer's object is there, or appeared meanwhile.
         """
         generation = self.write_precondition(destination)
-        try:
-            with self.storage.open_writer(destination, if_generation_match=generation,
-                                          metadata=self._metadata(kind)) as writer:
-                yield writer
-                # fake-gcs-server ignores preconditions of resumable uploads: look before completing too
-                self.storage.check_unchanged(destination, generation)
-        except Exception as err:
-            if self.storage.changed_meanwhile(err):
-                raise self._changed_meanwhile(destination) from None
-            raise
+        with (
+            self._refused_if_changed_meanwhile(destination),
+            self.storage.open_writer(destination, if_generation_match=generation,
+                                     metadata=self._metadata(kind)) as writer,
+        ):
+            yield writer
+            # fake-gcs-server ignores preconditions of resumable uploads: look before completing too
+            self.storage.check_unchanged(destination, generation)
 
     def concatenate(self, sources: Sequence[str], destination: str) -> None:
         """Write the sources one after the other into the result ``destination`` (server-side compose within
@@ -151,11 +156,7 @@ class CloudStorageRows:
                         writer.write(line)
             return
         generation = self.write_precondition(destination)
-        try:
-            self.storage.check_unchanged(destination, generation)
+        with self._refused_if_changed_meanwhile(destination):
+            self.storage.check_unchanged(destination, generation)  # fake-gcs-server ignores a compose's precondition
             self.storage.compose(plan.bucket, plan.sources, plan.destination, self._metadata(RESULT_KIND),
                                  if_generation_match=generation)
-        except Exception as err:
-            if self.storage.changed_meanwhile(err):
-                raise self._changed_meanwhile(destination) from None
-            raise
