@@ -247,6 +247,7 @@ class GeminiBatchStorageHook(GCSHook):
         source_objects: list[str],
         destination_object: str,
         metadata: Mapping[str, str] | None = None,
+        if_generation_match: int | None = None,
     ) -> None:
         """Put objects of one bucket one after the other into a new object there, server-side, in one call.
 
@@ -255,6 +256,9 @@ class GeminiBatchStorageHook(GCSHook):
         :param destination_object: the name of the destination; an existing object is replaced.
         :param metadata: custom metadata of the destination
             (:func:`~airflow_batch_gemini.package_files.package_file_metadata`).
+        :param if_generation_match: compose only if the destination is at this generation (``0``: absent); the
+            service then refuses with :class:`~google.api_core.exceptions.PreconditionFailed`
+            (:meth:`changed_meanwhile` recognises it).
         """
         if not source_objects or not bucket_name or not destination_object:
             raise ValueError("compose needs a bucket, one source at least and a destination")
@@ -263,7 +267,7 @@ class GeminiBatchStorageHook(GCSHook):
         destination.content_type = JSONL_CONTENT_TYPE
         if metadata:
             destination.metadata = dict(metadata)
-        destination.compose([bucket.blob(name) for name in source_objects])
+        destination.compose([bucket.blob(name) for name in source_objects], if_generation_match=if_generation_match)
 
     def read_chunks(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
         """Yield the bytes of an object in chunks of ``chunk_size`` (the last one shorter).

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
+from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, check_allowed_uris
 from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError, GeminiBatchOutputError, GeminiBatchTimeoutError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
@@ -20,7 +21,7 @@ from airflow_batch_gemini.manifests import (
     UnfinishedRound,
 )
 from airflow_batch_gemini.operators.failures import fails_fast
-from airflow_batch_gemini.operators.output_checks import check_gs_folder
+from airflow_batch_gemini.operators.output_checks import check_gs_folder, result_writer
 from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.output.merge import final_sources, resubmit_manifest
@@ -69,6 +70,12 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
     test`` resumes a deferred task with the event alone. A state of another try or job is never resumed:
     the rounds start over, each round's job re-attached by its labels.
 
+    Every file the task writes (round inputs, kept failures, round results, the final files) is marked with
+    its task instance (``dag_id/run_id/task_id``) and written with a precondition: a retry replaces its own
+    files, a file of another run is never replaced
+    (:class:`~airflow_batch_gemini.exceptions.GeminiBatchUploadConflictError`; the final files are checked
+    before anything is read). A failed row nested deeper than 64 levels is kept, never resent.
+
     Settings that cannot work raise :class:`~airflow_batch_gemini.exceptions.GeminiBatchConfigurationError`
     when the DAG is parsed (``max_rounds`` outside 0 to 10, a ``max_failure_ratio`` outside 0 to 1, a
     ``key_fields`` that names no field, a written-out ``destination_prefix`` not on ``gs://``), or before
@@ -93,6 +100,12 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         (after the final files and the manifest) if any row failed or is missing in the end.
     :param max_failure_ratio: raise the same error when more than this share (0 to 1) of the input rows
         failed or is missing in the end; ``None`` for no limit.
+    :param allowed_source_prefixes: ``gs://`` buckets or folders the split manifest's files (succeeded, failed,
+        missing) must lie in, checked before anything is read; ``None`` allows any. Not templated: the DAG
+        author sets it.
+    :param allowed_destination_prefixes: ``gs://`` buckets or folders ``destination_prefix`` (the rounds' files,
+        their jobs' output, the final files) must lie in, checked before anything is read or written; ``None``
+        allows any. Not templated.
     :param kwargs: every other parameter of
         :class:`~airflow_batch_gemini.operators.submit_job.GeminiBatchSubmitJobOperator` (``labels``,
         ``display_name``, ``project_id``, ``location``, ``gcp_conn_id``, ``impersonation_chain``,
@@ -123,9 +136,13 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         failure_task_ids: str | Sequence[str] | None = None,
         fail_on_partial: bool = False,
         max_failure_ratio: float | None = None,
+        allowed_source_prefixes: Sequence[str] | None = None,
+        allowed_destination_prefixes: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(input_uris=[], output_uri_prefix=destination_prefix, model=model or "", **kwargs)
+        self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
+        self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
         check_gs_folder("destination_prefix", destination_prefix)
         self.split_manifest = split_manifest
         self.destination_prefix = destination_prefix
@@ -150,6 +167,17 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         task = f"{ti.task_id}.round-{self.round_number}"
         labels = identity_labels(ti.dag_id, task, ti.run_id, getattr(ti, "map_index", -1), fingerprint)
         return {**labels, ROUND_LABEL: str(self.round_number)}
+
+    def check_locations(self, context: Context, split: Mapping[str, Any]) -> None:
+        """Before anything is read or written: the split's files and ``destination_prefix`` against the allow-lists,
+        and this task instance as the writer of the files.
+
+        :raises GeminiBatchAccessRefusedError: a location outside its allow-list.
+        """
+        check_allowed_uri(self.destination_prefix, self.allowed_destination_prefixes, "destination_prefix")
+        check_allowed_uris([str(split[name]) for name in ("succeeded_uri", "failed_uri", "missing_uri")],
+                           self.allowed_source_prefixes, "split_manifest")
+        self.storage.writer = result_writer(context)
 
     def round_zero(self) -> SplitManifest:
         """The split's manifest, checked.
@@ -186,7 +214,9 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
     def execute(self, context: Context) -> ResubmitManifest:  # type: ignore[override]
         check_gs_folder("destination_prefix", self.destination_prefix)  # rendered by now
         rounds: Rounds = [self.round_zero()]
-        self.storage.require_destinations([self.destination_prefix])
+        self.check_locations(context, rounds[0])
+        finals = result_uris(self.destination_prefix)
+        self.storage.require_destinations([finals["succeeded_uri"], finals["failed_uri"], finals["missing_uri"]])
         return self.next_round(context, rounds)
 
     def next_round(self, context: Context, rounds: Rounds) -> ResubmitManifest:
@@ -240,6 +270,7 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         :param rounds: the rounds before the pending one.
         :param pending: the round waited on.
         """
+        self.check_locations(context, self.round_zero())
         if rounds is not None and pending is not None:
             return self.end_round(context, event, rounds, pending)
         ti = context["ti"]

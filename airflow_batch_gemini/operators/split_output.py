@@ -12,6 +12,7 @@ try:
 except ImportError:  # Airflow 3.0 keeps it in the standard provider
     from airflow.providers.standard.operators.branch import BranchMixIn  # type: ignore[assignment,unused-ignore]
 
+from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, check_allowed_uris
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchPartialFailureError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.hooks.storage_rows import CloudStorageRows
@@ -22,6 +23,7 @@ from airflow_batch_gemini.operators.output_checks import (
     check_output_directory,
     check_submitted_output,
     on_cloud_storage,
+    result_writer,
     unsplittable_output,
 )
 from airflow_batch_gemini.output.branches import choose_branches, task_id_list
@@ -87,8 +89,16 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
     the whole text as message when it embeds no JSON). When the job's input is known (the submit
     manifest's ``input_uris``, or ``input_uris``), every input row ends in exactly one of the three
     files: joined by its key (``key_fields``) or a hash of its normalised request, an input line
-    without an output row is copied to ``missing.jsonl``. Each file appears whole or not at all, and
-    a re-run replaces it; all three are written, even when empty. Counts that do not add up (against
+    without an output row is copied to ``missing.jsonl``. Each file appears whole or not at all; all
+    three are written, even when empty. A row nested deeper than 64 levels is never decoded: it goes
+    to ``failed.jsonl`` as ``ROW_TOO_DEEP`` (joined to its input line by its key, if it has one at its top
+    level; else its input line counts as missing and the row as unexpected).
+
+    Each file is marked with the task instance that wrote it (``dag_id/run_id/task_id``, custom metadata
+    ``airflow-batch-gemini-writer``) and written with a precondition: a retry of the task, or a re-run of
+    its DAG run, replaces its own files; a file another run (or anything else) wrote is never replaced:
+    :class:`~airflow_batch_gemini.exceptions.GeminiBatchUploadConflictError` is raised before anything is
+    read, and that file is left as it was. Counts that do not add up (against
     the input, or the job's ``completionStats``) are logged and listed under ``disagreements``.
 
     Then the success branch is followed if some row succeeded and the failure branch if some row
@@ -133,6 +143,11 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         failed or is missing; ``None`` for no limit.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
+    :param allowed_source_prefixes: ``gs://`` buckets or folders the job's output directory and its input URIs
+        must lie in (checked once rendered, before anything is read); ``None`` allows any. Not templated: the
+        DAG author sets it, so that values from the trigger form cannot read other teams' data.
+    :param allowed_destination_prefixes: ``gs://`` buckets or folders ``destination_prefix`` must lie in
+        (checked before anything is read or written); ``None`` allows any. Not templated.
     """
 
     template_fields: Sequence[str] = (
@@ -163,9 +178,13 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         max_failure_ratio: float | None = None,
         gcp_conn_id: str = "google_cloud_default",
         impersonation_chain: str | Sequence[str] | None = None,
+        allowed_source_prefixes: Sequence[str] | None = None,
+        allowed_destination_prefixes: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
+        self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
         if output_directory is None and job_manifest is None:
             raise ValueError("give output_directory or job_manifest (the submit task's output)")
         check_gs_folder("destination_prefix", destination_prefix)
@@ -213,14 +232,22 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
             given = given.get(MANIFEST_INPUT_KEY)
         return as_uri_list(given) if given else []
 
-    def split(self) -> SplitManifest:
-        """Read every output row once, write the three files; return the manifest (see the class doc)."""
+    def split(self, writer: str | None = None) -> SplitManifest:
+        """Read every output row once, write the three files; return the manifest (see the class doc).
+
+        :param writer: who writes the files (:func:`~airflow_batch_gemini.operators.output_checks.result_writer`);
+            ``None`` writes only files that do not exist yet.
+        :raises GeminiBatchAccessRefusedError: a location outside the allow-lists (nothing read or written).
+        """
         check_gs_folder("destination_prefix", self.destination_prefix)  # rendered by now
         directory = self.resolve_output_directory()
         manifest = self._manifest()
-        storage = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
-        rows = CloudStorageRows(storage)
         input_uris = self.resolve_input_uris()
+        check_allowed_uri(self.destination_prefix, self.allowed_destination_prefixes, "destination_prefix")
+        check_allowed_uri(directory, self.allowed_source_prefixes, "the job's output directory")
+        check_allowed_uris(input_uris, self.allowed_source_prefixes, "input_uris")
+        storage = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+        rows = CloudStorageRows(storage, writer)
         input_files = storage.expand_uris(input_uris)
         if input_files != input_uris:
             self.log.info("Input %s: %d object(s) match now: %s", input_uris, len(input_files), input_files[:20])
@@ -246,4 +273,4 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
 
     @fails_fast
     def execute(self, context: Context) -> SplitManifest:
-        return self.finish(context, self.split())
+        return self.finish(context, self.split(result_writer(context)))

@@ -59,16 +59,20 @@ class ResultSink(Protocol):
 
         :raises GeminiBatchConfigurationError: they cannot (e.g. their bucket does not exist); the message
             names what is missing and what to change.
+        :raises GeminiBatchUploadConflictError: a destination holds a result another run wrote.
         """
         ...
 
     def open_writer(self, destination: str, kind: str = RESULT_KIND) -> AbstractContextManager[RowWriter]:
         """Open a result for writing: it appears whole when the block ends, or not at all if it raises
-        (an earlier version then stays); an existing one is replaced. It is marked as a package file of
-        ``kind``: ``result``, or ``input`` for what a job is to read (a round's input)."""
+        (an earlier version then stays); an existing one is replaced only if this sink's writer (the same
+        task of the same run) wrote it, else :class:`~airflow_batch_gemini.exceptions.GeminiBatchUploadConflictError`
+        is raised. It is marked as a package file of ``kind``: ``result``, or ``input`` for what a job is to
+        read (a round's input)."""
         ...
 
     def concatenate(self, sources: Sequence[str], destination: str) -> None:
         """Write the rows of ``sources``, one after the other, into the result ``destination`` (the final
-        files of a resubmission are the rounds' results put together), marked as a ``result``."""
+        files of a resubmission are the rounds' results put together), marked as a ``result``; replacing an
+        existing one as :meth:`open_writer` does."""
         ...

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
 from airflow_batch_gemini.output.row_identity import normalise
-from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, classify_row
+from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, classify_row, json_line
 
 
 def retry_line(row: Mapping[str, Any]) -> bytes:
@@ -18,7 +17,7 @@ def retry_line(row: Mapping[str, Any]) -> bytes:
     """
     line = {name: value for name, value in row.items() if name not in OUTPUT_FIELDS and name != PARSED_ERROR_FIELD}
     line["request"] = normalise(row.get("request"))
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return json_line(line)
 
 
 def is_retryable(row: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.fieldnames import camel_case
-from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, load_json
+from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, TooDeepRow, decode_line
 
 #: Top-level fields that identify a row, tried in this order.
 DEFAULT_KEY_FIELDS = ("key", "id")
@@ -74,11 +74,19 @@ def read_row_key(row: Mapping[str, Any], key_fields: Sequence[str] = DEFAULT_KEY
 
 
 def row_identity(row: Any, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> bytes:
-    """A 16-byte digest joining an input line and its output row: of the key, else of the normalised request."""
-    if isinstance(row, Mapping):
+    """A 16-byte digest joining an input line and its output row: of the key, else of the normalised request.
+
+    A :class:`~airflow_batch_gemini.output.rows.TooDeepRow` is joined by its key, read from its top level; without
+    one its request cannot be read safely, so it is identified by its own bytes: such an output row joins no input
+    line (it counts as unexpected, and its input line as missing).
+    """
+    if isinstance(row, TooDeepRow):
+        key = read_row_key(row.top_level, key_fields) if row.top_level is not None else None
+        material = b"k" + key.encode(errors="surrogatepass") if key is not None else b"d" + row.fingerprint
+    elif isinstance(row, Mapping):
         key = read_row_key(row, key_fields)
         if key is not None:
-            material = b"k" + key.encode()
+            material = b"k" + key.encode(errors="surrogatepass")
         else:
             request = json.dumps(normalise(row.get("request")), sort_keys=True, separators=(",", ":"))
             material = b"r" + request.encode()
@@ -88,9 +96,10 @@ def row_identity(row: Any, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> by
 
 
 def line_identity(raw: bytes, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> bytes:
-    """:func:`row_identity` of a raw line; a line that is not JSON is identified by its bytes."""
+    """:func:`row_identity` of a raw line (decoded with bounded depth); a line that is not JSON is identified by its
+    bytes."""
     try:
-        row = load_json(raw)
+        row = decode_line(raw)
     except ValueError:
         return hashlib.blake2b(b"x" + raw.strip(), digest_size=_DIGEST_BYTES).digest()
     return row_identity(row, key_fields)

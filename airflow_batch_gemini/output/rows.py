@@ -6,14 +6,19 @@ e.g. ``Bad Request: {"error": {"code": 400, "message": "...", "status": "INVALID
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
 
+from airflow_batch_gemini.bounds import MAX_JSON_DEPTH, nesting_depth_over
 from airflow_batch_gemini.fieldnames import snake_case
+from airflow_batch_gemini.output.deep_rows import top_level_members
 
 #: Top-level fields the service writes in an output row; every other one was copied from the input line.
 OUTPUT_FIELDS = frozenset({"status", "processed_time", "request", "response"})
@@ -21,13 +26,23 @@ OUTPUT_FIELDS = frozenset({"status", "processed_time", "request", "response"})
 UNREADABLE_ROW = "UNREADABLE_ROW"
 #: Category of a row without a ``status`` field.
 MISSING_STATUS = "MISSING_STATUS"
-#: Longest category derived from free error text; the rest is cut so that counts stay small.
-MAX_CATEGORY_CHARS = 60
+#: Category of a row nested deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` (never decoded).
+ROW_TOO_DEEP = "ROW_TOO_DEEP"
+#: Category of a status text whose head is no known reason phrase (it could quote a row's values).
+OTHER_STATUS_TEXT = "OTHER_STATUS_TEXT"
 #: Status names of errors worth sending again: quota, overload, server-side and deadline errors.
 RETRYABLE_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED"})
 #: Words of a status text without embedded JSON that name a retryable error.
 RETRYABLE_PHRASES = ("too many requests", "resource exhausted", "service unavailable", "internal error",
                      "internal server error", "deadline exceeded", "gateway timeout")
+#: Heads of a status text (before its first ``:``) counted as their own category: HTTP reason phrases and the
+#: service's phrases. Any other head counts as :data:`OTHER_STATUS_TEXT`, so that a status text quoting a
+#: row's value never puts it into the manifest or the logs.
+#: What a status name looks like (``RESOURCE_EXHAUSTED``, or the package's own ``ROW_TOO_DEEP``).
+_STATUS_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,59}")
+KNOWN_STATUS_HEADS = frozenset(
+    {status.phrase.lower() for status in HTTPStatus} | set(RETRYABLE_PHRASES) | {"internal error encountered"}
+)
 
 
 @dataclass(frozen=True)
@@ -47,13 +62,17 @@ class RowError:
 
     @property
     def category(self) -> str:
-        """A short label to count failures by: the status name, else the code, else the text's head."""
+        """A short label to count failures by: the status name (``INVALID_ARGUMENT``), else the code, else the
+        text's head when it is a known reason phrase (:data:`KNOWN_STATUS_HEADS`); :data:`OTHER_STATUS_TEXT` for
+        anything else, which could quote a row's value."""
         if self.status:
-            return self.status
+            return self.status if _STATUS_NAME.fullmatch(self.status) else OTHER_STATUS_TEXT
         if self.code is not None:
             return f"CODE_{self.code}"
         head = self.raw.split(":", 1)[0].strip()
-        return head[:MAX_CATEGORY_CHARS] or MISSING_STATUS
+        if not head:
+            return MISSING_STATUS
+        return head if head.lower().rstrip(".") in KNOWN_STATUS_HEADS else OTHER_STATUS_TEXT
 
     @property
     def retryable(self) -> bool:
@@ -114,6 +133,33 @@ class RowOutcome:
     error: RowError | None
     usage: TokenUsage
     model_version: str | None = None
+
+
+@dataclass(frozen=True)
+class TooDeepRow:
+    """A line nested deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH`: never decoded, it fails
+    as :data:`ROW_TOO_DEEP`.
+
+    :param top_level: its top-level members, nested values as ``None``
+        (:func:`~airflow_batch_gemini.output.deep_rows.top_level_members`); ``None`` when it is no JSON object.
+    :param fingerprint: a digest of its bytes, which identifies it when it has no key.
+    """
+
+    top_level: dict[str, Any] | None
+    fingerprint: bytes
+
+
+def too_deep_row(raw: bytes) -> TooDeepRow:
+    """The :class:`TooDeepRow` of a line nested too deep to decode."""
+    return TooDeepRow(top_level_members(raw), hashlib.blake2b(raw.strip(), digest_size=16).digest())
+
+
+#: The error of a :class:`TooDeepRow`.
+TOO_DEEP_ERROR = RowError(
+    raw="", status=ROW_TOO_DEEP,
+    message=f"the row nests objects or arrays more than {MAX_JSON_DEPTH} levels deep, so it was not decoded; the "
+    "service refuses requests nested beyond 15 levels: flatten the request",
+)
 
 
 def _first_json_object(text: str) -> dict[str, Any] | None:
@@ -197,7 +243,9 @@ def model_version(row: Mapping[str, Any]) -> str | None:
 
 def classify_row(row: Any) -> RowOutcome:
     """Tell whether a parsed output row succeeded (``status == ""``) and, if not, why; anything but a
-    JSON object (a ``dict``) is an unreadable row."""
+    JSON object (a ``dict``) is an unreadable row, a :class:`TooDeepRow` fails as :data:`ROW_TOO_DEEP`."""
+    if isinstance(row, TooDeepRow):
+        return RowOutcome(False, TOO_DEEP_ERROR, TokenUsage())
     if not isinstance(row, dict):
         return RowOutcome(False, RowError(raw="", status=UNREADABLE_ROW, message="not a JSON object"), TokenUsage())
     usage = token_usage(row)
@@ -227,12 +275,32 @@ def load_json(raw: bytes) -> Any:
         return json.loads(raw)
 
 
+def decode_line(raw: bytes) -> Any:
+    """Decode one raw line of an output or an input file, bounded in depth: a line nested deeper than
+    :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` becomes a :class:`TooDeepRow` and is never decoded.
+
+    :raises ValueError: ``raw`` is not JSON (or not UTF-8).
+    """
+    if nesting_depth_over(raw):
+        return too_deep_row(raw)
+    return load_json(raw)
+
+
 def parse_row(raw: bytes) -> Any:
-    """Parse one raw line of an output file into its row; ``None`` when it is not JSON."""
+    """Parse one raw line of an output file into its row (:func:`decode_line`); ``None`` when it is not JSON."""
     try:
-        return load_json(raw)
+        return decode_line(raw)
     except ValueError:
         return None
+
+
+def json_line(value: Any) -> bytes:
+    """``value`` as one compact JSON line in UTF-8; a string UTF-8 cannot hold (a lone surrogate, which a row may
+    carry as ``"\\ud800"``) is written escaped, as the row had it."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode() + b"\n"
 
 
 def with_line_break(raw: bytes) -> bytes:

@@ -106,7 +106,7 @@ def split_job_output(
             for raw in source.read_rows(uri):
                 if not raw.strip():
                     continue
-                row = parse_row(raw)
+                row = parse_row(raw)  # bounded in depth: a row too deep to decode fails as ROW_TOO_DEEP
                 if input_uris:
                     claim = ledger.claim(row_identity(row, key_fields))
                     if claim is Claim.DUPLICATE:

@@ -224,6 +224,9 @@ def test_importer_accepts_lines_and_keeps_extra_keys() -> None:
         (b'{"request": {"a": 1}, "bad-key": 1}\n', "column name"),
         (b'{"request": {"a": 1}, "n": 1}\n{"request": {"a": 1}, "n": "1"}\n', "is a string here but a number"),
         (("{" + '"a": {' * 15 + '"b": 1' + "}" * 16).encode(), "nested more than 15"),
+        (b'{"request": {"a": ' + b"[" * 600 + b"]" * 600 + b"}}\n", "line 1: values are nested more than 64"),
+        (b'{"request": {"a": 1}}\n{"request": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}\n",
+         "line 2: values are nested more than 64"),
     ],
 )
 def test_importer_failures(content: bytes, fragment: str) -> None:

@@ -106,8 +106,9 @@ def test_upload_retry_reuses_identical_content(fault: FaultRecord) -> None:
 
 def test_split_output_written_by_another_writer_mid_split(fault: FaultRecord, upload_lines,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Split files are replaced whole (last writer wins, by design: no generation precondition);
-    a writer racing the split must never leave a mixed or partial file, and no row may go missing."""
+    """A writer racing the split at its result files wins: the split's precondition (the file was absent) fails,
+    nothing of the split's is kept and the other file stays whole; the split in a folder of its own, as its error
+    advises, delivers every row."""
     input_uri, keys = upload_input(upload_lines, fault)
     manifest = run_task(submit_operator(fault, input_uri), case_context(fault))
     results = f"gs://{TEST_BUCKET}/faults/{fault.label}/results"
@@ -124,7 +125,10 @@ def test_split_output_written_by_another_writer_mid_split(fault: FaultRecord, up
 
     with monkeypatch.context() as patch:
         patch.setattr(GeminiBatchStorageHook, "read_lines", racing_read_lines)
-        summary, found = split_output(fault, manifest["output_directory"])
+        with pytest.raises(GeminiBatchUploadConflictError, match="created or replaced by another writer"):
+            split_output(fault, manifest["output_directory"])
+    assert read(f"{results}/{SUCCEEDED_FILE}") == OTHER_WRITER, "the other writer's file, whole"
+    summary, found = split_output(fault, manifest["output_directory"], name="results-of-its-own")
     fault.injected += len(raced)
     fault.jobs(logical=1, created=jobs_created(fault))
     fault.rows(keys, found)

@@ -132,7 +132,7 @@ def test_round_and_final_files_are_marked_with_their_kind(upload_lines, gcs_clie
     ("destination", "message"),
     [
         ("gs://no-such-bucket-here/final",
-         "Bucket 'no-such-bucket-here' of the results (gs://no-such-bucket-here/final) does not exist"),
+         "Bucket 'no-such-bucket-here' of the results (gs://no-such-bucket-here/final/succeeded.jsonl"),
         ("/tmp/final", "destination_prefix is '/tmp/final', not a Cloud Storage folder"),
     ],
     ids=["missing-bucket", "rendered-local-path"],

@@ -127,11 +127,11 @@ def test_a_rerun_replaces_both_files_and_never_reads_them_back(
     output = f"{job_folder}/prediction-model-x"
     write(hook, f"{output}/predictions.jsonl", success("a"), failure("b"))
     split = operator(google_connection, output_directory=output, destination_prefix=output)
-    first = split.split()
+    first = split.split("dag/run/split")
     assert (first["succeeded"], first["failed"]) == (1, 1)
 
     write(hook, f"{output}/predictions.jsonl", success("a"), success("b"))
-    second = split.split()
+    second = split.split("dag/run/split")
     assert (second["succeeded"], second["failed"], second["files_read"]) == (2, 0, 1)
     assert read(second["succeeded_uri"], gcs_client) == success("a") + success("b")
     assert read(second["failed_uri"], gcs_client) == b"", "an empty failure file replaces the old one"
@@ -147,7 +147,8 @@ def test_lines_that_are_not_rows_are_kept_as_failures(google_connection, hook, j
 
 def test_failure_categories_stay_few(google_connection, hook, job_folder) -> None:
     output = f"{job_folder}/prediction-model-x"
-    lines = [failure(str(i), f"Error number {i}: details") for i in range(MAX_FAILURE_CATEGORIES + 5)]
+    kinds = range(MAX_FAILURE_CATEGORIES + 5)
+    lines = [failure(str(i), f'Error: {{"error": {{"status": "KIND_{i}"}}}}') for i in kinds]
     write(hook, f"{output}/predictions.jsonl", *lines)
     summary = operator(google_connection, output_directory=output, destination_prefix=job_folder).split()
     assert len(summary["failures_by_status"]) == MAX_FAILURE_CATEGORIES + 1

@@ -8,6 +8,7 @@ import pytest
 
 from airflow_batch_gemini.output.rows import (
     MISSING_STATUS,
+    OTHER_STATUS_TEXT,
     UNREADABLE_ROW,
     RowError,
     TokenUsage,
@@ -51,8 +52,13 @@ def test_a_raw_output_line_is_classified_like_its_row() -> None:
         ('Too Many Requests: {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "q"}', 429,
          "RESOURCE_EXHAUSTED", "q", "RESOURCE_EXHAUSTED"),
         (SKIPS_BAD_BRACES, 400, "INVALID_ARGUMENT", SKIPS_BAD_BRACES, "INVALID_ARGUMENT"),
-        ("Deadline: [1, 2]", None, None, "Deadline: [1, 2]", "Deadline"),
-        ("x" * 100 + ": y", None, None, "x" * 100 + ": y", "x" * 60),
+        ("Deadline: [1, 2]", None, None, "Deadline: [1, 2]", OTHER_STATUS_TEXT),
+        ("x" * 100 + ": y", None, None, "x" * 100 + ": y", OTHER_STATUS_TEXT),
+        ("Service Unavailable: retry", None, None, "Service Unavailable: retry", "Service Unavailable"),
+        ('{"error": {"code": 400, "status": "Jane Roe 078-05-1120"}}', 400, "Jane Roe 078-05-1120",
+         '{"error": {"code": 400, "status": "Jane Roe 078-05-1120"}}', OTHER_STATUS_TEXT),
+        ("Patient Jane Roe, SSN 078-05-1120: bad", None, None, "Patient Jane Roe, SSN 078-05-1120: bad",
+         OTHER_STATUS_TEXT),
     ],
 )
 def test_errors_embedded_in_status_texts(

@@ -5,6 +5,10 @@ code 3 (INVALID_ARGUMENT) when that load fails. This module reproduces the failu
 for users: a line that is not JSON or not an object, an empty object anywhere, objects nested
 deeper than 15 levels, a top-level key that is not a valid column name, a top-level key whose
 JSON type differs between lines, no lines at all, more than 200,000 lines.
+
+A line nested (objects and arrays alike) deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` fails
+the job the same way before it is decoded: the importer's depth rule, which counts objects only, could not see
+deep arrays otherwise, and decoding them would crash the emulator.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from airflow_batch_gemini.bounds import MAX_JSON_DEPTH, nesting_depth_over
 
 MAX_REQUESTS = 200_000
 MAX_DEPTH = 15
@@ -72,6 +78,8 @@ def parse_input(files: Iterable[tuple[str, bytes]]) -> list[InputLine]:
             if not raw.strip():
                 continue
             where = f"Failed to import data from {uri}, line {number}"
+            if nesting_depth_over(raw.encode()):
+                raise ImportFailure(f"{where}: values are nested more than {MAX_JSON_DEPTH} levels deep")
             try:
                 record = json.loads(raw)
             except ValueError as err:

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_batch_gemini.bounds import MAX_JSON_DEPTH, nesting_depth_over
+
 from .faults import CREATE_LOST
 from .jobs import Job, encode_job
 from .rows import INJECTED_MESSAGES
@@ -58,10 +60,13 @@ async def google_errors(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 async def read_json(request: web.Request) -> Any:
-    """The decoded JSON body, ``None`` if empty; 400 INVALID_ARGUMENT if it is not JSON."""
+    """The decoded JSON body, ``None`` if empty; 400 INVALID_ARGUMENT if it is not JSON or nested deeper than
+    :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` (never decoded then)."""
     raw = await request.read()
     if not raw.strip():
         return None
+    if nesting_depth_over(raw):
+        raise invalid_argument(f"Invalid JSON payload received. Values nest more than {MAX_JSON_DEPTH} levels deep.")
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
