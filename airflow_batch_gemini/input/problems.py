@@ -166,11 +166,9 @@ def _shown_message(error: ValidationError, schema: dict[str, Any]) -> str:
 def _redacted_message(error: ValidationError, schema: dict[str, Any]) -> str:
     """The message of one schema error without the value: its type, size and the rule's own words."""
     if error.validator == "enum":
-        options = list(error.validator_value)
-        suggestion = ""
-        if isinstance(error.instance, str):
-            options = [option for option in options if isinstance(option, str)]
-            suggestion = _suggestion(error.instance, options)
+        names = [option for option in error.validator_value if isinstance(option, str)]
+        options = names or list(error.validator_value)  # null, which most enums allow, goes without saying
+        suggestion = _suggestion(error.instance, names) if isinstance(error.instance, str) else ""
         return shorten_message(f"{_sized_kind(error.instance)} that is not one of {options}") + suggestion
     if error.validator == "pattern" and "description" in schema:
         return shorten_message(f"{_sized_kind(error.instance)} that is not {schema['description']}")
