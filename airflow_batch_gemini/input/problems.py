@@ -174,7 +174,7 @@ def _redacted_message(error: ValidationError, schema: dict[str, Any]) -> str:
         return shorten_message(f"{_sized_kind(error.instance)} that is not {schema['description']}")
     if error.validator in _NAMES_ONLY:
         return shorten_message(error.message)
-    redact = _REDACTED.get(str(error.validator))
+    redact = _REDACTED.get("not" if error.validator is None else str(error.validator))  # None: a false schema
     if redact is not None:
         return shorten_message(redact(error))
     return shorten_message(f"{value_kind(error.instance)} that breaks the schema's {error.validator} rule")

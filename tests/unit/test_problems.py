@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from airflow_batch_gemini.input.line_checks import validate_line
-from airflow_batch_gemini.input.problems import LineProblem, closest, json_pointer
+from airflow_batch_gemini.input.problems import LineProblem, closest, json_pointer, schema_error_message
 from airflow_batch_gemini.input.schema import build_validator
 from tests.input_lines import line, messages, text_request
 
@@ -136,6 +137,12 @@ def test_no_rule_says_the_value(rule: dict[str, Any], value: Any, expected: str)
     raw = line(text_request(), key=value)
     assert messages(raw, validator=validator) == [f"line 1: /key: {expected}"]
     assert "John" not in expected and "123456789" not in expected and "12345 " not in expected
+
+
+def test_a_false_schema_says_no_value() -> None:
+    error = next(Draft202012Validator({"properties": {"a": False}}).iter_errors({"a": SECRET}))
+    assert schema_error_message(error) == "a string that is not allowed here"
+    assert schema_error_message(error, show_values=True) == f"False schema does not allow {SECRET!r}"
 
 
 @pytest.mark.parametrize(
