@@ -101,7 +101,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         are resolved); a relative one is taken from it, so that a templated path such as
         ``{{ params.path }}`` cannot reach other files of the worker. Default: the deployment's
         ``[gemini_batch] local_base_dir``. With neither set, a local path written as it is in the DAG file
-        is read as given, and one that comes from a template or an XCom is refused. Not templated.
+        is read as given, and one that comes from a template, an XCom or ``expand`` is refused. Not templated.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
     :param rejects_content: how much of a rejected line its record in ``rejects_uri`` holds: ``"hash"``
@@ -173,9 +173,11 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.rejects_content = rejects_content
         self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
         self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
-        #: whether ``source`` is the DAG author's own text, not rendered from a template nor pulled from an XCom
-        self.source_is_literal = not isinstance(source, XComArg) and not (
-            isinstance(source, str) and ("{{" in source or "{%" in source)
+        #: whether ``source`` is the DAG author's own text: not rendered from a template, nor pulled from an XCom,
+        #: nor given by ``expand`` (a mapped task's values may come from an XCom)
+        self.source_is_literal = not (
+            isinstance(source, XComArg) or getattr(self, "_BaseOperator__from_mapped", False)
+            or (isinstance(source, str) and ("{{" in source or "{%" in source))
         )
         check_arguments(self)
 

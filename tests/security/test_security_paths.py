@@ -89,6 +89,18 @@ def test_a_local_path_from_an_xcom_without_a_base_folder_is_refused(folders: tup
         operator.execute({})
 
 
+def test_a_local_path_a_mapped_task_was_given_without_a_base_folder_is_refused(folders: tuple[Path, Path]) -> None:
+    _, outside = folders
+    with DAG("mapped_path", schedule=None):
+        upstream = EmptyOperator(task_id="upstream")
+        mapped = GeminiBatchPrepareInputOperator.partial(
+            task_id="prepare", destination_uri=f"gs://{TEST_BUCKET}/security/p.jsonl"
+        ).expand(source=upstream.output)
+    operator = mapped.unmap({"source": str(outside)})  # as a worker makes the task of one mapped value
+    with raises_permanently(GeminiBatchAccessRefusedError, match="came from a template or an XCom"):
+        operator.execute({})
+
+
 def test_the_dag_authors_own_path_is_read_without_a_base_folder() -> None:
     result = prepare(source=str(SEED_INPUT)).execute({})  # type: ignore[arg-type]
     assert result["row_count"] == 1
