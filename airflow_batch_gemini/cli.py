@@ -8,7 +8,9 @@ every note (a warning on a valid line) the same way, ending ``(warning)``, and a
 larger than one job takes (200,000 requests or 1 GB, or the lower ``--max-rows-per-file`` and
 ``--max-bytes-per-file`` a DAG sets) is listed as the files the operator would upload, each with where it is
 cut and why. With ``--repair-empty-tools`` the lines are checked as the operator's ``repair_empty_tools=True``
-would upload them, and each repair is listed; the inputs are not changed.
+would upload them, and each repair is listed; the inputs are not changed. A problem names the JSON path, the
+type and the size of a value, never the value itself (inputs may hold personal data); ``--show-values`` says
+the values too.
 
 Exit status: 0 when every input is valid, 1 when one is not, 2 for a usage error (a bad option, no input, an
 input that leads nowhere or cannot be read); notes never change it.
@@ -207,6 +209,10 @@ def _parser() -> argparse.ArgumentParser:
         validate.add_argument(f"--max-{option}-per-file", type=_count(1, most), default=most, metavar="N",
                               help=f"cut the upload into files of at most N {unit}, as the operator's "
                                    f"max_{option}_per_file does (default {most:,}, the most one job takes)")
+    validate.add_argument("--show-values", action="store_true",
+                          help="say the offending values in the problems (by default a message names the JSON "
+                               "path, the type and the size of a value, never the value: inputs may hold "
+                               "personal data)")
     validate.add_argument("--progress", action="store_true",
                           help="draw a progress bar on stderr even when it is not a terminal")
     return parser
@@ -218,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         extra = json.loads(args.extra_schema.read_text("utf-8")) if args.extra_schema else None
-        validator = build_validator(extra, allow_unknown_fields=args.allow_unknown_fields)
+        validator = build_validator(extra, allow_unknown_fields=args.allow_unknown_fields, show_values=args.show_values)
     except (OSError, ValueError) as err:
         parser.error(f"--extra-schema: {err}")
     try:

@@ -172,6 +172,10 @@ class GeminiBatchWaitInterruptedError(GeminiBatchError):
 class GeminiBatchInputError(GeminiBatchError):
     """The batch input is invalid; nothing was uploaded.
 
+    Its message is read by whoever reads the task's log: the problems name a line, a JSON pointer and the
+    offending value's type and size, never the value (:mod:`airflow_batch_gemini.input.problems`), unless
+    the deployment sets ``[gemini_batch] show_row_values``.
+
     :param problems: one human-readable line per problem (``line N: /pointer: message``).
     :param total: how many problems there are in all (``problems`` may hold only the first few).
     :param rejects_uri: the rejects file listing every invalid line, when one was written.

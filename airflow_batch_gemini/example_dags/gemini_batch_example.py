@@ -65,7 +65,7 @@ with DAG(
                        description="A Gemini model id, or a full publisher or tuned-model path."),
         "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
                               description="JSON Lines of {\"request\": ...}: a file of the DAG's input folder "
-                                          "(the sample by default) or a gs:// object."),
+                                          "(the sample by default) or a gs:// object of the DAG's bucket."),
     },
     user_defined_macros=settings.MACROS,
     doc_md=__doc__,
@@ -75,6 +75,8 @@ with DAG(
         task_id="prepare_input",
         source="{{ params.input_source }}",
         local_base_dir=settings.INPUT_DIR,
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
         doc_md="Validate each request line and upload the file whole, or nothing at all.",
     )
@@ -82,6 +84,8 @@ with DAG(
         task_id="submit_and_wait",
         input_uris=prepare_input.output,
         output_uri_prefix=f"{PARTITION}/output",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         model="{{ params.model }}",
         labels={"pipeline": "gemini-batch-example"},
         poll_interval=settings.POLL_INTERVAL,

@@ -48,7 +48,8 @@ with DAG(
         "model": Param("gemini-2.5-flash", type="string", title="Model"),
         "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
                               description="JSON Lines of {\"request\": ...}, ideally each with a \"key\": a file "
-                                          "of the DAG's input folder (the sample by default) or a gs:// object."),
+                                          "of the DAG's input folder (the sample by default) or a gs:// object "
+                                          "of the DAG's bucket."),
     },
     user_defined_macros=settings.MACROS,
     doc_md=__doc__,
@@ -58,12 +59,16 @@ with DAG(
         task_id="prepare_input",
         source="{{ params.input_source }}",
         local_base_dir=settings.INPUT_DIR,
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
     )
     submit_and_wait = GeminiBatchSubmitJobOperator(
         task_id="submit_and_wait",
         input_uris=prepare_input.output,
         output_uri_prefix=f"{PARTITION}/output",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         model="{{ params.model }}",
         poll_interval=settings.POLL_INTERVAL,
     )

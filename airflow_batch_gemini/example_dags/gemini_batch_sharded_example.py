@@ -51,7 +51,7 @@ with DAG(
     params={
         "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
                               description="JSON Lines of any size: a file of the DAG's input folder (the sample "
-                                          "by default) or a gs:// object."),
+                                          "by default) or a gs:// object of the DAG's bucket."),
         "model": Param("gemini-2.5-flash", type="string", title="Model"),
     },
     user_defined_macros=settings.MACROS,
@@ -62,6 +62,8 @@ with DAG(
         task_id="prepare_input",
         source="{{ params.input_source }}",
         local_base_dir=settings.INPUT_DIR,
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
         on_invalid="skip",
         max_rejected_ratio=0.01,
@@ -78,6 +80,8 @@ with DAG(
     submit_and_wait = GeminiBatchSubmitJobOperator.partial(
         task_id="submit_and_wait",
         output_uri_prefix=f"{PARTITION}/output",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         model="{{ params.model }}",
         labels={"pipeline": "gemini-batch-sharded-example"},
         poll_interval=settings.POLL_INTERVAL,

@@ -32,13 +32,13 @@ def validate_value(value: Any, line: int, validator: LineValidator | None = None
     :param value: the parsed line.
     :param line: its 1-based line number, for the messages.
     :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`; the packaged schema
-        alone by default.
+        alone by default. Its ``show_values`` says whether the messages may hold the offending values.
     """
     if not isinstance(value, dict):
         kind = "array" if isinstance(value, list) else type(value).__name__
         return [LineProblem(line, "", f'must be a JSON object like {{"request": {{...}}}}, not {kind}')]
     checker = validator or default_validator()
-    problems = schema_problems(checker.iter_errors(value), line)
+    problems = schema_problems(checker.iter_errors(value), line, checker.show_values)
     reported = {problem.pointer for problem in problems}
     return problems + [p for p in importer_problems(value, line) if p.pointer not in reported]
 
@@ -91,4 +91,4 @@ def clean_fast(raw: bytes, value: Any, validator: LineValidator) -> bool:
 def line_notes(value: dict[str, Any], line: int, validator: LineValidator) -> list[LineProblem]:
     """The notes of one valid parsed line: what its schema's notes variant and the importer's
     undocumented rules find, in document order."""
-    return schema_problems(validator.iter_notes(value), line) + importer_notes(value, line)
+    return schema_problems(validator.iter_notes(value), line, validator.show_values) + importer_notes(value, line)

@@ -5,12 +5,19 @@ A :class:`LineProblem` names its line, a JSON pointer (RFC 6901) and a message. 
 errors (:mod:`jsonschema`) become problems in document order: a rule of the packaged schema with
 its own words (``x-problem``) says them, an unknown field name or enum value names the closest
 known one ("did you mean generationConfig?").
+
+A message never holds a value of the line (it may be a person's data, and logs and errors are read by
+people who may not see it): it names the JSON pointer, the value's JSON type and harmless facts (a
+string's length, an array's size, the allowed values, the limit), ``a string (12 characters) that is not
+one of [...]``. Field names (object keys) are structure and are kept. ``show_values=True`` (the
+deployment's ``[gemini_batch] show_row_values``, passed in by the operators and the CLI) shows the values
+too, for debugging.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,11 +90,71 @@ def _unknown_fields(error: ValidationError) -> Iterator[tuple[list[Any], str]]:
             yield [*error.absolute_path, name], message
 
 
-def schema_error_message(error: ValidationError) -> str:
-    """Return a plain message for one schema error: the rule's own words if it has them."""
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if "x-problem" in schema:
-        return str(schema["x-problem"])
+#: The JSON type names of the Python values a parsed line holds, with their article.
+_KINDS: dict[type, str] = {
+    bool: "a boolean", int: "a number", float: "a number", str: "a string", dict: "an object", list: "an array",
+    type(None): "null",
+}
+#: The schema's type names, as a message says what is expected.
+_EXPECTED = {
+    "string": "a string", "number": "a number", "integer": "an integer", "boolean": "a boolean",
+    "object": "an object", "array": "an array", "null": "null",
+}
+#: Validators whose jsonschema message names only the schema's own field names, never a value.
+_NAMES_ONLY = frozenset({"required", "dependentRequired", "additionalProperties", "unevaluatedProperties"})
+
+
+def value_kind(value: Any) -> str:
+    """The JSON type of ``value`` with its article (``a string``, ``an array``), never the value itself."""
+    return _KINDS.get(type(value), "a value")
+
+
+def _sized_kind(value: Any) -> str:
+    """:func:`value_kind`, with a string's length: ``a string (12 characters)``."""
+    if isinstance(value, str):
+        return f"a string ({len(value):,} character{'' if len(value) == 1 else 's'})"
+    return value_kind(value)
+
+
+def _expected_types(types: Any) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    said = [_EXPECTED.get(str(name), repr(name)) for name in names]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
+
+
+def _sized(error: ValidationError, noun: str, than: str) -> str:
+    """``a string of 12 characters, more than the maximum of 10``: the size of the value, not the value."""
+    what = {"character": "a string", "item": "an array", "field": "an object"}[noun]
+    size = len(error.instance) if isinstance(error.instance, (str, list, dict)) else 0
+    return f"{what} of {size:,} {noun}{'' if size == 1 else 's'}, {than} of {error.validator_value:,}"
+
+
+#: The redacted message of each validator whose message would hold the value: the value's kind and size,
+#: the rule's limit or options (from the schema, never from the line).
+_REDACTED: dict[str, Callable[[ValidationError], str]] = {
+    "type": lambda e: f"{value_kind(e.instance)} where {_expected_types(e.validator_value)} is expected",
+    "pattern": lambda e: f"{_sized_kind(e.instance)} that does not match {e.validator_value!r}",
+    "minLength": lambda e: _sized(e, "character", "fewer than the minimum"),
+    "maxLength": lambda e: _sized(e, "character", "more than the maximum"),
+    "minItems": lambda e: _sized(e, "item", "fewer than the minimum"),
+    "maxItems": lambda e: _sized(e, "item", "more than the maximum"),
+    "minProperties": lambda e: _sized(e, "field", "fewer than the minimum"),
+    "maxProperties": lambda e: _sized(e, "field", "more than the maximum"),
+    "minimum": lambda e: f"{value_kind(e.instance)} below the minimum of {e.validator_value}",
+    "maximum": lambda e: f"{value_kind(e.instance)} above the maximum of {e.validator_value}",
+    "exclusiveMinimum": lambda e: f"{value_kind(e.instance)} that is not above {e.validator_value}",
+    "exclusiveMaximum": lambda e: f"{value_kind(e.instance)} that is not below {e.validator_value}",
+    "multipleOf": lambda e: f"{value_kind(e.instance)} that is not a multiple of {e.validator_value}",
+    "const": lambda e: f"{_sized_kind(e.instance)} where {e.validator_value!r} is expected",
+    "uniqueItems": lambda e: "an array whose items are not all different",
+    "anyOf": lambda e: f"{value_kind(e.instance)} that matches none of the forms allowed here",
+    "oneOf": lambda e: f"{value_kind(e.instance)} that does not match exactly one of the forms allowed here",
+    "not": lambda e: f"{value_kind(e.instance)} that is not allowed here",
+}
+
+
+def _shown_message(error: ValidationError, schema: dict[str, Any]) -> str:
+    """The message of one schema error with the value in it (``show_values``)."""
     if error.validator == "enum" and isinstance(error.instance, str):
         options = [option for option in error.validator_value if isinstance(option, str)]
         return shorten_message(f"{error.instance!r} is not one of {options}") + _suggestion(error.instance, options)
@@ -96,13 +163,42 @@ def schema_error_message(error: ValidationError) -> str:
     return shorten_message(error.message)
 
 
-def _error_problems(error: ValidationError, line: int) -> Iterator[LineProblem]:
+def _redacted_message(error: ValidationError, schema: dict[str, Any]) -> str:
+    """The message of one schema error without the value: its type, size and the rule's own words."""
+    if error.validator == "enum":
+        names = [option for option in error.validator_value if isinstance(option, str)]
+        options = names or list(error.validator_value)  # null, which most enums allow, goes without saying
+        suggestion = _suggestion(error.instance, names) if isinstance(error.instance, str) else ""
+        return shorten_message(f"{_sized_kind(error.instance)} that is not one of {options}") + suggestion
+    if error.validator == "pattern" and "description" in schema:
+        return shorten_message(f"{_sized_kind(error.instance)} that is not {schema['description']}")
+    if error.validator in _NAMES_ONLY:
+        return shorten_message(error.message)
+    redact = _REDACTED.get("not" if error.validator is None else str(error.validator))  # None: a false schema
+    if redact is not None:
+        return shorten_message(redact(error))
+    return shorten_message(f"{value_kind(error.instance)} that breaks the schema's {error.validator} rule")
+
+
+def schema_error_message(error: ValidationError, show_values: bool = False) -> str:
+    """Return a plain message for one schema error: the rule's own words if it has them.
+
+    :param show_values: say the offending value too (for debugging); by default only its JSON type and
+        harmless facts (its length, the allowed values, the limit) are said, never the value.
+    """
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "x-problem" in schema:
+        return str(schema["x-problem"])
+    return _shown_message(error, schema) if show_values else _redacted_message(error, schema)
+
+
+def _error_problems(error: ValidationError, line: int, show_values: bool) -> Iterator[LineProblem]:
     unknown = error.validator == "additionalProperties" and error.validator_value is False
     if unknown and isinstance(error.instance, dict):
         for path, message in _unknown_fields(error):
             yield LineProblem(line, json_pointer(path), message)
         return
-    yield LineProblem(line, json_pointer(error.absolute_path), schema_error_message(error))
+    yield LineProblem(line, json_pointer(error.absolute_path), schema_error_message(error, show_values))
 
 
 def _document_order(error: ValidationError) -> list[tuple[int, int, str]]:
@@ -110,7 +206,11 @@ def _document_order(error: ValidationError) -> list[tuple[int, int, str]]:
     return [(0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in error.absolute_path]
 
 
-def schema_problems(errors: Iterable[ValidationError], line: int) -> list[LineProblem]:
-    """The problems of line ``line`` for the reference's schema ``errors``, in document order, each once."""
-    problems = (problem for error in sorted(errors, key=_document_order) for problem in _error_problems(error, line))
+def schema_problems(errors: Iterable[ValidationError], line: int, show_values: bool = False) -> list[LineProblem]:
+    """The problems of line ``line`` for the reference's schema ``errors``, in document order, each once.
+
+    :param show_values: let the messages say the offending values (:func:`schema_error_message`).
+    """
+    ordered = sorted(errors, key=_document_order)
+    problems = (problem for error in ordered for problem in _error_problems(error, line, show_values))
     return list(dict.fromkeys(problems))

@@ -102,6 +102,7 @@ class _InputScanner:
         digest: bool = False,
         on_reject: Callable[[bytes], object] | None = None,
         on_rows: Callable[[int, bytes], object] | None = None,
+        rejects_content: str = "hash",
     ) -> None:
         if row_key_field is not None:
             check_row_key_field(row_key_field)
@@ -111,6 +112,7 @@ class _InputScanner:
         self.planner = ShardPlanner(max_rows_per_file, max_bytes_per_file, digest=digest)
         self.on_reject = on_reject
         self.on_rows = on_rows
+        self.rejects_content = rejects_content
         self.scan = InputScan()
         self.number = 0  # the number of the last line read
         key_fields = tuple(dict.fromkeys(name for name in (DEFAULT_ROW_KEY_FIELD, row_key_field) if name is not None))
@@ -244,7 +246,7 @@ class _InputScanner:
         scan.problem_count += len(problems)
         _keep_first(scan.problems, problems, self.max_problems)
         if self.on_reject is not None:
-            self.on_reject(reject_record(raw, problems))
+            self.on_reject(reject_record(raw, problems, self.rejects_content))
 
     def _note(self, notes: list[LineProblem]) -> None:
         scan = self.scan
@@ -271,6 +273,7 @@ class ScanOptions(TypedDict, total=False):
     digest: bool
     on_reject: Callable[[bytes], object] | None
     on_rows: Callable[[int, bytes], object] | None
+    rejects_content: str
 
 
 def scan_blocks(
@@ -297,6 +300,8 @@ def scan_blocks(
     :param digest: compute each planned file's CRC32C and MD5 (its size is always counted); default no.
     :param on_reject: called with the :func:`~airflow_batch_gemini.input.rejects.reject_record` of every invalid
         line, in order.
+    :param rejects_content: how much of an invalid line its record holds (``"hash"``, the default, ``"excerpt"``
+        or ``"full"``; :data:`~airflow_batch_gemini.input.rejects.REJECTS_CONTENT_CHOICES`).
     :param on_rows: called with the index of a planned file and the next valid lines of it, row keys
         included (the bytes to upload), in order; the files are filled one after the other.
     :raises ValueError: ``row_key_field`` is not a valid column name.

@@ -16,6 +16,7 @@ fails it is accepted with a note.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -75,10 +76,13 @@ class LineValidator:
     :param packaged: ``schema`` is the packaged schema without ``extra_schema`` (unknown fields allowed
         or not), which the Structs of :mod:`~airflow_batch_gemini.input.fast_tier` describe a subset of:
         they may then decide first.
+    :param show_values: the messages of its problems say the offending values; by default they say only
+        their JSON pointer, type and size (:mod:`~airflow_batch_gemini.input.problems`).
     """
 
-    def __init__(self, schema: dict[str, Any], packaged: bool = False) -> None:
+    def __init__(self, schema: dict[str, Any], packaged: bool = False, show_values: bool = False) -> None:
         self.packaged = packaged
+        self.show_values = show_values
         self.reference = Draft202012Validator(schema)
         self.is_valid: Callable[[Any], bool] = _fast_check(self.reference)
         self.notes_reference = Draft202012Validator(notes_schema(schema))
@@ -94,7 +98,7 @@ class LineValidator:
 
 
 def build_validator(
-    extra_schema: Mapping[str, Any] | None = None, *, allow_unknown_fields: bool = False
+    extra_schema: Mapping[str, Any] | None = None, *, allow_unknown_fields: bool = False, show_values: bool = False
 ) -> LineValidator:
     """Return a validator of one input line: the packaged schema, plus ``extra_schema`` if given.
 
@@ -105,11 +109,19 @@ def build_validator(
         ``{"required": ["key"], "properties": {"key": {"type": "string", "pattern": "^[a-z]"}}}``.
     :param allow_unknown_fields: accept field names Google's discovery documents do not know (refused
         by default, naming the closest known field).
+    :param show_values: let the problems' messages say the offending values (for debugging; the
+        deployment's ``[gemini_batch] show_row_values``); by default they never do.
     :raises ValueError: if ``extra_schema`` is not a valid JSON Schema.
     """
-    if extra_schema is None:
-        return _packaged_validator(allow_unknown_fields)
-    return LineValidator(line_schema(extra_schema, allow_unknown_fields=allow_unknown_fields))
+    if extra_schema is not None:
+        return LineValidator(line_schema(extra_schema, allow_unknown_fields=allow_unknown_fields),
+                             show_values=show_values)
+    shared = _packaged_validator(allow_unknown_fields)
+    if not show_values:
+        return shared
+    showing = copy.copy(shared)  # the same compiled schemas, only the messages differ
+    showing.show_values = True
+    return showing
 
 
 @functools.cache

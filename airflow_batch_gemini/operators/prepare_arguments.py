@@ -9,6 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES
+from airflow_batch_gemini.input.rejects import check_rejects_content
 from airflow_batch_gemini.input.row_keys import check_row_key_field
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB
 
@@ -27,7 +28,7 @@ def check_arguments(operator: Any) -> None:
 
     :raises ValueError: a value out of its range (``on_invalid``, ``max_rejected_ratio`` in [0, 1], the
         limits of a file within 1 and the service's, ``max_problems`` of 1 or more, ``row_key_field``,
-        ``extra_schema`` not a valid JSON Schema).
+        ``rejects_content``, ``extra_schema`` not a valid JSON Schema).
     :raises TypeError: a value of the wrong type (a flag that is not ``True``/``False``, a number given as a
         string, ``extra_schema`` not a dict).
     """
@@ -37,6 +38,7 @@ def check_arguments(operator: Any) -> None:
     if ratio is not None and (not _is_number(ratio) or not 0 <= ratio <= 1):
         raise ValueError(f"max_rejected_ratio must be between 0 and 1, or None, not {ratio!r}")
     check_row_key_field(operator.row_key_field)
+    check_rejects_content(operator.rejects_content)
     for name, limit, unit in FILE_LIMITS:
         value = getattr(operator, name)
         if not _is_whole(value) or not 1 <= value <= limit:

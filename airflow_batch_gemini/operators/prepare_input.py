@@ -8,8 +8,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, XComArg
 
+from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, confined_local_path
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchInputError
 from airflow_batch_gemini.hooks.background_upload import BackgroundUpload
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult
@@ -25,6 +26,7 @@ from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PE
 from airflow_batch_gemini.manifests import PreparedInput
 from airflow_batch_gemini.operators.failures import fails_fast
 from airflow_batch_gemini.operators.prepare_arguments import check_arguments
+from airflow_batch_gemini.operators.security_settings import configured_local_base_dir, show_row_values
 from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, package_file_metadata
 from airflow_batch_gemini.uris import parse_gs_uri
 
@@ -69,11 +71,13 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     :param max_problems: how many problems to list in the error and the log. (templated)
     :param max_rejected_ratio: with ``on_invalid="skip"``, fail as ``"fail"`` does when more than this
         share of the lines (0 to 1) is invalid. ``None``: no bound.
-    :param rejects_uri: where the rejected lines go, one JSON object per line (``line``, ``problems``,
-        ``error``, ``original``); written only when a line is rejected, and deleted when no line is (it
-        holds an earlier run's rejects then). Default: in a folder beside the destination,
-        ``rejects/requests.rejects.jsonl`` for ``requests.jsonl``, where a ``*`` wildcard over the input's
-        folder does not reach. (templated)
+    :param rejects_uri: where the rejected lines go, one JSON object per line: ``line`` (its number),
+        ``problems`` (JSON pointer and message of each) and ``error`` (the same as one text), ``size`` (bytes)
+        and ``sha256`` (hex, of the line without its line break), and as much of its content as
+        ``rejects_content`` says (none by default; see :mod:`airflow_batch_gemini.input.rejects`). Written
+        only when a line is rejected, and deleted when no line is (it holds an earlier run's rejects then).
+        Default: in a folder beside the destination, ``rejects/requests.rejects.jsonl`` for
+        ``requests.jsonl``, where a ``*`` wildcard over the input's folder does not reach. (templated)
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy too, on top of the
         packaged one, e.g. ``{"required": ["key"]}``.
     :param allow_unknown_fields: accept field names Google's discovery documents do not know. By default
@@ -93,11 +97,23 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     :param max_bytes_per_file: at most this many bytes per uploaded file (the service's limit).
     :param overwrite: replace a destination object that holds other content (it is replaced only
         if it did not change since it was looked at).
-    :param local_base_dir: if set, a local ``source`` must lie inside this folder (after ``..`` and
-        symbolic links are resolved), and a relative one is taken from it: a templated path such as
-        ``{{ params.path }}`` cannot then reach other files of the worker. Not templated.
+    :param local_base_dir: the folder a local ``source`` must lie inside (after ``..`` and symbolic links
+        are resolved); a relative one is taken from it, so that a templated path such as
+        ``{{ params.path }}`` cannot reach other files of the worker. Default: the deployment's
+        ``[gemini_batch] local_base_dir``. With neither set, a local path written as it is in the DAG file
+        is read as given, and one that comes from a template, an XCom or ``expand`` is refused. Not templated.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
+    :param rejects_content: how much of a rejected line its record in ``rejects_uri`` holds: ``"hash"``
+        (the default: its size and SHA-256 only, so that no row content is copied), ``"excerpt"`` (its first
+        200 bytes too) or ``"full"`` (the whole line as written). Not templated.
+    :param allowed_source_prefixes: the ``gs://`` buckets or folders a ``gs://`` ``source`` may be read
+        from (``["gs://team-a/", "gs://shared/batch/"]``); any other is refused before anything is read.
+        ``None`` (the default) allows every bucket the connection can read. A local source is confined by
+        ``local_base_dir`` instead. Not templated.
+    :param allowed_destination_prefixes: the ``gs://`` buckets or folders ``destination_uri`` and
+        ``rejects_uri`` may be in; any other is refused before anything is read or written. ``None`` (the
+        default) allows every bucket. Not templated.
     """
 
     template_fields: Sequence[str] = (
@@ -131,6 +147,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         local_base_dir: str | os.PathLike[str] | None = None,
         gcp_conn_id: str = "google_cloud_default",
         impersonation_chain: str | Sequence[str] | None = None,
+        rejects_content: str = "hash",
+        allowed_source_prefixes: Sequence[str] | None = None,
+        allowed_destination_prefixes: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -151,6 +170,15 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.local_base_dir = local_base_dir
         self.gcp_conn_id = gcp_conn_id
         self.impersonation_chain = impersonation_chain
+        self.rejects_content = rejects_content
+        self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
+        self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
+        #: whether ``source`` is the DAG author's own text: not rendered from a template, nor pulled from an XCom,
+        #: nor given by ``expand`` (a mapped task's values may come from an XCom)
+        self.source_is_literal = not (
+            isinstance(source, XComArg) or getattr(self, "_BaseOperator__from_mapped", False)
+            or (isinstance(source, str) and ("{{" in source or "{%" in source))
+        )
         check_arguments(self)
 
     @property
@@ -173,23 +201,31 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 "on the DAG"
             )
 
-    def _local_path(self) -> Path | None:
-        """Return the local file to read (``None`` for other sources), kept inside ``local_base_dir``.
+    def _check_locations(self, rejects_uri: str) -> None:
+        """Refuse a ``gs://`` source outside ``allowed_source_prefixes``, and a destination or rejects file
+        outside ``allowed_destination_prefixes``, before anything is read or written.
 
-        :raises PermissionError: the path leads outside ``local_base_dir``.
+        :raises GeminiBatchAccessRefusedError: naming the parameter, the URI and the allow-list.
+        """
+        if isinstance(self.source, str) and self.source.startswith("gs://"):
+            check_allowed_uri(self.source, self.allowed_source_prefixes, "source")
+        check_allowed_uri(self.destination_uri, self.allowed_destination_prefixes, "destination_uri")
+        check_allowed_uri(rejects_uri, self.allowed_destination_prefixes, "rejects_uri")
+
+    def _local_path(self) -> Path | None:
+        """Return the local file to read (``None`` for other sources), kept inside the base folder: the task's
+        ``local_base_dir``, else the deployment's ``[gemini_batch] local_base_dir``.
+
+        :raises GeminiBatchAccessRefusedError: the path leads outside the base folder, or came from a template
+            or an XCom while no base folder is set.
         """
         if not isinstance(self.source, (str, os.PathLike)) or os.fspath(self.source).startswith("gs://"):
             return None
-        if self.local_base_dir is None:
-            return Path(self.source)
-        base = Path(self.local_base_dir).resolve()
-        path = (base / self.source).resolve()
-        if not path.is_relative_to(base):
-            raise PermissionError(
-                f"source {os.fspath(self.source)!r} leads outside local_base_dir {os.fspath(base)!r}; "
-                "give a path inside that folder"
-            )
-        return path
+        if self.local_base_dir is not None:
+            return confined_local_path(os.fspath(self.source), self.local_base_dir, "local_base_dir",
+                                       self.source_is_literal)
+        return confined_local_path(os.fspath(self.source), configured_local_base_dir(),
+                                   "[gemini_batch] local_base_dir", self.source_is_literal)
 
     def _blocks(self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None) -> Iterator[bytes]:
         """Yield the input as blocks of whole lines: read from the file or the object chunk by chunk, or
@@ -253,12 +289,14 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                               self.source_label)
                 upload.cancel()
 
+            validator = build_validator(
+                self.extra_schema, allow_unknown_fields=self.allow_unknown_fields, show_values=show_row_values()
+            )
             scan = scan_blocks(
-                blocks, build_validator(self.extra_schema, allow_unknown_fields=self.allow_unknown_fields),
-                int(self.max_problems),
+                blocks, validator, int(self.max_problems),
                 row_key_field=self._row_key_field(), max_rows_per_file=self.max_rows_per_file,
                 max_bytes_per_file=self.max_bytes_per_file, digest=True, on_reject=reject,
-                on_rows=rows if upload is not None else None,
+                on_rows=rows if upload is not None else None, rejects_content=self.rejects_content,
             )
             return scan, writer is not None
 
@@ -314,6 +352,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         task without its retries (see :mod:`airflow_batch_gemini.operators.failures`)."""
         rejects_uri = self._rejects_uri()
         self._check_source()
+        self._check_locations(rejects_uri)
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         generation = self._source_generation(hook)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import BaseOperator
 
+from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, check_allowed_uris
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.job.identity import REQUEST_LABEL, identity_labels, request_fingerprint
 from airflow_batch_gemini.job.names import DEFAULT_LOCATION, console_url, model_resource_name
@@ -111,6 +112,12 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
     :param cancel_orphaned_jobs: before submitting, cancel the unfinished jobs of this task's other instances
         that have finished (a deferred task killed before Airflow 3.3 leaves its job running); see
         :class:`~airflow_batch_gemini.operators.orphaned_jobs.GeminiBatchCancelOrphanedJobsOperator`.
+    :param allowed_source_prefixes: the ``gs://`` buckets or folders the job may read its input from
+        (``["gs://team-a/"]``): ``input_uris``, once rendered, must all lie under one of them, or the task
+        fails before it reads anything or creates a job. ``None`` (the default) allows every bucket.
+    :param allowed_destination_prefixes: the buckets or folders (``gs://team-a/out/``), or BigQuery projects,
+        datasets or tables (``bq://project.dataset``), ``output_uri_prefix`` must lie under, checked as the
+        input is. ``None`` (the default) allows any.
     """
 
     template_fields: Sequence[str] = (
@@ -151,6 +158,8 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
         timeout_margin: float = 60.0,
         max_outage: timedelta | float = DEFAULT_MAX_OUTAGE,
         cancel_orphaned_jobs: bool = True,
+        allowed_source_prefixes: Sequence[str] | None = None,
+        allowed_destination_prefixes: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -175,6 +184,8 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
         self.timeout_margin = check_margin(timeout_margin, owner)
         self.max_outage = check_max_outage(max_outage, owner)
         self.cancel_orphaned_jobs = cancel_orphaned_jobs
+        self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
+        self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
         self.job_name: str | None = None
 
     # -- submission ------------------------------------------------------------------------------
@@ -182,6 +193,15 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
         if isinstance(self.input_uris, Mapping):
             return prepared_input_uris(self.input_uris)
         return as_uri_list(self.input_uris)
+
+    def _check_locations(self) -> None:
+        """Refuse rendered ``input_uris`` outside ``allowed_source_prefixes`` and an ``output_uri_prefix`` outside
+        ``allowed_destination_prefixes``, before anything is read or any job created.
+
+        :raises GeminiBatchAccessRefusedError: naming the parameter, the URI and the allow-list.
+        """
+        check_allowed_uris(self._input_uri_list(), self.allowed_source_prefixes, "input_uris")
+        check_allowed_uri(self.output_uri_prefix, self.allowed_destination_prefixes, "output_uri_prefix")
 
     def _identity(self, context: Context, fingerprint: str) -> dict[str, str]:
         ti = context["ti"]
@@ -210,6 +230,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
 
         :raises GeminiBatchConfigurationError: a check failed (permanent: no retry will pass it).
         """
+        self._check_locations()
         check_location(self.location)
         project = self.hook.resolve_project_id(self.project_id)
         model = model_resource_name(self.model, project, self.location)
@@ -264,6 +285,7 @@ class GeminiBatchSubmitJobOperator(GeminiBatchJobWaitMixin, BaseOperator):
     # -- execution -------------------------------------------------------------------------------
     @fails_fast
     def execute(self, context: Context) -> JobManifest:
+        self._check_locations()  # before the sweep too: a refused task touches nothing
         if self.cancel_orphaned_jobs:
             check_location(self.location)  # the sweep calls the location's endpoint: a malformed one fails first
             ti = context["ti"]

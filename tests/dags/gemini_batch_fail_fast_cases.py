@@ -22,6 +22,7 @@ with DAG(
     GeminiBatchPrepareInputOperator(
         task_id="prepare_input",
         source="{{ params.source }}",
+        local_base_dir="/",  # the tests' own inputs, anywhere on this machine: a templated path needs a base folder
         destination_uri="{{ params.destination }}",
         on_invalid="skip",
         max_rejected_ratio=0.1,

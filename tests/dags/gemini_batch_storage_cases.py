@@ -19,6 +19,7 @@ with DAG(
     prepare_input = GeminiBatchPrepareInputOperator(
         task_id="prepare_input",
         source="{{ params.source }}",
+        local_base_dir="/",  # the tests' own inputs, anywhere on this machine: a templated path needs a base folder
         destination_uri="{{ params.destination }}",
     )
     split_results = GeminiBatchSplitOutputOperator(

@@ -18,6 +18,7 @@ from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
 
 from airflow_batch_gemini.exceptions import (
+    GeminiBatchAccessRefusedError,
     GeminiBatchConfigurationError,
     GeminiBatchInputError,
     GeminiBatchUploadConflictError,
@@ -100,7 +101,8 @@ def test_an_invalid_line_fails_with_its_number_and_pointer_and_uploads_nothing(
     source = jsonl_file(tmp_path / "input.jsonl", rows)
     with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=str(source), destination_uri=destination)
-    assert "line 1,204: /request/contents/0/role: 'tester' is not one of ['user', 'model']" in str(caught.value)
+    assert ("line 1,204: /request/contents/0/role: a string (6 characters) that is not one of ['user', 'model']"
+            in str(caught.value))
     assert "nothing uploaded" in str(caught.value)
     assert caught.value.total == 1
     assert stored(destination, gcs_client) is None
@@ -111,8 +113,8 @@ def test_only_the_first_problems_are_listed(google_connection, destination, gcs_
     with raises_permanently(GeminiBatchInputError) as caught:
         run(google_connection, source=source, destination_uri=destination, max_problems=2)
     assert caught.value.problems == [
-        "line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
-        "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        "line 1: /request/contents/0/role: a string (6 characters) that is not one of ['user', 'model']",
+        "line 2: /request/contents/0/role: a string (6 characters) that is not one of ['user', 'model']",
     ]
     assert caught.value.total == 5 and "... and 3 more" in str(caught.value)
     assert stored(destination, gcs_client) is None
@@ -232,7 +234,7 @@ def test_local_base_dir_reads_inside_and_refuses_a_way_out(
     inside_absolute = str(base / "daily" / "requests.jsonl")
     assert run(google_connection, source=inside_absolute, destination_uri=destination, local_base_dir=base)["reused"]
     for way_out in ("escape.jsonl", "daily/../../inputs/../x.jsonl", str(SEED_INPUT)):
-        with pytest.raises(PermissionError, match="outside local_base_dir"):
+        with raises_permanently(GeminiBatchAccessRefusedError, match="outside local_base_dir"):
             run(google_connection, source=way_out, destination_uri=destination, local_base_dir=base)
 
 
@@ -285,11 +287,12 @@ def test_fail_writes_every_rejected_line_and_uploads_no_request(google_connectio
     rows[4] = TESTER_ROLE
     source = jsonl_file(tmp_path / "input.jsonl", rows)
     with raises_permanently(GeminiBatchInputError) as caught:
-        run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_problems=1)
+        run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", max_problems=1,
+            rejects_content="full")
     rejects = f"{folder}/rejects/requests.rejects.jsonl"
     assert caught.value.rejects_uri == rejects and rejects in str(caught.value)
     assert caught.value.problems == [
-        "line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']"]
+        "line 2: /request/contents/0/role: a string (6 characters) that is not one of ['user', 'model']"]
     assert [(row["line"], row["problems"][0]["pointer"]) for row in rows_of(rejects)] == [
         (2, "/request/contents/0/role"), (5, "/request/contents/0/role"),
     ], "all of them, not only the first max_problems"
@@ -307,13 +310,13 @@ def test_skip_uploads_the_rest_and_writes_the_rejects_with_their_reasons(google_
     source = tmp_path / "input.jsonl"
     source.write_bytes(json.dumps(line_asking("one")).encode() + b"\n\xff\xfe\n" + json.dumps(TESTER_ROLE).encode())
     result = run(google_connection, source=source, destination_uri=f"{folder}/requests.jsonl", on_invalid="skip",
-                 rejects_uri=f"{folder}/bad/rejected.jsonl")
+                 rejects_uri=f"{folder}/bad/rejected.jsonl", rejects_content="full")
     assert (result["row_count"], result["skipped_count"]) == (1, 2)
     assert result["rejects_uri"] == f"{folder}/bad/rejected.jsonl"
     not_utf8, tester = rows_of(result["rejects_uri"])
     assert not_utf8["line"] == 2 and not_utf8["original_base64"] == "//4="
     assert not_utf8["error"] == "line 2: is not UTF-8 text (byte 1); save the file as UTF-8"
-    assert tester["line"] == 3 and "'tester' is not one of" in tester["error"]
+    assert tester["line"] == 3 and "a string (6 characters) that is not one of" in tester["error"]
 
 
 def test_max_rejected_ratio_bounds_what_skip_tolerates(google_connection, folder, tmp_path) -> None:

@@ -124,5 +124,6 @@ def test_invalid_input_fails_the_run_and_uploads_nothing(airflow_env, case, gcs_
     assert outcome["run"] == "failed"
     assert outcome["states"]["prepare_input"] == "failed"
     assert outcome["states"]["split_results"] == "upstream_failed"
-    assert "line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']" in outcome["log"]
+    assert ("line 1: /request/contents/0/role: a string (6 characters) that is not one of ['user', 'model']"
+            in outcome["log"])
     assert read(gcs_client, case["destination"]) is None

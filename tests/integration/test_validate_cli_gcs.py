@@ -42,7 +42,8 @@ def test_an_object_a_wildcard_and_a_folder_are_read_from_cloud_storage(stack, gc
                                                f"file(s), {len(good)} bytes\n"), one.stderr
 
     listed = [f"{FOLDER}/a.jsonl: 2 line(s), 2 valid, 0 invalid; uploads as 1 file(s), {len(good)} bytes",
-              f"{FOLDER}/b.jsonl: line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+              f"{FOLDER}/b.jsonl: line 2: /request/contents/0/role: "
+              "a string (6 characters) that is not one of ['user', 'model']",
               f"{FOLDER}/b.jsonl: 2 line(s), 1 valid, 1 invalid (1 problem(s)); uploads as 1 file(s), "
               f"{len(rows(request_line('three')))} bytes"]
     wildcard = validate(f"{FOLDER}/*.jsonl")

@@ -17,6 +17,8 @@ from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PE
 from tests.seed import SEED_INPUT
 
 BAD = {"request": {"contents": [{"role": "tester", "parts": [{"text": "x"}]}]}}
+#: The problem of BAD's role: its type and size, not its value.
+ROLE_PROBLEM = "a string (6 characters) that is not one of ['user', 'model']"
 
 
 def cli(*args: str, program: tuple[str, ...] = (sys.executable, "-m", "airflow_batch_gemini"),
@@ -42,18 +44,29 @@ def test_an_invalid_file_exits_1_listing_each_problem(tmp_path: Path) -> None:
     result = cli("validate", "--max-problems", "2", str(SEED_INPUT), str(source))
     assert result.returncode == 1
     assert result.stdout.splitlines()[1:] == [
-        f"{source}: line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
-        f"{source}: line 3: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        f"{source}: line 2: /request/contents/0/role: {ROLE_PROBLEM}",
+        f"{source}: line 3: /request/contents/0/role: {ROLE_PROBLEM}",
         f"{source}: ... and 1 more problem(s)",
         f"{source}: 4 line(s), 1 valid, 3 invalid (3 problem(s)); uploads as 1 file(s), "
         f"{len(source.read_text().splitlines()[0]) + 1} bytes",
     ]
 
 
+def test_a_problem_says_no_value_unless_show_values_is_given(tmp_path: Path) -> None:
+    secret = {"request": {"contents": [{"role": "John Smith 123-45-6789", "parts": [{"text": "x"}]}]}}
+    source = jsonl(tmp_path / "in.jsonl", [secret])
+    hidden = cli("validate", str(source))
+    assert hidden.returncode == 1 and "123-45-6789" not in hidden.stdout + hidden.stderr
+    assert "/request/contents/0/role: a string (22 characters) that is not one of ['user', 'model']" in hidden.stdout
+    shown = cli("validate", "--show-values", str(source))
+    assert shown.returncode == 1
+    assert "/request/contents/0/role: 'John Smith 123-45-6789' is not one of ['user', 'model']" in shown.stdout
+
+
 def test_the_console_script_runs_the_same_checks(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("gemini-batch")
     result = cli("validate", str(jsonl(tmp_path / "in.jsonl", [BAD])), program=(str(script),))
-    assert result.returncode == 1 and "'tester' is not one of" in result.stdout
+    assert result.returncode == 1 and ROLE_PROBLEM in result.stdout
 
 
 def test_progress_is_drawn_on_stderr_when_asked(tmp_path: Path) -> None:
@@ -104,7 +117,7 @@ def test_standard_input_is_read_for_a_dash(tmp_path: Path) -> None:
     result = cli("validate", "-", str(SEED_INPUT), stdin=text)
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
-        "<stdin>: line 2: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        f"<stdin>: line 2: /request/contents/0/role: {ROLE_PROBLEM}",
         f"<stdin>: 2 line(s), 1 valid, 1 invalid (1 problem(s)); uploads as 1 file(s), {len(SEED_INPUT.read_text())}"
         " bytes",
         f"{SEED_INPUT}: 1 line(s), 1 valid, 0 invalid; uploads as 1 file(s), 438 bytes",
@@ -129,7 +142,7 @@ def test_a_folder_is_its_jsonl_files_in_name_order_which_the_output_lists(tmp_pa
     assert result.stdout.splitlines() == [
         f"{folder}: checking its 2 *.jsonl file(s) in name order: a.jsonl, b.jsonl",
         f"{folder / 'a.jsonl'}: 1 line(s), 1 valid, 0 invalid; uploads as 1 file(s), 438 bytes",
-        f"{folder / 'b.jsonl'}: line 1: /request/contents/0/role: 'tester' is not one of ['user', 'model']",
+        f"{folder / 'b.jsonl'}: line 1: /request/contents/0/role: {ROLE_PROBLEM}",
         f"{folder / 'b.jsonl'}: 1 line(s), 0 valid, 1 invalid (1 problem(s))",
     ]
 

@@ -440,7 +440,7 @@ VALID_LINE = b'{"request":{"contents":[{"parts":[{"text":"hi"}]}]}'
 
 def test_a_group_refused_for_a_type_change_is_rejected_as_written() -> None:
     lines = [b'{"request":"s"}\n', VALID_LINE + b"}\n"]  # line 2 decodes, but "request" was a string before
-    fast, slow, _, _ = scan_both(lines, lines, row_key_field="key")
+    fast, slow, _, _ = scan_both(lines, lines, row_key_field="key", rejects_content="full")
     assert fast == slow
     rejected = [json.loads(record) for record in fast[-1]]
     assert rejected[1]["original"] == VALID_LINE.decode() + "}", "no row key in what the user wrote"

@@ -53,6 +53,9 @@ def import_errors(folder: Path, argument: str) -> list[str]:
         ("extra_schema=[1]", "extra_schema must be a JSON Schema"),
         ("extra_schema={'type': 'no-such-type'}", "extra_schema is not a valid JSON Schema"),
         ("row_key_field='row-id'", "row_key_field must be a valid column name"),
+        ("rejects_content='all'", "rejects_content must be one of ('hash', 'excerpt', 'full'), not 'all'"),
+        ("allowed_source_prefixes=['other-team']", "allow-list entry 'other-team' is not a bucket or folder"),
+        ("allowed_destination_prefixes=['gs://team/*']", "allow-list entry 'gs://team/*' is not a bucket or folder"),
     ],
 )
 def test_a_bad_argument_is_an_import_error_of_the_dag(tmp_path: Path, argument: str, message: str) -> None:

@@ -83,26 +83,28 @@ def test_valid_requests_the_hand_written_schema_refused_are_accepted(fields: dic
          "/request/generationConfig/responseSchema/propertys: is not a field of Schema; did you mean properties?"),
         ({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {"type": "OBJECT", "properties": {
             "a": {"type": "STRNG"}}}}]}]},
-         "/request/tools/0/functionDeclarations/0/parameters/properties/a/type: 'STRNG' is not one of "
-         "['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT', 'NULL']; "
-         "did you mean STRING?"),
+         '/request/tools/0/functionDeclarations/0/parameters/properties/a/type: a string (5 '
+         "characters) that is not one of ['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', "
+         "'BOOLEAN', 'ARRAY', 'OBJECT', 'NULL']; did you mean STRING?"),
         ({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {"properties": {
             "a b": {"type": "STRING"}}}}]}]},
-         "/request/tools/0/functionDeclarations/0/parameters/properties: 'a b' is not a parameter name: a letter "
-         "or _ first, then letters, digits and _, at most 64"),
+         '/request/tools/0/functionDeclarations/0/parameters/properties: a string (3 characters) '
+         'that is not a parameter name: a letter or _ first, then letters, digits and _, at most 64'),
         ({"tools": [{"retrieval": {"vertexAiSearch": {"datastore": "d", "maxResults": "11"}}}]},
-         "/request/tools/0/retrieval/vertexAiSearch/maxResults: '11' is not an integer at most 10 (a JSON number or "
-         "a decimal string)"),
+         '/request/tools/0/retrieval/vertexAiSearch/maxResults: a string (2 characters) that is '
+         'not an integer at most 10 (a JSON number or a decimal string)'),
         ({"generationConfig": {"speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceNam": "Kore"}}}}},
          "/request/generationConfig/speechConfig/voiceConfig/prebuiltVoiceConfig/voiceNam: is not a field of "
          "PrebuiltVoiceConfig; did you mean voiceName?"),
         ({"generationConfig": {"imageConfig": {"aspectRatio": 5}}},
-         "/request/generationConfig/imageConfig/aspectRatio: 5 is not of type 'string', 'null'"),
+         '/request/generationConfig/imageConfig/aspectRatio: a number where a string or null is '
+         'expected'),
         ({"generationConfig": {"routingConfig": {"autoMode": {"modelRoutingPreference": "FASTEST"}}}},
-         "/request/generationConfig/routingConfig/autoMode/modelRoutingPreference: 'FASTEST' is not one of "
-         "['UNKNOWN', 'PRIORITIZE_QUALITY', 'BALANCED', 'PRIORITIZE_COST']"),
+         '/request/generationConfig/routingConfig/autoMode/modelRoutingPreference: a string (7 '
+         "characters) that is not one of ['UNKNOWN', 'PRIORITIZE_QUALITY', 'BALANCED', "
+         "'PRIORITIZE_COST']"),
         ({"modelArmorConfig": {"promptTemplateName": 5}},
-         "/request/modelArmorConfig/promptTemplateName: 5 is not of type 'string', 'null'"),
+         '/request/modelArmorConfig/promptTemplateName: a number where a string or null is expected'),
         ({"generationConfg": {"temperature": 1}},
          "/request/generationConfg: is not a field of GenerateContentRequest; did you mean generationConfig?"),
         ({"generationConfig": {"thinkingConfig": {"thinkingBudgt": 5}}},
@@ -120,30 +122,33 @@ def test_valid_requests_the_hand_written_schema_refused_are_accepted(fields: dic
         ({"generationConfig": {"responseSchema": {"type": "OBJECT"}}},
          "/request/generationConfig: sets responseSchema, which needs responseMimeType set to 'application/json'"),
         ({"generationConfig": {"temperature": "3"}},
-         "/request/generationConfig/temperature: '3' is not a number in [0, 2] (a JSON number or a decimal string)"),
+         '/request/generationConfig/temperature: a string (1 character) that is not a number in '
+         '[0, 2] (a JSON number or a decimal string)'),
         ({"generationConfig": {"temperature": 2.01}},
-         "/request/generationConfig/temperature: 2.01 is greater than the maximum of 2"),
+         '/request/generationConfig/temperature: a number above the maximum of 2'),
         ({"generationConfig": {"max_output_tokens": 1.5}},
-         "/request/generationConfig/max_output_tokens: 1.5 is not of type 'integer', 'string', 'null'"),
+         '/request/generationConfig/max_output_tokens: a number where an integer, a string or null '
+         'is expected'),
         ({"generationConfig": {"stopSequences": "END"}},
-         "/request/generationConfig/stopSequences: 'END' is not of type 'array', 'null'"),
+         '/request/generationConfig/stopSequences: a string where an array or null is expected'),
         ({"toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}}},
-         "/request/toolConfig/functionCallingConfig/mode: 'SOMETIMES' is not one of "
-         "['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED']"),
-        ({"labels": {"team": 5}}, "/request/labels/team: 5 is not of type 'string'"),
+         '/request/toolConfig/functionCallingConfig/mode: a string (9 characters) that is not one '
+         "of ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED']"),
+        ({"labels": {"team": 5}}, '/request/labels/team: a number where a string is expected'),
         ({"tools": [{"functionDeclarations": [{"name": "get weather"}]}]},
-         "/request/tools/0/functionDeclarations/0/name: 'get weather' is not a function name: a letter or _ first, "
-         "then letters, digits, _ . : -, at most 128 characters"),
-        ({"systemInstruction": {"parts": []}}, "/request/systemInstruction/parts: [] should be non-empty"),
+         '/request/tools/0/functionDeclarations/0/name: a string (11 characters) that is not a '
+         'function name: a letter or _ first, then letters, digits, _ . : -, at most 128 characters'),
+        ({"systemInstruction": {"parts": []}}, '/request/systemInstruction/parts: an array of 0 '
+                                               'items, fewer than the minimum of 1'),
         ({"generationConfig": {"seed": "2147483648"}},
-         "/request/generationConfig/seed: '2147483648' is not an integer in [-2147483648, 2147483647] (a JSON "
-         "number or a string of digits)"),
+         '/request/generationConfig/seed: a string (10 characters) that is not an integer in '
+         '[-2147483648, 2147483647] (a JSON number or a string of digits)'),
         ({"generation_config": None, "generationConfig": {"temperature": 1}},
          "/request: gives both generationConfig and generation_config; give one of them"),
         ({"generationConfig": {"speechConfig": {"multiSpeakerVoiceConfig": {"speakerVoiceConfigs": [
             {"speaker": "a", "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}]}}}},
-         "/request/generationConfig/speechConfig/multiSpeakerVoiceConfig/speakerVoiceConfigs: [{'speaker': 'a', "
-         "'voiceConfig': {'prebuiltVoiceConfig': {'voiceName': 'Kore'}}}] is too short"),
+         '/request/generationConfig/speechConfig/multiSpeakerVoiceConfig/speakerVoiceConfigs: an '
+         'array of 1 item, fewer than the minimum of 2'),
     ],
 )
 def test_broken_requests_are_refused_with_the_exact_message(fields: dict[str, Any], expected: str) -> None:
@@ -154,24 +159,28 @@ def test_broken_requests_are_refused_with_the_exact_message(fields: dict[str, An
     ("part", "expected"),
     [
         ({"text": "a", "videoMetadata": {"startOffset": "1.5"}},
-         "/request/contents/0/parts/0/videoMetadata/startOffset: '1.5' is not a duration in seconds like \"1.5s\""),
+         '/request/contents/0/parts/0/videoMetadata/startOffset: a string (3 characters) that is '
+         'not a duration in seconds like "1.5s"'),
         ({"inlineData": {"mimeType": "image/png", "data": "not base64!"}},
-         "/request/contents/0/parts/0/inlineData/data: 'not base64!' is not base64 (standard or URL-safe; "
-         "padding optional)"),
+         '/request/contents/0/parts/0/inlineData/data: a string (11 characters) that is not base64 '
+         '(standard or URL-safe; padding optional)'),
         ({"fileData": {"fileUri": "gs://b/v.mp4"}},
          "/request/contents/0/parts/0/fileData: needs mimeType, which is required"),
         ({"inline_data": {"mime_type": "image/png\n", "data": "AA=="}},
-         "/request/contents/0/parts/0/inline_data/mime_type: 'image/png\\n' is not a MIME type like image/png"),
+         '/request/contents/0/parts/0/inline_data/mime_type: a string (10 characters) that is not '
+         'a MIME type like image/png'),
         ({"text": "a", "thought": "yes"},
-         "/request/contents/0/parts/0/thought: 'yes' is not of type 'boolean', 'null'"),
+         '/request/contents/0/parts/0/thought: a string where a boolean or null is expected'),
         ({"executableCode": {"language": "JS", "code": "1"}},
-         "/request/contents/0/parts/0/executableCode/language: 'JS' is not one of ['LANGUAGE_UNSPECIFIED', 'PYTHON']"),
+         '/request/contents/0/parts/0/executableCode/language: a string (2 characters) that is not '
+         "one of ['LANGUAGE_UNSPECIFIED', 'PYTHON']"),
         ({"codeExecutionResult": {"output": "1"}},
          "/request/contents/0/parts/0/codeExecutionResult: 'outcome' is a required property"),
         ({"functionResponse": {"name": "f"}},
          "/request/contents/0/parts/0/functionResponse: 'response' is a required property"),
         ({"fileData": {"fileUri": "", "mimeType": "video/mp4"}},
-         "/request/contents/0/parts/0/fileData/fileUri: '' should be non-empty"),
+         '/request/contents/0/parts/0/fileData/fileUri: a string of 0 characters, fewer than the '
+         'minimum of 1'),
         ({"text": None, "fileData": None},
          "/request/contents/0/parts/0: needs one of text, inlineData, fileData, functionCall, functionResponse, "
          "executableCode, codeExecutionResult"),
@@ -197,7 +206,7 @@ def test_unknown_fields_may_be_allowed_everywhere_while_known_ones_are_still_che
     ]
     known_broken = text_request(futureField=1, generationConfig={"newKnob": 1, "temperature": 3})
     assert messages(line(known_broken), validator=validator) == [
-        "line 1: /request/generationConfig/temperature: 3 is greater than the maximum of 2"]
+        'line 1: /request/generationConfig/temperature: a number above the maximum of 2']
 
 
 def test_notes_a_v1beta1_only_field_and_too_many_stop_sequences() -> None:
@@ -218,11 +227,11 @@ def test_extra_schema_is_combined_with_the_packaged_one() -> None:
     validator = build_validator({"required": ["key"], "properties": {"key": {"type": "string", "pattern": "^[a-z]"}}})
     assert messages(SEED_LINE, 5, validator=validator) == ["line 5: 'key' is a required property"]
     assert messages(line(text_request(), key="7"), 6, validator=validator) == [
-        "line 6: /key: '7' does not match '^[a-z]'"
+        "line 6: /key: a string (1 character) that does not match '^[a-z]'"
     ]
     both_wrong = line({"contents": [{"role": "bot", "parts": [{"text": "x"}]}]}, key="row-1")
     assert messages(both_wrong, 8, validator=validator) == [
-        "line 8: /request/contents/0/role: 'bot' is not one of ['user', 'model']"
+        "line 8: /request/contents/0/role: a string (3 characters) that is not one of ['user', 'model']"
     ]
 
 
