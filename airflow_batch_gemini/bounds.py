@@ -14,7 +14,9 @@ deeper than that; it costs two ``bytes.count`` calls for a line with few bracket
 from __future__ import annotations
 
 import itertools
+import operator
 import re
+from collections.abc import Sequence
 
 #: Longest input line (one request, its line break included) taken by default: 32 MiB.
 DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
@@ -44,3 +46,28 @@ def nesting_depth_over(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
     return nesting_depth(raw) > limit
+
+
+def deep_lines(lines: Sequence[bytes], limit: int = MAX_JSON_DEPTH) -> dict[int, int]:
+    """The lines of ``lines`` nesting deeper than ``limit`` levels: their index in ``lines`` and depth.
+
+    The opening brackets of every line are counted in C first; only a line with more than ``limit`` of
+    them is measured (:func:`nesting_depth`), so a group of ordinary lines costs two counts a line.
+    """
+    opened = list(map(operator.add, map(bytes.count, lines, itertools.repeat(b"[")),
+                      map(bytes.count, lines, itertools.repeat(b"{"))))
+    if max(opened, default=0) <= limit:
+        return {}
+    depths = {index: nesting_depth(lines[index]) for index, count in enumerate(opened) if count > limit}
+    return {index: depth for index, depth in depths.items() if depth > limit}
+
+
+def compressed_object_refusal(uri: str, content_encoding: str | None) -> str | None:
+    """Why an object stored with ``content_encoding`` is refused, or ``None`` for one stored as it reads
+    (no encoding, or ``identity``): a compressed object is never inflated, since a few hundred KB of it can
+    inflate to gigabytes (the Cloud Storage client would decompress ``gzip`` behind the reader's back)."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return None
+    return (f"{uri} is stored compressed (Content-Encoding: {encoding}), which is refused, not decompressed: "
+            "upload it again uncompressed (without gcloud storage cp's --gzip-local or --gzip-in-flight options)")

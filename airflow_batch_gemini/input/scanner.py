@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from msgspec import UNSET
 
+from airflow_batch_gemini.bounds import deep_lines
 from airflow_batch_gemini.input.columns import TopLevelColumns
 from airflow_batch_gemini.input.fast_tier import (
     DecodeRefusal,
@@ -29,7 +30,8 @@ from airflow_batch_gemini.input.fast_tier import (
     same_spelling,
 )
 from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
-from airflow_batch_gemini.input.lines import split_lines
+from airflow_batch_gemini.input.line_limits import depth_problem, overlong_problem, overlong_record, too_large_problem
+from airflow_batch_gemini.input.lines import OverlongLine, split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
 from airflow_batch_gemini.input.problems import LineProblem
 from airflow_batch_gemini.input.rejects import reject_record
@@ -119,8 +121,14 @@ class _InputScanner:
         self.keys_of = operator.attrgetter(*key_fields)
         self.spelling = 0  # the decoder a group starts with
 
-    def block(self, block: bytes) -> None:
-        """Check a block of whole lines (the last line of the input may lack its line break)."""
+    def block(self, block: bytes | OverlongLine) -> None:
+        """Check a block of whole lines (the last line of the input may lack its line break), or the one
+        line longer than the reader's limit that an :class:`~airflow_batch_gemini.input.lines.OverlongLine`
+        stands for."""
+        if isinstance(block, OverlongLine):
+            self.number += 1
+            self._refuse(self.number, [overlong_problem(self.number, block)], block)
+            return
         lines = split_lines(block)
         if len(lines) <= GROUP_LINES:
             self.group(lines, block)
@@ -132,7 +140,14 @@ class _InputScanner:
         """Check consecutive lines (``data``: the same joined, if at hand)."""
         first = self.number + 1
         self.number += len(lines)
-        if not self._group_fast(first, lines, data):
+        deep = deep_lines(lines)
+        if deep:  # refused before any decoder sees them (they recurse), the others checked one by one
+            for offset, raw in enumerate(lines):
+                if offset in deep:
+                    self._refuse(first + offset, [depth_problem(first + offset, deep[offset])], raw)
+                else:
+                    self._line(first + offset, raw)
+        elif not self._group_fast(first, lines, data):
             for number, raw in enumerate(lines, start=first):
                 self._line(number, raw)
 
@@ -215,6 +230,9 @@ class _InputScanner:
             self._accept(number, raw)
 
     def _accept(self, number: int, line: bytes) -> None:
+        if len(line) > self.planner.max_bytes:  # no file may hold it: a file over the limit would fail its job
+            self._refuse(number, [too_large_problem(number, len(line), self.planner.max_bytes)], line)
+            return
         self.planner.add(number, line)
         if self.on_rows is not None:
             self.on_rows(self.planner.index, line)
@@ -240,11 +258,17 @@ class _InputScanner:
                 self._note(line_notes(parsed, number, validator))
             self._accept(number, line)
             return
+        self._refuse(number, problems, raw)
+
+    def _refuse(self, number: int, problems: list[LineProblem], raw: bytes | OverlongLine) -> None:
+        """Count line ``number`` invalid for ``problems`` and hand on its rejects record."""
+        scan = self.scan
         scan.invalid_lines.add(number)
         scan.problem_count += len(problems)
         _keep_first(scan.problems, problems, self.max_problems)
         if self.on_reject is not None:
-            self.on_reject(reject_record(raw, problems))
+            record = overlong_record(raw, problems) if isinstance(raw, OverlongLine) else reject_record(raw, problems)
+            self.on_reject(record)
 
     def _note(self, notes: list[LineProblem]) -> None:
         scan = self.scan
@@ -274,7 +298,7 @@ class ScanOptions(TypedDict, total=False):
 
 
 def scan_blocks(
-    blocks: Iterable[bytes], validator: LineValidator | None = None, max_problems: int = 20,
+    blocks: Iterable[bytes | OverlongLine], validator: LineValidator | None = None, max_problems: int = 20,
     **options: Unpack[ScanOptions],
 ) -> InputScan:
     """Validate every line of an input and plan its upload as files within the service's limits.
@@ -286,7 +310,8 @@ def scan_blocks(
     jsonschema-rs and the importer checks; the reference (jsonschema) explains the lines found invalid.
 
     :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.input.lines.iter_line_blocks`),
-        lines numbered from 1; only the input's last line may lack its line break.
+        lines numbered from 1; only the input's last line may lack its line break. An
+        :class:`~airflow_batch_gemini.input.lines.OverlongLine` among them is one line, refused as too long.
     :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`; the packaged schema alone
         by default.
     :param max_problems: how many problems (and how many notes) to keep for the report (all are counted).
