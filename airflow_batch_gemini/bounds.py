@@ -14,7 +14,6 @@ deeper than that; it costs two ``bytes.count`` calls for a line with few bracket
 from __future__ import annotations
 
 import itertools
-import operator
 import re
 from collections.abc import Sequence
 
@@ -25,6 +24,7 @@ MAX_JSON_DEPTH = 64
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NOT_OPENERS = bytes(byte for byte in range(256) if byte not in b"[{\n")  # kept: opening brackets, line breaks
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
@@ -48,17 +48,19 @@ def nesting_depth_over(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return nesting_depth(raw) > limit
 
 
-def deep_lines(lines: Sequence[bytes], limit: int = MAX_JSON_DEPTH) -> dict[int, int]:
+def deep_lines(lines: Sequence[bytes], joined: bytes | None = None, limit: int = MAX_JSON_DEPTH) -> dict[int, int]:
     """The lines of ``lines`` nesting deeper than ``limit`` levels: their index in ``lines`` and depth.
 
-    The opening brackets of every line are counted in C first; only a line with more than ``limit`` of
-    them is measured (:func:`nesting_depth`), so a group of ordinary lines costs two counts a line.
+    The opening brackets of every line are counted in one pass over the lines joined (``joined``, if at
+    hand); only a line with more than ``limit`` of them is measured (:func:`nesting_depth`).
+
+    :param lines: consecutive lines, each ending with ``\\n`` (the last may lack it).
     """
-    opened = list(map(operator.add, map(bytes.count, lines, itertools.repeat(b"[")),
-                      map(bytes.count, lines, itertools.repeat(b"{"))))
-    if max(opened, default=0) <= limit:
+    data = b"".join(lines) if joined is None else joined
+    opened = list(map(len, data.translate(None, _NOT_OPENERS).split(b"\n")))
+    if max(opened) <= limit:
         return {}
-    depths = {index: nesting_depth(lines[index]) for index, count in enumerate(opened) if count > limit}
+    depths = {index: nesting_depth(lines[index]) for index, count in enumerate(opened[: len(lines)]) if count > limit}
     return {index: depth for index, depth in depths.items() if depth > limit}
 
 

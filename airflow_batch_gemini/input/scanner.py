@@ -140,16 +140,13 @@ class _InputScanner:
         """Check consecutive lines (``data``: the same joined, if at hand)."""
         first = self.number + 1
         self.number += len(lines)
-        deep = deep_lines(lines)
-        if deep:  # refused before any decoder sees them (they recurse), the others checked one by one
+        if not self._group_fast(first, lines, data):
+            deep = deep_lines(lines, data)  # refused before the decoders of the next tiers (they recurse)
             for offset, raw in enumerate(lines):
                 if offset in deep:
                     self._refuse(first + offset, [depth_problem(first + offset, deep[offset])], raw)
                 else:
                     self._line(first + offset, raw)
-        elif not self._group_fast(first, lines, data):
-            for number, raw in enumerate(lines, start=first):
-                self._line(number, raw)
 
     def _group_keys(self, lines: list[bytes]) -> list[Any] | None:
         """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused).
@@ -162,18 +159,29 @@ class _InputScanner:
 
         msgspec does not check the UTF-8 of JSON it keeps as :class:`msgspec.Raw` without decoding, nor of a
         first copy of a key given twice: when a line took a variant that keeps such values, the group's
-        bytes are checked for UTF-8 here."""
+        bytes are checked for UTF-8 here.
+
+        The plain decoders describe a request of bounded depth with no free-form JSON in it, so they refuse a
+        deep line at once (``tests/unit/test_line_bounds.py`` holds them to it); the wider ones keep free-form
+        JSON as :class:`msgspec.Raw`, which msgspec walks recursively. So at the first line a plain decoder
+        refuses, the nesting depth of that line and of the rest of the group is checked
+        (:func:`~airflow_batch_gemini.bounds.deep_lines`) before any other decoder sees them: a deep line sends
+        the group to the next tiers, where it is refused."""
         decoders = self.decoders
         if not decoders:
             return None
         keys: list[Any] = []
         keys_of, current = self.keys_of, self.spelling
         wider = False  # a decoder other than the plain ones took a line: its Structs keep msgspec.Raw values
+        checked = False  # the depth of the lines from the first one refused on
         while len(keys) < len(lines):
             try:
                 # map in C; a refused line stops it, the keys of the lines before it stay in the list
                 keys.extend(map(keys_of, map(decoders[current], itertools.islice(lines, len(keys), None))))
             except DecodeRefusal:
+                if not checked and deep_lines(lines[len(keys):]):
+                    return None
+                checked = True
                 raw = lines[len(keys)]
                 for index in fallbacks(raw, current):
                     try:
