@@ -8,7 +8,11 @@ The nesting depth of a line is bounded too (:data:`MAX_JSON_DEPTH`): the service
 job with values nested deeper than 15 levels, so a line deeper than 64 can never run, and refusing it
 before it is decoded keeps every recursive step (the JSON decoders, jsonschema, the row identity) far
 from Python's recursion limit. :func:`nesting_depth_over` tells, on the raw bytes, whether a line is
-deeper than that; it costs two ``bytes.count`` calls for a line with few brackets.
+deeper than that; it costs two ``bytes.count`` calls for a line with few brackets; :func:`deep_lines` tells it
+of a group of lines in one pass.
+
+An object stored compressed (``Content-Encoding: gzip``) is refused, never inflated
+(:func:`compressed_object_refusal`): a few hundred KB of it can inflate to gigabytes.
 """
 
 from __future__ import annotations

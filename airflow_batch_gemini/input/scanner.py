@@ -8,6 +8,13 @@ shape (packaged schema only); the lines of any other group go one by one through
 bytes); the reference (jsonschema) explains the lines found invalid. Whatever tier decides, the scan
 reports the same: invalid lines, problems, notes, files and their digests, warnings, rejects and
 uploaded bytes (row keys included). The first tier's Structs describe lines that draw no note.
+
+Hostile lines are refused as problems of their own line before they cost more than their bounds
+(:mod:`~airflow_batch_gemini.bounds`, :mod:`~airflow_batch_gemini.input.line_limits`): a line longer than the
+reader's limit comes as an :class:`~airflow_batch_gemini.input.lines.OverlongLine` and is never held; a line
+nesting deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` is refused before a decoder that
+recurses sees it; a line larger than a whole file (``max_bytes_per_file``) is refused, so that no file is
+planned over the limit.
 """
 
 from __future__ import annotations

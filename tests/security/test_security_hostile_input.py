@@ -184,3 +184,23 @@ def test_a_line_larger_than_a_whole_file_is_refused(gcs_client: storage.Client) 
     inputs = [blob for blob in written if "rejects" not in blob.name]
     assert inputs and all(blob.size <= limit for blob in inputs)
     assert sum(len(_lines_of(f"gs://{TEST_BUCKET}/{blob.name}", gcs_client)) for blob in inputs) == 3
+
+
+def test_requests_given_as_dicts_are_bounded_as_lines_are(gcs_client: storage.Client) -> None:
+    deep: Any = 0
+    for _ in range(300):
+        deep = [deep]
+    source = [request_line("first"), json.loads(DEEP_ARGUMENTS.replace(b"[" * 600 + b"]" * 600, b"0")),
+              request_line("x" * 2_000)]
+    source[1]["request"]["contents"][1]["parts"][0]["functionCall"]["args"]["a"] = deep
+    destination = _destination()
+    result = _prepare(source=source, destination_uri=destination, on_invalid="skip",
+                      max_line_bytes=1_000).execute({})  # type: ignore[arg-type]
+    assert result["row_count"] == 1 and result["skipped_count"] == 2
+    records = _records(result["rejects_uri"], gcs_client)
+    size = len(json.dumps(source[2], separators=(",", ":"))) + 1
+    assert [(record["line"], record["problems"][0]["message"]) for record in records] == [
+        (2, "nests 308 levels deep, deeper than the 64 levels any line may take (the batch importer refuses more "
+            "than 15); flatten the request"),
+        (3, f"is {size:,} bytes long, over the limit of 1,000 bytes a line (max_line_bytes); split the request or "
+            "raise max_line_bytes")]
