@@ -9,72 +9,21 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from msgspec import inspect
 
 from airflow_batch_gemini.bounds import MAX_JSON_DEPTH, compressed_object_refusal, deep_lines
 from airflow_batch_gemini.input.fast_tier import FAMILIES, line_decoders
-from airflow_batch_gemini.input.lines import OverlongLine, bounded_blocks, iter_line_blocks, stream_lines
+from airflow_batch_gemini.input.lines import iter_line_blocks, stream_lines
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs, repair_line
 from airflow_batch_gemini.input.request_lines import request_line_blocks
 from airflow_batch_gemini.input.scanner import scan_blocks, scan_lines
 from airflow_batch_gemini.input.sharding import ShardPlanner
 from tests.input_lines import line, text_request
-
-
-def overlong(raw: bytes, limit: int) -> OverlongLine:
-    return OverlongLine(len(raw), hashlib.sha256(raw).hexdigest(), limit)
+from tests.unit.test_lines import overlong
 
 
 def valid(text: str = "hi") -> bytes:
     return (line(text_request(), key=text) + "\n").encode()
-
-
-def test_a_line_over_the_limit_comes_as_a_marker_at_its_place() -> None:
-    long = b"x" * 30 + b"\n"
-    chunks = [b"ab\n", long[:7], long[7:20], long[20:] + b"cd\n", b"ef"]
-    assert list(stream_lines(iter_line_blocks(chunks, 10))) == [b"ab\n", overlong(long, 10), b"cd\n", b"ef"]
-
-
-def test_a_line_exactly_at_the_limit_passes_one_byte_more_does_not() -> None:
-    assert list(stream_lines(iter_line_blocks([b"123456789\n", b"1234567890"], 10))) == [b"123456789\n",
-                                                                                          b"1234567890"]
-    assert list(stream_lines(iter_line_blocks([b"1234567890", b"\n"], 10))) == [overlong(b"1234567890\n", 10)]
-    assert list(stream_lines(iter_line_blocks([b"12345678901"], 10))) == [overlong(b"12345678901", 10)]
-
-
-def test_at_most_the_limit_and_a_chunk_of_a_long_line_is_held() -> None:
-    held: list[int] = []
-
-    def chunks() -> Any:
-        for _ in range(100):
-            yield b"y" * 7
-
-    for block in iter_line_blocks(chunks(), 20):
-        held.append(len(block) if isinstance(block, bytes) else 0)
-    assert held == [0]  # the 700-byte line is a marker only: no block of it was ever made
-
-
-@given(st.lists(st.sampled_from([b"\n", b"a", b"bb", b"c" * 9]), max_size=40), st.integers(1, 12),
-       st.lists(st.integers(1, 15), max_size=30))
-def test_any_chunking_gives_the_lines_and_markers_of_the_whole(pieces: list[bytes], limit: int,
-                                                               cuts: list[int]) -> None:
-    data = b"".join(pieces)
-    chunks, rest = [], data
-    for cut in cuts:
-        chunks.append(rest[:cut])
-        rest = rest[cut:]
-    chunks.append(rest)
-    *whole, last = data.split(b"\n")
-    expected = [part + b"\n" for part in whole] + ([last] if last else [])
-    bounded = [raw if len(raw) <= limit else overlong(raw, limit) for raw in expected]
-    assert list(stream_lines(iter_line_blocks(chunks, limit))) == bounded
-    assert list(stream_lines(bounded_blocks(data, limit))) == bounded
-
-
-def test_no_limit_holds_every_line() -> None:
-    assert list(iter_line_blocks([b"x" * 100, b"\n"], None)) == [b"x" * 100 + b"\n"]
 
 
 def test_the_scan_refuses_an_over_long_line_and_numbers_the_next_ones_right() -> None:
