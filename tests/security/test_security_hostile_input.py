@@ -204,3 +204,16 @@ def test_requests_given_as_dicts_are_bounded_as_lines_are(gcs_client: storage.Cl
             "than 15); flatten the request"),
         (3, f"is {size:,} bytes long, over the limit of 1,000 bytes a line (max_line_bytes); split the request or "
             "raise max_line_bytes")]
+
+
+def test_the_second_pass_numbers_the_lines_after_an_over_long_one_right(tmp_path: Path,
+                                                                        gcs_client: storage.Client) -> None:
+    lines = [_line("a"), _line("x" * 2_000), _line("b"), _line("c")]
+    (tmp_path / "in.jsonl").write_bytes(b"".join(lines))
+    folder = _destination("")
+    result = _prepare(source="in.jsonl", local_base_dir=str(tmp_path), destination_uri=folder + "requests.jsonl",
+                      on_invalid="skip", add_row_keys=True, max_line_bytes=1_000,
+                      max_bytes_per_file=2 * len(lines[0]) + 30).execute({})  # type: ignore[arg-type]
+    assert len(result["input_uris"]) > 1 and result["skipped_count"] == 1  # several files: a second pass
+    keys = [json.loads(line)["key"] for uri in result["input_uris"] for line in _lines_of(uri, gcs_client)]
+    assert keys == ["r00000001", "r00000003", "r00000004"]
