@@ -8,13 +8,18 @@ The nesting depth of a line is bounded too (:data:`MAX_JSON_DEPTH`): the service
 job with values nested deeper than 15 levels, so a line deeper than 64 can never run, and refusing it
 before it is decoded keeps every recursive step (the JSON decoders, jsonschema, the row identity) far
 from Python's recursion limit. :func:`nesting_depth_over` tells, on the raw bytes, whether a line is
-deeper than that; it costs two ``bytes.count`` calls for a line with few brackets.
+deeper than that; it costs two ``bytes.count`` calls for a line with few brackets; :func:`deep_lines` tells it
+of a group of lines in one pass.
+
+An object stored compressed (``Content-Encoding: gzip``) is refused, never inflated
+(:func:`compressed_object_refusal`): a few hundred KB of it can inflate to gigabytes.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 #: Longest input line (one request, its line break included) taken by default: 32 MiB.
 DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
@@ -23,6 +28,7 @@ MAX_JSON_DEPTH = 64
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NOT_OPENERS = bytes(byte for byte in range(256) if byte not in b"[{\n")  # kept: opening brackets, line breaks
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
@@ -44,3 +50,30 @@ def nesting_depth_over(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
     return nesting_depth(raw) > limit
+
+
+def deep_lines(lines: Sequence[bytes], joined: bytes | None = None, limit: int = MAX_JSON_DEPTH) -> dict[int, int]:
+    """The lines of ``lines`` nesting deeper than ``limit`` levels: their index in ``lines`` and depth.
+
+    The opening brackets of every line are counted in one pass over the lines joined (``joined``, if at
+    hand); only a line with more than ``limit`` of them is measured (:func:`nesting_depth`).
+
+    :param lines: consecutive lines, each ending with ``\\n`` (the last may lack it).
+    """
+    data = b"".join(lines) if joined is None else joined
+    opened = list(map(len, data.translate(None, _NOT_OPENERS).split(b"\n")))
+    if max(opened) <= limit:
+        return {}
+    depths = {index: nesting_depth(lines[index]) for index, count in enumerate(opened[: len(lines)]) if count > limit}
+    return {index: depth for index, depth in depths.items() if depth > limit}
+
+
+def compressed_object_refusal(uri: str, content_encoding: str | None) -> str | None:
+    """Why an object stored with ``content_encoding`` is refused, or ``None`` for one stored as it reads
+    (no encoding, or ``identity``): a compressed object is never inflated, since a few hundred KB of it can
+    inflate to gigabytes (the Cloud Storage client would decompress ``gzip`` behind the reader's back)."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return None
+    return (f"{uri} is stored compressed (Content-Encoding: {encoding}), which is refused, not decompressed: "
+            "upload it again uncompressed (without gcloud storage cp's --gzip-local or --gzip-in-flight options)")

@@ -7,10 +7,11 @@ It prints every problem with its line number and JSON pointer (the first ``--max
 every note (a warning on a valid line) the same way, ending ``(warning)``, and a summary per input; an input
 larger than one job takes (200,000 requests or 1 GB, or the lower ``--max-rows-per-file`` and
 ``--max-bytes-per-file`` a DAG sets) is listed as the files the operator would upload, each with where it is
-cut and why. With ``--repair-empty-tools`` the lines are checked as the operator's ``repair_empty_tools=True``
-would upload them, and each repair is listed; the inputs are not changed. A problem names the JSON path, the
-type and the size of a value, never the value itself (inputs may hold personal data); ``--show-values`` says
-the values too.
+cut and why. A line longer than ``--max-line-bytes`` (32 MiB by default) is an invalid line, found without
+holding it; an object stored compressed is refused. With ``--repair-empty-tools`` the lines are checked as the
+operator's ``repair_empty_tools=True`` would upload them, and each repair is listed; the inputs are not changed.
+A problem names the JSON path, the type and the size of a value, never the value itself (inputs may hold
+personal data); ``--show-values`` says the values too.
 
 Exit status: 0 when every input is valid, 1 when one is not, 2 for a usage error (a bad option, no input, an
 input that leads nowhere or cannot be read); notes never change it.
@@ -27,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.cli_inputs import Input, InputNotFound, resolve
+from airflow_batch_gemini.input.lines import OverlongLine
 from airflow_batch_gemini.input.refusal import NO_REQUEST
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs
 from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
@@ -49,13 +52,20 @@ def progress_text(name: str, done_bytes: int, total_bytes: int | None, lines: in
     return f"{name} [{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {share:4.0%} {lines:,} lines"
 
 
-def with_progress(blocks: Iterable[bytes], name: str, total_bytes: int | None, stream: TextIO) -> Iterator[bytes]:
-    """Yield ``blocks`` of whole lines unchanged, redrawing a progress bar on ``stream`` as they pass."""
+def with_progress(
+    blocks: Iterable[bytes | OverlongLine], name: str, total_bytes: int | None, stream: TextIO
+) -> Iterator[bytes | OverlongLine]:
+    """Yield ``blocks`` of whole lines (and over-long lines) unchanged, redrawing a progress bar on ``stream``
+    as they pass."""
     done = count = 0
     shown = 0.0
     for block in blocks:
-        done += len(block)
-        count += block.count(b"\n") + (not block.endswith(b"\n"))
+        if isinstance(block, OverlongLine):
+            done += block.size
+            count += 1
+        else:
+            done += len(block)
+            count += block.count(b"\n") + (not block.endswith(b"\n"))
         if (now := time.monotonic()) - shown >= PROGRESS_INTERVAL:
             shown = now
             stream.write("\r" + progress_text(name, done, total_bytes, count))
@@ -120,6 +130,7 @@ class CheckOptions:
     :param repair_empty_tools: check the lines as the operator's ``repair_empty_tools=True`` uploads them.
     :param max_rows_per_file: at most this many requests per uploaded file.
     :param max_bytes_per_file: at most this many bytes per uploaded file.
+    :param max_line_bytes: the longest line taken, its line break included (a longer one is invalid).
     """
 
     max_problems: int = 20
@@ -127,6 +138,7 @@ class CheckOptions:
     repair_empty_tools: bool = False
     max_rows_per_file: int = MAX_REQUESTS_PER_JOB
     max_bytes_per_file: int = MAX_INPUT_BYTES
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 
 
 def _listed(out: TextIO, name: str, items: Sequence[object], total: int, kind: str, suffix: str = "") -> None:
@@ -144,7 +156,7 @@ def validate_input(source: Input, validator: LineValidator, options: CheckOption
     :raises InputNotFound: it cannot be read (anymore).
     """
     repairs = EmptyToolRepairs(options.max_problems)
-    blocks: Iterable[bytes] = source.open_blocks()
+    blocks: Iterable[bytes | OverlongLine] = source.open_blocks(options.max_line_bytes)
     if options.progress:
         blocks = with_progress(blocks, source.short_name, source.size, err)
     if options.repair_empty_tools:
@@ -213,6 +225,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="say the offending values in the problems (by default a message names the JSON "
                                "path, the type and the size of a value, never the value: inputs may hold "
                                "personal data)")
+    validate.add_argument("--max-line-bytes", type=_count(1, MAX_INPUT_BYTES), default=DEFAULT_MAX_LINE_BYTES,
+                          metavar="N",
+                          help="refuse a line longer than N bytes, its line break included, without holding it, as "
+                               f"the operator's max_line_bytes does (default {DEFAULT_MAX_LINE_BYTES:,}, 32 MiB)")
     validate.add_argument("--progress", action="store_true",
                           help="draw a progress bar on stderr even when it is not a terminal")
     return parser
@@ -232,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputNotFound as err:
         parser.exit(2, f"gemini-batch validate: error: {err}\n")
     options = CheckOptions(args.max_problems, args.progress or sys.stderr.isatty(), args.repair_empty_tools,
-                           args.max_rows_per_file, args.max_bytes_per_file)
+                           args.max_rows_per_file, args.max_bytes_per_file, args.max_line_bytes)
     valid = True
     try:
         for argument in arguments:

@@ -5,7 +5,8 @@ Every argument is resolved before any line is checked, so that one that leads no
 object that is not there, a folder or wildcard that holds no input) is a usage error (:class:`InputNotFound`,
 exit status 2) and not an invalid input. ``gs://`` is read with google-cloud-storage: anonymous credentials
 when ``STORAGE_EMULATOR_HOST`` points at an emulator, Application Default Credentials otherwise; an object is
-read at the generation it had when it was listed, in chunks, so memory holds one chunk and one line.
+read at the generation it had when it was listed, in chunks, so memory holds one chunk and one line (at most
+``--max-line-bytes`` of it); an object stored compressed (``Content-Encoding: gzip``) is refused, never inflated.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow_batch_gemini.input.lines import iter_line_blocks, read_line_blocks
+from airflow_batch_gemini.bounds import compressed_object_refusal
+from airflow_batch_gemini.input.lines import OverlongLine, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
 if TYPE_CHECKING:
@@ -43,12 +45,13 @@ class Input:
 
     :param name: how the output names it (the path or URI as given or found; ``<stdin>`` for standard input).
     :param size: its size in bytes, if known (for the progress bar).
-    :param open_blocks: read it as blocks of whole lines.
+    :param open_blocks: read it as blocks of whole lines, given the longest line to hold (a longer one comes
+        as an :class:`~airflow_batch_gemini.input.lines.OverlongLine`).
     """
 
     name: str
     size: int | None
-    open_blocks: Callable[[], Iterator[bytes]]
+    open_blocks: Callable[[int], Iterator[bytes | OverlongLine]]
 
     @property
     def short_name(self) -> str:
@@ -65,17 +68,17 @@ class Argument:
     found: str | None = None
 
 
-def _local_blocks(path: Path) -> Iterator[bytes]:
+def _local_blocks(path: Path, max_line_bytes: int) -> Iterator[bytes | OverlongLine]:
     try:
         handle = path.open("rb")
     except OSError as err:
         raise InputNotFound(f"{path}: cannot be read ({err.strerror})") from None
     with handle:
-        yield from read_line_blocks(handle)
+        yield from read_line_blocks(handle, max_line_bytes)
 
 
 def _local_file(path: Path) -> Input:
-    return Input(str(path), path.stat().st_size, lambda: _local_blocks(path))
+    return Input(str(path), path.stat().st_size, lambda max_line_bytes: _local_blocks(path, max_line_bytes))
 
 
 def _folder(path: Path) -> Argument:
@@ -89,7 +92,7 @@ def _folder(path: Path) -> Argument:
 
 def standard_input(stream: IO[bytes]) -> Input:
     """Standard input as an input (read once: it can be given once)."""
-    return Input(STDIN_NAME, None, lambda: read_line_blocks(stream))
+    return Input(STDIN_NAME, None, lambda max_line_bytes: read_line_blocks(stream, max_line_bytes))
 
 
 def storage_client() -> Client:
@@ -147,15 +150,20 @@ class CloudStorage:
                         f"{uri}: checking the {len(blobs)} object(s) of gs://{bucket}/{pattern} in name order: {names}")
 
     def _object(self, bucket: str, blob: Any) -> Input:
+        """An object to check; one stored compressed is refused (:class:`InputNotFound`), never inflated."""
         uri = f"gs://{bucket}/{blob.name}"
-        return Input(uri, blob.size, lambda: self._blocks(uri, bucket, blob.name, blob.generation))
+        if refusal := compressed_object_refusal(uri, blob.content_encoding):
+            raise InputNotFound(refusal)
+        return Input(uri, blob.size,
+                     lambda max_line_bytes: self._blocks(uri, bucket, blob.name, blob.generation, max_line_bytes))
 
-    def _blocks(self, uri: str, bucket: str, name: str, generation: int | None) -> Iterator[bytes]:
+    def _blocks(self, uri: str, bucket: str, name: str, generation: int | None, max_line_bytes: int
+                ) -> Iterator[bytes | OverlongLine]:
         pinned = self.client(uri).bucket(bucket).blob(name, generation=generation)
-        reader = _calling_google(lambda: pinned.open("rb", chunk_size=GCS_CHUNK_BYTES), uri)
+        reader = _calling_google(lambda: pinned.open("rb", chunk_size=GCS_CHUNK_BYTES, raw_download=True), uri)
         with reader:
             chunks = iter(lambda: _calling_google(lambda: reader.read(GCS_CHUNK_BYTES), uri), b"")
-            yield from iter_line_blocks(chunks)
+            yield from iter_line_blocks(chunks, max_line_bytes)
 
 
 def _calling_google(call: Callable[[], Any], where: str) -> Any:

@@ -106,14 +106,19 @@ class Sizes:
     trigger_interval: float
     trigger_window: float
     repeat: int
+    hostile_line_bytes: int
+    bomb_bytes: int
+    hostile_max_line_bytes: int
 
     @classmethod
     def default(cls) -> Sizes:
-        """What ``make bench`` runs: the issue's row counts, 250 MB for the memory rows."""
+        """What ``make bench`` runs: the issue's row counts, 250 MB for the memory rows; for the rows of hostile
+        input a 200 MB line and a gzip bomb that inflates to 300 MB, read with ``max_line_bytes`` of 8 MiB."""
         return cls(
             validation_rows=200_000, upload_rows=50_000, split_rows=200_000, growth_rows=(10_000, 100_000, 200_000),
             rss_bytes=250_000_000, rss_row_chars=4_000, poll_seconds=5.0, triggers=1_000, trigger_interval=2.0,
-            trigger_window=20.0, repeat=3,
+            trigger_window=20.0, repeat=3, hostile_line_bytes=200_000_000, bomb_bytes=300_000_000,
+            hostile_max_line_bytes=8 * 2**20,
         )
 
     @classmethod
@@ -128,7 +133,8 @@ class Sizes:
         return cls(
             validation_rows=300, upload_rows=300, split_rows=300, growth_rows=(100, 200, 300),
             rss_bytes=2 * 2**20, rss_row_chars=500, poll_seconds=0.5, triggers=20, trigger_interval=0.5,
-            trigger_window=1.5, repeat=1,
+            trigger_window=1.5, repeat=1, hostile_line_bytes=2_000_000, bomb_bytes=3_000_000,
+            hostile_max_line_bytes=256 * 2**10,
         )
 
 

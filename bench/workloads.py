@@ -7,6 +7,7 @@ from pathlib import Path
 
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.manifests import PreparedInput, SplitManifest
+from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 
@@ -19,6 +20,19 @@ def validate_and_upload(source: Path, destination_uri: str) -> PreparedInput:
         task_id="bench_prepare", source=str(source), destination_uri=destination_uri
     )
     return operator.execute({})
+
+
+def prepare_hostile(source: str, destination_uri: str, max_line_bytes: int) -> PreparedInput | None:
+    """The prepare operator with ``on_invalid="skip"`` on a hostile ``source`` (a local path or a ``gs://``
+    object); ``None`` when it refuses the source as a whole (as it does a compressed object)."""
+    operator = GeminiBatchPrepareInputOperator(
+        task_id="bench_prepare_hostile", source=source, destination_uri=destination_uri, on_invalid="skip",
+        max_line_bytes=max_line_bytes,
+    )
+    try:
+        return operator.execute({})
+    except GeminiBatchPermanentFailure:
+        return None
 
 
 def plain_upload(source: Path, destination_uri: str) -> int:

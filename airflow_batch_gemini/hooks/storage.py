@@ -14,7 +14,12 @@ from typing import IO, Any, cast
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from google.api_core.exceptions import Forbidden, NotFound, PreconditionFailed
 
-from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.bounds import compressed_object_refusal
+from airflow_batch_gemini.exceptions import (
+    GeminiBatchConfigurationError,
+    GeminiBatchInputChangedError,
+    GeminiBatchUploadConflictError,
+)
 from airflow_batch_gemini.hooks.background_upload import DEFAULT_QUEUE_BYTES, BackgroundUpload
 from airflow_batch_gemini.hooks.upload_result import UploadResult
 from airflow_batch_gemini.input.digest import ContentDigest
@@ -270,28 +275,35 @@ class GeminiBatchStorageHook(GCSHook):
         destination.compose([bucket.blob(name) for name in source_objects], if_generation_match=if_generation_match)
 
     def read_chunks(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
-        """Yield the bytes of an object in chunks of ``chunk_size`` (the last one shorter).
+        """Yield the bytes of an object as stored, in chunks of ``chunk_size`` (the last one shorter).
+
+        The object is looked up first, then read at that generation as stored (``raw_download``): one stored
+        compressed (``Content-Encoding: gzip``) is refused, never inflated
+        (:func:`~airflow_batch_gemini.bounds.compressed_object_refusal`).
 
         :param uri: the object's ``gs://`` URI.
-        :param generation: read this generation (so that two passes see the same bytes).
-        :raises GeminiBatchInputChangedError: the pinned generation was replaced or deleted.
+        :param generation: read this generation (so that two passes see the same bytes); default: the current.
+        :raises google.api_core.exceptions.NotFound: the object is absent.
+        :raises GeminiBatchConfigurationError: the object is stored compressed.
+        :raises GeminiBatchInputChangedError: the generation was replaced or deleted, before or while being read.
         """
         bucket, name = parse_gs_uri(uri)
-        blob = self.get_conn().bucket(bucket).blob(name, generation=generation)
+        blob = self.get_conn().bucket(bucket).get_blob(name, generation=generation)
+        if blob is None:
+            if generation is None:
+                raise NotFound(f"{uri} does not exist")
+            raise _generation_gone(uri, generation)
+        if refusal := compressed_object_refusal(uri, blob.content_encoding):
+            raise GeminiBatchConfigurationError(f"{refusal}; then run the task again")
         try:
-            with blob.open("rb", chunk_size=self.chunk_size) as reader:
+            with blob.open("rb", chunk_size=self.chunk_size, raw_download=True) as reader:
                 yield from iter(lambda: reader.read(self.chunk_size), b"")
         except NotFound:
-            if generation is None:
-                raise
-            raise GeminiBatchInputChangedError(
-                f"{uri} generation {generation} is gone: the object was replaced or deleted while being "
-                "read. Run the task again once nothing writes to it."
-            ) from None
+            raise _generation_gone(uri, blob.generation) from None
 
     def read_lines(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
-        """Yield the lines of an object, each with its line break, fetching it chunk by chunk
-        (see :meth:`read_chunks`)."""
+        """Yield the lines of an object, each with its line break, however long, fetching it chunk by chunk
+        (see :meth:`read_chunks`: an object stored compressed is refused)."""
         return iter_lines(self.read_chunks(uri, generation))
 
     def delete_if_present(self, uri: str) -> bool:
@@ -370,6 +382,13 @@ class GeminiBatchStorageHook(GCSHook):
         prefix = posixpath.join(path, "") if path else ""
         names = (blob.name[len(prefix) :] for blob in self.get_conn().list_blobs(bucket, prefix=prefix))
         return [f"gs://{bucket}/{prefix}{name}" for name in select_prediction_files(names)]
+
+
+def _generation_gone(uri: str, generation: int) -> GeminiBatchInputChangedError:
+    return GeminiBatchInputChangedError(
+        f"{uri} generation {generation} is gone: the object was replaced or deleted while being read. Run the "
+        "task again once nothing writes to it."
+    )
 
 
 def _stored_object(uri: str, blob: Any) -> StoredObject:

@@ -82,7 +82,7 @@ def reject_record(
     :param size: the line's size in bytes without its line break, when ``raw`` is ``None``.
     :param sha256: the hex SHA-256 of those bytes, when ``raw`` is ``None``.
     """
-    line = raw.rstrip(b"\r\n") if raw is not None else None
+    line = raw.removesuffix(b"\n").removesuffix(b"\r") if raw is not None else None
     record: dict[str, Any] = {
         "line": problems[0].line,
         "problems": [{"pointer": problem.pointer, "message": problem.message} for problem in problems],

@@ -8,7 +8,8 @@ either spelling), :func:`repair_line` rewrites ``"googleSearch": {}`` under ``re
 which the importer loads. The rest of the line's bytes are unchanged.
 
 Only the tool's own ``{}`` is rewritten: a line where the same key also holds ``{}`` elsewhere (inside
-function arguments, say), or that the fast parser cannot read, is left as it is, and validation reports it.
+function arguments, say), that nests deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH`, or that
+the fast parser cannot read, is left as it is, and validation reports it.
 :class:`EmptyToolRepairs` repairs an input given as blocks of whole lines and counts what it changed, so
 that a caller can apply it to the bytes before they are validated, digested and uploaded.
 """
@@ -19,8 +20,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from airflow_batch_gemini.bounds import nesting_depth_over
 from airflow_batch_gemini.input.importer_rules import EMPTY_TOOLS, empty_object_paths, empty_tool_at
-from airflow_batch_gemini.input.lines import split_lines
+from airflow_batch_gemini.input.lines import OverlongLine, split_lines
 from airflow_batch_gemini.input.parsing import parse_fast
 from airflow_batch_gemini.input.problems import json_pointer
 
@@ -56,7 +58,7 @@ def repair_line(raw: bytes, line: int = 1) -> tuple[bytes, list[ToolRepair]]:
     :param line: its 1-based line number, for the repairs.
     :returns: the line (``raw`` itself when nothing changed) and what changed, in document order.
     """
-    if not any(needle in raw for needle in _NEEDLES):
+    if not any(needle in raw for needle in _NEEDLES) or nesting_depth_over(raw):  # too deep: validation says so
         return raw, []
     found = list(_EMPTY_TOOL.finditer(raw))
     value = parse_fast(raw) if found else None
@@ -117,7 +119,12 @@ class EmptyToolRepairs:
             out.append(repaired)
         return b"".join(out)
 
-    def blocks(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
-        """Yield ``blocks`` of whole lines (lines numbered from 1), each repaired."""
+    def blocks(self, blocks: Iterable[bytes | OverlongLine]) -> Iterator[bytes | OverlongLine]:
+        """Yield ``blocks`` of whole lines (lines numbered from 1), each repaired; an
+        :class:`~airflow_batch_gemini.input.lines.OverlongLine` (one line, never held) passes as it is."""
         for block in blocks:
-            yield self.block(block)
+            if isinstance(block, OverlongLine):
+                self._number += 1
+                yield block
+            else:
+                yield self.block(block)

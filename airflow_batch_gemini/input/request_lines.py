@@ -12,7 +12,9 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
+from airflow_batch_gemini.input.lines import OverlongLine, bounded_blocks
 from airflow_batch_gemini.input.scanner import GROUP_LINES
 
 
@@ -32,9 +34,14 @@ def request_line(item: Any) -> bytes:
     return text.encode("utf-8") + b"\n"
 
 
-def request_line_blocks(items: Iterable[Any]) -> Iterator[bytes]:
+def request_line_blocks(
+    items: Iterable[Any], max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[bytes | OverlongLine]:
     """Yield the :func:`request_line` of each item, joined in blocks of :data:`GROUP_LINES` lines (one group
-    of the scan's first tier each)."""
+    of the scan's first tier each); a line longer than ``max_line_bytes`` as an
+    :class:`~airflow_batch_gemini.input.lines.OverlongLine`, as a file's would be."""
     feed = iter(items)
     while group := list(itertools.islice(feed, GROUP_LINES)):
-        yield b"".join(map(request_line, group))
+        lines = list(map(request_line, group))
+        block = b"".join(lines)
+        yield from bounded_blocks(block, max_line_bytes) if max(map(len, lines)) > max_line_bytes else (block,)

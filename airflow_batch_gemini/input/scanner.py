@@ -8,6 +8,13 @@ shape (packaged schema only); the lines of any other group go one by one through
 bytes); the reference (jsonschema) explains the lines found invalid. Whatever tier decides, the scan
 reports the same: invalid lines, problems, notes, files and their digests, warnings, rejects and
 uploaded bytes (row keys included). The first tier's Structs describe lines that draw no note.
+
+Hostile lines are refused as problems of their own line before they cost more than their bounds
+(:mod:`~airflow_batch_gemini.bounds`, :mod:`~airflow_batch_gemini.input.line_limits`): a line longer than the
+reader's limit comes as an :class:`~airflow_batch_gemini.input.lines.OverlongLine` and is never held; a line
+nesting deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` is refused before a decoder that
+recurses sees it; a line larger than a whole file (``max_bytes_per_file``) is refused, so that no file is
+planned over the limit.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from msgspec import UNSET
 
+from airflow_batch_gemini.bounds import deep_lines
 from airflow_batch_gemini.input.columns import TopLevelColumns
 from airflow_batch_gemini.input.fast_tier import (
     DecodeRefusal,
@@ -29,7 +37,8 @@ from airflow_batch_gemini.input.fast_tier import (
     same_spelling,
 )
 from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
-from airflow_batch_gemini.input.lines import split_lines
+from airflow_batch_gemini.input.line_limits import depth_problem, overlong_problem, too_large_problem
+from airflow_batch_gemini.input.lines import OverlongLine, split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
 from airflow_batch_gemini.input.problems import LineProblem
 from airflow_batch_gemini.input.rejects import reject_record
@@ -121,8 +130,14 @@ class _InputScanner:
         self.keys_of = operator.attrgetter(*key_fields)
         self.spelling = 0  # the decoder a group starts with
 
-    def block(self, block: bytes) -> None:
-        """Check a block of whole lines (the last line of the input may lack its line break)."""
+    def block(self, block: bytes | OverlongLine) -> None:
+        """Check a block of whole lines (the last line of the input may lack its line break), or the one
+        line longer than the reader's limit that an :class:`~airflow_batch_gemini.input.lines.OverlongLine`
+        stands for."""
+        if isinstance(block, OverlongLine):
+            self.number += 1
+            self._refuse(self.number, [overlong_problem(self.number, block)], block)
+            return
         lines = split_lines(block)
         if len(lines) <= GROUP_LINES:
             self.group(lines, block)
@@ -135,8 +150,12 @@ class _InputScanner:
         first = self.number + 1
         self.number += len(lines)
         if not self._group_fast(first, lines, data):
-            for number, raw in enumerate(lines, start=first):
-                self._line(number, raw)
+            deep = deep_lines(lines, data)  # refused before the decoders of the next tiers (they recurse)
+            for offset, raw in enumerate(lines):
+                if offset in deep:
+                    self._refuse(first + offset, [depth_problem(first + offset, deep[offset])], raw)
+                else:
+                    self._line(first + offset, raw)
 
     def _group_keys(self, lines: list[bytes]) -> list[Any] | None:
         """The first tier's verdict on a group: the key fields of each line (``None``: a line is refused).
@@ -149,18 +168,29 @@ class _InputScanner:
 
         msgspec does not check the UTF-8 of JSON it keeps as :class:`msgspec.Raw` without decoding, nor of a
         first copy of a key given twice: when a line took a variant that keeps such values, the group's
-        bytes are checked for UTF-8 here."""
+        bytes are checked for UTF-8 here.
+
+        The plain decoders describe a request of bounded depth with no free-form JSON in it, so they refuse a
+        deep line at once (``tests/unit/test_line_bounds.py`` holds them to it); the wider ones keep free-form
+        JSON as :class:`msgspec.Raw`, which msgspec walks recursively. So at the first line a plain decoder
+        refuses, the nesting depth of that line and of the rest of the group is checked
+        (:func:`~airflow_batch_gemini.bounds.deep_lines`) before any other decoder sees them: a deep line sends
+        the group to the next tiers, where it is refused."""
         decoders = self.decoders
         if not decoders:
             return None
         keys: list[Any] = []
         keys_of, current = self.keys_of, self.spelling
         wider = False  # a decoder other than the plain ones took a line: its Structs keep msgspec.Raw values
+        checked = False  # the depth of the lines from the first one refused on
         while len(keys) < len(lines):
             try:
                 # map in C; a refused line stops it, the keys of the lines before it stay in the list
                 keys.extend(map(keys_of, map(decoders[current], itertools.islice(lines, len(keys), None))))
             except DecodeRefusal:
+                if not checked and deep_lines(lines[len(keys):]):
+                    return None
+                checked = True
                 raw = lines[len(keys)]
                 for index in fallbacks(raw, current):
                     try:
@@ -217,6 +247,9 @@ class _InputScanner:
             self._accept(number, raw)
 
     def _accept(self, number: int, line: bytes) -> None:
+        if len(line) > self.planner.max_bytes:  # no file may hold it: a file over the limit would fail its job
+            self._refuse(number, [too_large_problem(number, len(line), self.planner.max_bytes)], line)
+            return
         self.planner.add(number, line)
         if self.on_rows is not None:
             self.on_rows(self.planner.index, line)
@@ -242,11 +275,20 @@ class _InputScanner:
                 self._note(line_notes(parsed, number, validator))
             self._accept(number, line)
             return
+        self._refuse(number, problems, raw)
+
+    def _refuse(self, number: int, problems: list[LineProblem], raw: bytes | OverlongLine) -> None:
+        """Count line ``number`` invalid for ``problems`` and hand on its rejects record."""
+        scan = self.scan
         scan.invalid_lines.add(number)
         scan.problem_count += len(problems)
         _keep_first(scan.problems, problems, self.max_problems)
         if self.on_reject is not None:
-            self.on_reject(reject_record(raw, problems, self.rejects_content))
+            if isinstance(raw, OverlongLine):
+                record = reject_record(None, problems, size=raw.size, sha256=raw.sha256)
+            else:
+                record = reject_record(raw, problems, self.rejects_content)
+            self.on_reject(record)
 
     def _note(self, notes: list[LineProblem]) -> None:
         scan = self.scan
@@ -277,7 +319,7 @@ class ScanOptions(TypedDict, total=False):
 
 
 def scan_blocks(
-    blocks: Iterable[bytes], validator: LineValidator | None = None, max_problems: int = 20,
+    blocks: Iterable[bytes | OverlongLine], validator: LineValidator | None = None, max_problems: int = 20,
     **options: Unpack[ScanOptions],
 ) -> InputScan:
     """Validate every line of an input and plan its upload as files within the service's limits.
@@ -289,7 +331,8 @@ def scan_blocks(
     jsonschema-rs and the importer checks; the reference (jsonschema) explains the lines found invalid.
 
     :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.input.lines.iter_line_blocks`),
-        lines numbered from 1; only the input's last line may lack its line break.
+        lines numbered from 1; only the input's last line may lack its line break. An
+        :class:`~airflow_batch_gemini.input.lines.OverlongLine` among them is one line, refused as too long.
     :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`; the packaged schema alone
         by default.
     :param max_problems: how many problems (and how many notes) to keep for the report (all are counted).

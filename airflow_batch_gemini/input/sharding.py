@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from airflow_batch_gemini.input.digest import ContentDigest
+from airflow_batch_gemini.input.lines import OverlongLine
 
 #: The service's limits on one batch job's input (Vertex AI Gemini batch prediction quotas).
 MAX_REQUESTS_PER_JOB = 200_000
@@ -102,8 +103,13 @@ class ShardPlanner:
         )
 
     def add(self, number: int, line: bytes) -> None:
-        """Add input line ``number`` (its bytes as they will be uploaded) to the current file or a new one."""
+        """Add input line ``number`` (its bytes as they will be uploaded) to the current file or a new one.
+
+        :raises ValueError: the line alone is larger than ``max_bytes`` (the scan refuses such a line first).
+        """
         size = len(line)
+        if size > self.max_bytes:
+            raise ValueError(f"line {number:,} ({size:,} bytes) is larger than a whole file ({self.max_bytes:,} bytes)")
         if not self._room_for(1, size):
             self._flush()
             self._shards.append(Shard(first_line=number, last_line=number))
@@ -152,11 +158,13 @@ UPLOAD_BLOCK_BYTES = 1 << 20
 
 
 def shard_lines(
-    numbered: Iterator[tuple[int, bytes]], shard: Shard, skipped: LineSet, transform: Callable[[int, bytes], bytes]
+    numbered: Iterator[tuple[int, bytes | OverlongLine]], shard: Shard, skipped: LineSet,
+    transform: Callable[[int, bytes], bytes],
 ) -> Iterator[bytes]:
     """Take one file's content from a shared stream of ``(number, line)``: the lines up to
     ``shard.last_line`` that are not ``skipped``, each passed through ``transform(number, line)``,
-    joined into blocks of about :data:`UPLOAD_BLOCK_BYTES` (whole lines each).
+    joined into blocks of about :data:`UPLOAD_BLOCK_BYTES` (whole lines each). An
+    :class:`~airflow_batch_gemini.input.lines.OverlongLine` (an invalid line, never held) is never taken.
 
     Lines before ``shard.first_line`` are passed over, so a file that was not read (an upload that
     re-used an identical object) leaves the stream where the next file can start.
@@ -164,7 +172,7 @@ def shard_lines(
     block: list[bytes] = []
     size = 0
     for number, raw in numbered:
-        if number >= shard.first_line and number not in skipped:
+        if number >= shard.first_line and number not in skipped and isinstance(raw, bytes):
             line = transform(number, raw)
             block.append(line)
             size += len(line)

@@ -19,6 +19,7 @@ FLAG_ARGUMENTS = ("allow_unknown_fields", "repair_empty_tools", "add_row_keys", 
 FILE_LIMITS = (
     ("max_rows_per_file", MAX_REQUESTS_PER_JOB, "requests"),
     ("max_bytes_per_file", MAX_INPUT_BYTES, "bytes"),
+    ("max_line_bytes", MAX_INPUT_BYTES, "bytes"),
 )
 
 

@@ -10,12 +10,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, XComArg
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, confined_local_path
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchInputError
 from airflow_batch_gemini.hooks.background_upload import BackgroundUpload
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult
 from airflow_batch_gemini.input.destinations import rejects_uri_for, shard_uri
-from airflow_batch_gemini.input.lines import iter_line_blocks, read_line_blocks, split_lines
+from airflow_batch_gemini.input.lines import OverlongLine, iter_line_blocks, read_line_blocks, stream_lines
 from airflow_batch_gemini.input.refusal import upload_refusal
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs
 from airflow_batch_gemini.input.request_lines import request_line_blocks
@@ -94,7 +95,12 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         8-digit line number in the source (``"r00001204"``), so that output rows can be joined back.
     :param row_key_field: the top-level field of the row key (a valid column name).
     :param max_rows_per_file: at most this many requests per uploaded file (the service's limit).
-    :param max_bytes_per_file: at most this many bytes per uploaded file (the service's limit).
+    :param max_bytes_per_file: at most this many bytes per uploaded file (the service's limit); a line larger
+        than that alone is an invalid line (no file over the limit is written).
+    :param max_line_bytes: the longest line taken, in bytes, its line break included (default 32 MiB: Google
+        documents no limit for one request of a batch input, only the 1 GB of a file). A longer line is an
+        invalid line, found while it is read: at most this many bytes of it are held, and its rejects record
+        gives its size and SHA-256 instead of its content. Not templated.
     :param overwrite: replace a destination object that holds other content (it is replaced only
         if it did not change since it was looked at).
     :param local_base_dir: the folder a local ``source`` must lie inside (after ``..`` and symbolic links
@@ -143,6 +149,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         row_key_field: str = DEFAULT_ROW_KEY_FIELD,
         max_rows_per_file: int = MAX_REQUESTS_PER_JOB,
         max_bytes_per_file: int = MAX_INPUT_BYTES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         overwrite: bool = False,
         local_base_dir: str | os.PathLike[str] | None = None,
         gcp_conn_id: str = "google_cloud_default",
@@ -166,6 +173,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.row_key_field = row_key_field
         self.max_rows_per_file = max_rows_per_file
         self.max_bytes_per_file = max_bytes_per_file
+        self.max_line_bytes = max_line_bytes
         self.overwrite = overwrite
         self.local_base_dir = local_base_dir
         self.gcp_conn_id = gcp_conn_id
@@ -227,18 +235,24 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         return confined_local_path(os.fspath(self.source), configured_local_base_dir(),
                                    "[gemini_batch] local_base_dir", self.source_is_literal)
 
-    def _blocks(self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None) -> Iterator[bytes]:
+    def _blocks(
+        self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None
+    ) -> Iterator[bytes | OverlongLine]:
         """Yield the input as blocks of whole lines: read from the file or the object chunk by chunk, or
-        serialized from dicts."""
+        serialized from dicts; a line longer than ``max_line_bytes`` as an
+        :class:`~airflow_batch_gemini.input.lines.OverlongLine`, never held whole."""
         if local is not None:
             with local.open("rb") as handle:
-                yield from read_line_blocks(handle)
+                yield from read_line_blocks(handle, self.max_line_bytes)
         elif isinstance(self.source, (str, os.PathLike)):
-            yield from iter_line_blocks(hook.read_chunks(os.fspath(self.source), generation=generation))
+            chunks = hook.read_chunks(os.fspath(self.source), generation=generation)
+            yield from iter_line_blocks(chunks, self.max_line_bytes)
         else:
-            yield from request_line_blocks(self.source)
+            yield from request_line_blocks(self.source, self.max_line_bytes)
 
-    def _repaired(self, blocks: Iterable[bytes], repairs: EmptyToolRepairs | None = None) -> Iterable[bytes]:
+    def _repaired(
+        self, blocks: Iterable[bytes | OverlongLine], repairs: EmptyToolRepairs | None = None
+    ) -> Iterable[bytes | OverlongLine]:
         """``blocks`` with their empty tools repaired when ``repair_empty_tools`` is set (counted in
         ``repairs``), else unchanged: both passes read the input through it, so they see the same bytes."""
         if not self.repair_empty_tools:
@@ -258,7 +272,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         return self.row_key_field if self.add_row_keys else None
 
     def _scan(
-        self, blocks: Iterable[bytes], hook: GeminiBatchStorageHook, rejects_uri: str, upload: BackgroundUpload | None
+        self, blocks: Iterable[bytes | OverlongLine], hook: GeminiBatchStorageHook, rejects_uri: str,
+        upload: BackgroundUpload | None,
     ) -> tuple[InputScan, bool]:
         """Validate every line and plan the files (with their digests); stream the rejected lines to
         ``rejects_uri`` and the valid ones (row keys included) to ``upload``, if given, while the input
@@ -306,8 +321,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         """The second pass: read the input again and upload each planned file, re-used, refused or
         replaced as :meth:`GeminiBatchStorageHook.upload_lines` decides from the digests of the scan."""
         blocks = self._repaired(self._blocks(hook, generation, local))
-        lines = (line for block in blocks for line in split_lines(block))
-        numbered = enumerate(lines, start=1)
+        numbered = enumerate(stream_lines(blocks), start=1)
         transform = row_key_transform(self._row_key_field())
         return [
             hook.upload_lines(

@@ -24,7 +24,7 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchUploadConflictError,
 )
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.input.lines import READ_CHUNK_BYTES, iter_line_blocks, read_line_blocks
+from airflow_batch_gemini.input.lines import READ_CHUNK_BYTES, OverlongLine, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.operators import prepare_input
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.package_files import package_file_kind
@@ -404,14 +404,16 @@ class Spy:
                     raise ConnectionResetError("the connection to Cloud Storage broke")
             transmit(writer, count)
 
-        def held(blocks: Iterator[bytes]) -> Iterator[bytes]:
+        def held(blocks: Iterator[bytes | OverlongLine]) -> Iterator[bytes | OverlongLine]:
             for index, block in enumerate(blocks):
                 if self.hold is not None and index == self.hold[0]:
                     self.wait_for_chunks(self.hold[1])
                 yield block
 
-        monkeypatch.setattr(prepare_input, "read_line_blocks", lambda handle: held(read_line_blocks(handle)))
-        monkeypatch.setattr(prepare_input, "iter_line_blocks", lambda chunks: held(iter_line_blocks(chunks)))
+        monkeypatch.setattr(prepare_input, "read_line_blocks",
+                            lambda handle, limit: held(read_line_blocks(handle, limit)))
+        monkeypatch.setattr(prepare_input, "iter_line_blocks",
+                            lambda chunks, limit: held(iter_line_blocks(chunks, limit)))
         monkeypatch.setattr(GeminiBatchStorageHook, "upload_lines", counting_upload_lines)
         monkeypatch.setattr(GeminiBatchStorageHook, "background_upload", counting_background_upload)
         monkeypatch.setattr(BlobWriter, "_upload_chunks_from_buffer", counting_transmit)

@@ -8,7 +8,11 @@ from collections.abc import Iterator
 import pytest
 from google.cloud import storage
 
-from airflow_batch_gemini.exceptions import GeminiBatchInputChangedError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.exceptions import (
+    GeminiBatchConfigurationError,
+    GeminiBatchInputChangedError,
+    GeminiBatchUploadConflictError,
+)
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.input.digest import ContentDigest
 from airflow_batch_gemini.uris import parse_gs_uri
@@ -127,6 +131,19 @@ def test_read_lines_of_a_pinned_generation(hook, uri) -> None:
     assert list(hook.read_lines(uri, generation=second.generation)) == [b"two\n"]
     with pytest.raises(GeminiBatchInputChangedError, match=f"generation {first.generation} is gone"):
         list(hook.read_lines(uri, generation=first.generation))
+
+
+def test_an_object_stored_compressed_is_refused_by_the_readers_never_inflated(hook, uri, gcs_client) -> None:
+    import gzip
+
+    bucket, name = parse_gs_uri(uri)
+    blob = gcs_client.bucket(bucket).blob(name)
+    blob.content_encoding = "gzip"
+    blob.upload_from_string(gzip.compress(b"[" * 1_000_000))
+    refusal = f"^{uri} is stored compressed \\(Content-Encoding: gzip\\), which is refused, not decompressed"
+    for read in (hook.read_chunks, hook.read_lines):
+        with pytest.raises(GeminiBatchConfigurationError, match=refusal):
+            next(iter(read(uri)))
 
 
 def test_stat_of_an_absent_object(hook, uri) -> None:

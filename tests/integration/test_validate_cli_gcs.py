@@ -83,3 +83,17 @@ def test_what_is_not_there_is_a_usage_error(stack, gcs_client) -> None:
         result = validate(f"{FOLDER}/here.jsonl", uri)
         assert result.returncode == 2, (uri, result.stdout, result.stderr)
         assert expected in result.stderr and result.stdout == "", "no input is checked when one leads nowhere"
+
+
+def test_an_object_stored_gzip_encoded_is_refused_not_inflated(stack, gcs_client) -> None:
+    import gzip
+
+    uri = f"{FOLDER}/compressed/in.jsonl"
+    blob = gcs_client.bucket(TEST_BUCKET).blob(uri.removeprefix(f"gs://{TEST_BUCKET}/"))
+    blob.content_encoding = "gzip"
+    blob.upload_from_string(gzip.compress(rows(request_line("one")) * 1_000))
+    result = validate(uri)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr == (f"gemini-batch validate: error: {uri} is stored compressed (Content-Encoding: gzip), "
+                             "which is refused, not decompressed: upload it again uncompressed (without gcloud "
+                             "storage cp's --gzip-local or --gzip-in-flight options)\n")

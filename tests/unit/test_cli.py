@@ -284,3 +284,26 @@ def test_repair_empty_tools_checks_the_repaired_lines_and_lists_the_repairs(tmp_
         f"{repaired_size} bytes",
     ]
     assert source.read_bytes() == before, "the file is not changed"
+
+
+def test_a_line_over_max_line_bytes_is_invalid_and_the_lines_after_it_keep_their_numbers(tmp_path: Path,
+                                                                                        capsys) -> None:
+    long = {"request": {"contents": [{"role": "user", "parts": [{"text": "x" * 200}]}]}}
+    source = jsonl(tmp_path / "in.jsonl", [SMALL, long, SMALL, BAD])
+    size = len(json.dumps(long)) + 1
+    assert main(["validate", "--max-line-bytes", "100", str(source)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"{source}: line 2: is {size} bytes long, over the limit of 100 bytes a line (max_line_bytes); "
+                      "split the request or raise max_line_bytes")
+    assert out[1].startswith(f"{source}: line 4: ")
+    assert main(["validate", str(source)]) == 1
+    assert "line 2" not in capsys.readouterr().out, "the default limit is 32 MiB"
+
+
+def test_a_deep_line_is_a_problem_of_its_line(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"request": ' + b"[" * 5_000 + b"]" * 5_000 + b"}\n")
+    assert main(["validate", str(source)]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"{source}: line 1: nests 5,001 levels deep, deeper than the 64 levels any line may take (the batch importer "
+        "refuses more than 15); flatten the request")
