@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
@@ -21,6 +20,7 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchUploadConflictError,
 )
 from airflow_batch_gemini.hooks.background_upload import DEFAULT_QUEUE_BYTES, BackgroundUpload
+from airflow_batch_gemini.hooks.stored_object import StoredObject, stored_object
 from airflow_batch_gemini.hooks.upload_result import UploadResult
 from airflow_batch_gemini.input.digest import ContentDigest
 from airflow_batch_gemini.input.lines import iter_lines
@@ -40,34 +40,6 @@ class _DestinationChanged(Exception):
 #: What an upload fails with when another writer created or replaced its destination meanwhile: the
 #: service's precondition, or the hook's own look right before completing.
 _CHANGED_MEANWHILE = (PreconditionFailed, _DestinationChanged)
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    """What the hook needs to know about an existing object.
-
-    :param uri: ``gs://bucket/name``.
-    :param generation: the object's generation number.
-    :param size: its size in bytes.
-    :param crc32c: its CRC32C, base64 as Cloud Storage reports it.
-    :param md5: its MD5, base64, or ``None`` for composite objects.
-    :param metadata: its custom metadata (see :mod:`airflow_batch_gemini.package_files`).
-    """
-
-    uri: str
-    generation: int
-    size: int
-    crc32c: str | None
-    md5: str | None
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        """A short human-readable summary, for messages."""
-        return f"generation {self.generation}, {self.size:,} bytes, crc32c {self.crc32c}"
-
-    def holds(self, digest: ContentDigest) -> bool:
-        """Tell whether the object holds exactly the content ``digest`` was computed on."""
-        return digest.matches(self.size, self.crc32c, self.md5)
 
 
 class GeminiBatchStorageHook(GCSHook):
@@ -96,7 +68,7 @@ class GeminiBatchStorageHook(GCSHook):
         is absent."""
         bucket, name = parse_gs_uri(uri)
         blob = self.get_conn().bucket(bucket).get_blob(name)
-        return None if blob is None else _stored_object(uri, blob)
+        return None if blob is None else stored_object(uri, blob)
 
     def upload_lines(
         self,
@@ -340,7 +312,7 @@ class GeminiBatchStorageHook(GCSHook):
         regex = wildcard_regex(name)
         blobs = self.get_conn().list_blobs(bucket, prefix=name.split("*", 1)[0])
         found = sorted((blob for blob in blobs if regex.fullmatch(blob.name)), key=lambda blob: blob.name)
-        return [_stored_object(f"gs://{bucket}/{blob.name}", blob) for blob in found]
+        return [stored_object(f"gs://{bucket}/{blob.name}", blob) for blob in found]
 
     def lookup_input(self, uri: str) -> InputLookup:
         """What a batch input URI names now, for the checks before a job is created
@@ -388,16 +360,4 @@ def _generation_gone(uri: str, generation: int) -> GeminiBatchInputChangedError:
     return GeminiBatchInputChangedError(
         f"{uri} generation {generation} is gone: the object was replaced or deleted while being read. Run the "
         "task again once nothing writes to it."
-    )
-
-
-def _stored_object(uri: str, blob: Any) -> StoredObject:
-    """The :class:`StoredObject` of a ``google.cloud.storage`` blob that was fetched or listed."""
-    return StoredObject(
-        uri=uri,
-        generation=int(blob.generation),
-        size=int(blob.size or 0),
-        crc32c=blob.crc32c,
-        md5=blob.md5_hash,
-        metadata=dict(blob.metadata or {}),
     )

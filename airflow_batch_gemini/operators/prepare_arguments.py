@@ -3,9 +3,11 @@ error of the DAG, shown in the UI, instead of a failure of every run."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow.sdk import XComArg
 from jsonschema import Draft202012Validator
 
 from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES
@@ -54,6 +56,29 @@ def check_arguments(operator: Any) -> None:
         if not isinstance(getattr(operator, name), bool):
             raise TypeError(f"{name} must be True or False, not {getattr(operator, name)!r}")
     _check_extra_schema(operator.extra_schema)
+
+
+def check_source_kind(source: object) -> None:
+    """Refuse a rendered ``source`` of the wrong kind with advice, before anything is read.
+
+    :raises TypeError: neither a path, a ``gs://`` URI nor a list of request dicts; or requests rendered as text.
+    """
+    if isinstance(source, Mapping) or not isinstance(source, (str, os.PathLike, Sequence)):
+        raise TypeError(f"source must be a path, a gs:// URI or a list of request dicts, not {type(source).__name__}")
+    if isinstance(source, str) and source.lstrip()[:1] in ("[", "{"):
+        raise TypeError(
+            "source looks like requests rendered as text, not a path: pass the upstream task's .output "
+            "(an XComArg) instead of an xcom_pull template, or set render_template_as_native_obj=True on the DAG"
+        )
+
+
+def is_literal_source(operator: Any, source: object) -> bool:
+    """Whether the unrendered ``source`` is the DAG author's own text: no template (``{{``, ``{%``), no XCom
+    (an ``XComArg``), no value given by ``expand`` to a mapped task (whose values may come from an XCom)."""
+    return not (
+        isinstance(source, XComArg) or getattr(operator, "_BaseOperator__from_mapped", False)
+        or (isinstance(source, str) and ("{{" in source or "{%" in source))
+    )
 
 
 def _check_extra_schema(schema: object) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, XComArg
+from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, confined_local_path
@@ -26,7 +26,7 @@ from airflow_batch_gemini.input.schema import build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
 from airflow_batch_gemini.manifests import PreparedInput
 from airflow_batch_gemini.operators.failures import fails_fast
-from airflow_batch_gemini.operators.prepare_arguments import check_arguments
+from airflow_batch_gemini.operators.prepare_arguments import check_arguments, check_source_kind, is_literal_source
 from airflow_batch_gemini.operators.security_settings import configured_local_base_dir, show_row_values
 from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, package_file_metadata
 from airflow_batch_gemini.uris import parse_gs_uri
@@ -181,12 +181,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.rejects_content = rejects_content
         self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
         self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
-        #: whether ``source`` is the DAG author's own text: not rendered from a template, nor pulled from an XCom,
-        #: nor given by ``expand`` (a mapped task's values may come from an XCom)
-        self.source_is_literal = not (
-            isinstance(source, XComArg) or getattr(self, "_BaseOperator__from_mapped", False)
-            or (isinstance(source, str) and ("{{" in source or "{%" in source))
-        )
+        #: whether ``source`` is the DAG author's own text, not a template, an XCom or a mapped value
+        self.source_is_literal = is_literal_source(self, source)
         check_arguments(self)
 
     @property
@@ -195,19 +191,6 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         if isinstance(self.source, (str, os.PathLike)):
             return os.fspath(self.source)
         return f"{len(self.source)} request dict(s)"
-
-    def _check_source(self) -> None:
-        """Refuse a source of the wrong kind with advice, before anything is read."""
-        if isinstance(self.source, Mapping) or not isinstance(self.source, (str, os.PathLike, Sequence)):
-            raise TypeError(
-                f"source must be a path, a gs:// URI or a list of request dicts, not {type(self.source).__name__}"
-            )
-        if isinstance(self.source, str) and self.source.lstrip()[:1] in ("[", "{"):
-            raise TypeError(
-                "source looks like requests rendered as text, not a path: pass the upstream task's .output "
-                "(an XComArg) instead of an xcom_pull template, or set render_template_as_native_obj=True "
-                "on the DAG"
-            )
 
     def _check_locations(self, rejects_uri: str) -> None:
         """Refuse a ``gs://`` source outside ``allowed_source_prefixes``, and a destination or rejects file
@@ -229,11 +212,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         """
         if not isinstance(self.source, (str, os.PathLike)) or os.fspath(self.source).startswith("gs://"):
             return None
-        if self.local_base_dir is not None:
-            return confined_local_path(os.fspath(self.source), self.local_base_dir, "local_base_dir",
-                                       self.source_is_literal)
-        return confined_local_path(os.fspath(self.source), configured_local_base_dir(),
-                                   "[gemini_batch] local_base_dir", self.source_is_literal)
+        base, setting = ((self.local_base_dir, "local_base_dir") if self.local_base_dir is not None
+                         else (configured_local_base_dir(), "[gemini_batch] local_base_dir"))
+        return confined_local_path(os.fspath(self.source), base, setting, self.source_is_literal)
 
     def _blocks(
         self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None
@@ -365,7 +346,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         """Validate and upload; a permanent error (an invalid input, a conflict at the destination) fails the
         task without its retries (see :mod:`airflow_batch_gemini.operators.failures`)."""
         rejects_uri = self._rejects_uri()
-        self._check_source()
+        check_source_kind(self.source)
         self._check_locations(rejects_uri)
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)

@@ -168,6 +168,13 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         labels = identity_labels(ti.dag_id, task, ti.run_id, getattr(ti, "map_index", -1), fingerprint)
         return {**labels, ROUND_LABEL: str(self.round_number)}
 
+    def _check_locations(self) -> None:
+        """A round's job reads and writes only the resubmission's own files, under ``destination_prefix``: its
+        input and its output are checked against ``allowed_destination_prefixes`` (``allowed_source_prefixes``
+        is the split's files')."""
+        check_allowed_uris([*self._input_uri_list(), self.output_uri_prefix], self.allowed_destination_prefixes,
+                           "destination_prefix")
+
     def check_locations(self, context: Context, split: Mapping[str, Any]) -> None:
         """Before anything is read or written: the split's files and ``destination_prefix`` against the allow-lists,
         and this task instance as the writer of the files.

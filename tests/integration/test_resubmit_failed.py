@@ -128,6 +128,18 @@ def test_round_and_final_files_are_marked_with_their_kind(upload_lines, gcs_clie
     assert kind_of(f"{rounds}/results/succeeded.jsonl", gcs_client) == "result"
 
 
+def test_a_round_runs_within_allow_lists_of_the_split_files_and_of_the_destination(upload_lines, folder: str) -> None:
+    """The split's files are the resubmission's sources; its rounds' inputs and outputs are its own files, under
+    ``destination_prefix``: they are checked against ``allowed_destination_prefixes``, not the source list."""
+    split, context = submit_split(upload_lines, folder, deferrable=True)
+    final = run_task(GeminiBatchResubmitFailedOperator(
+        task_id="resubmit", split_manifest=split, destination_prefix=f"{folder}/final", display_name="resubmit-test",
+        poll_interval=0.2, allowed_source_prefixes=[f"{folder}/split/"],
+        allowed_destination_prefixes=[f"{folder}/final/"]), context)
+    assert final["rounds"] == 1, "round 1 resent the 429 rows, its input and output under the destination"
+    assert final["failed"] == INVALID
+
+
 @pytest.mark.parametrize(
     ("destination", "message"),
     [
