@@ -84,7 +84,8 @@ def _parse_messages(error: ValidationError, path: list[Any]) -> list[str]:
             for name in error.instance
             if name not in known
         ]
-    return [f"Invalid value at '{service_path(path)}': {schema_error_message(error)}"]
+    # the service's words say the value it refused (it writes them into the row's status, beside the request)
+    return [f"Invalid value at '{service_path(path)}': {schema_error_message(error, show_values=True)}"]
 
 
 def _sort_key(error: ValidationError) -> list[tuple[int, int, str]]:
