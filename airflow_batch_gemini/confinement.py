@@ -7,7 +7,9 @@ does not begin with one of them, before it reads or writes anything. Each entry 
 ending with ``/``, so that ``gs://team-a/batch`` does not let ``gs://team-a/batch-other/`` through.
 ``None`` (the default) allows everything; an empty list allows nothing. A ``bq://`` entry names a project,
 a dataset or a table (``bq://p.d`` allows ``bq://p.d.t``). Wildcards in a URI are checked
-by the text before the first ``*``, so a pattern can never match outside its allowed folder.
+by the text before the first ``*``, which must lie inside an allowed folder (``gs://team-a/batch*`` is refused
+with ``gs://team-a/batch/`` allowed: it matches ``gs://team-a/batch-other/``), so a pattern can never match
+outside its allowed folder.
 
 A local path is confined to a base folder (:func:`confined_local_path`): it must lie inside it once ``..``
 and symbolic links are resolved. Without a base folder only a path the DAG author wrote is read; one that
@@ -57,7 +59,8 @@ def check_allowed_uri(uri: str, allowed: Sequence[str] | None, what: str) -> Non
     fixed = uri.split("*", 1)[0]
     if "/../" in fixed + "/" or "/./" in fixed + "/":
         raise GeminiBatchAccessRefusedError(f"{what} {uri!r} holds a '.' or '..' path segment; give a plain path")
-    if any(_under(fixed, prefix) for prefix in allowed):
+    wildcard = fixed != uri  # ``gs://a/batch*`` matches ``gs://a/batch-other/...``: only what begins inside a folder
+    if any(fixed.startswith(prefix) if wildcard else _under(fixed, prefix) for prefix in allowed):
         return
     raise GeminiBatchAccessRefusedError(
         f"{what} {uri!r} is outside the locations this task may use ({', '.join(allowed) or 'none'}); "

@@ -44,10 +44,10 @@ def connection_type() -> dict[str, Any]:
             },
             "endpoint_allow_list": {
                 "label": "Endpoint allow-list",
-                "description": "Hosts other than *.googleapis.com that this connection's credentials may be sent "
-                "to, as host or host:port, separated by commas (a JSON list in the extra works too), e.g. a "
-                "private endpoint you trust. Empty: credentials go only to https://*.googleapis.com; an "
-                "emulator needs none, as it takes anonymous credentials.",
+                "description": "Hosts other than Vertex AI's *aiplatform.googleapis.com that this connection's "
+                "credentials may be sent to, as host or host:port, separated by commas (a JSON list in the extra "
+                "works too), e.g. a private endpoint you trust. Empty: credentials go only to Vertex AI's "
+                "https://*aiplatform.googleapis.com hosts; an emulator needs none, as it takes anonymous credentials.",
                 "schema": {"type": ["string", "null"]},
             },
         },

@@ -80,7 +80,8 @@ class GeminiBatchHook(GoogleBaseHook):
     :param location: the Vertex AI region of the jobs, e.g. ``us-central1``.
     :param api_endpoint: overrides the REST endpoint (else the connection extra ``vertex_ai_endpoint``,
         else ``https://{location}-aiplatform.googleapis.com``). Credentials that are not anonymous go only to
-        ``https://*.googleapis.com`` or to a host on the connection extra ``endpoint_allow_list``.
+        Vertex AI's ``https://*aiplatform.googleapis.com`` hosts or to a host on the connection extra
+        ``endpoint_allow_list``.
     :param retry_policy: backoff for 429, 5xx and dropped connections.
     :param request_timeout: seconds one HTTP call may take.
     """

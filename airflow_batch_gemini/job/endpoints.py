@@ -1,7 +1,9 @@
 """Where Google credentials may be sent: the rule the Vertex AI hooks apply before a token is fetched. Pure.
 
-Credentials that are not anonymous go only to Google: ``https://`` on ``googleapis.com`` or a host under it
-(``*.googleapis.com``), on the default port (443), with no user part in the URL. An endpoint override
+Credentials that are not anonymous go only to Vertex AI: ``https://`` on ``aiplatform.googleapis.com``, a
+regional ``{location}-aiplatform.googleapis.com`` or a Private Service Connect ``*.p.googleapis.com`` host, on
+the default port (443), with no user part and no path in the URL but the API version (another Google host, such as
+``storage.googleapis.com/attacker-bucket``, would serve an attacker's object as the job's answer). An endpoint override
 elsewhere (a private endpoint, a proxy) is allowed only when the connection's admin names its host in the
 connection extra ``endpoint_allow_list``: ``host`` allows that host on any port and scheme,
 ``host:port`` that port only. Anonymous credentials (the connection extra ``is_anonymous``, used with an
@@ -18,10 +20,15 @@ from collections.abc import Sequence
 from urllib.parse import SplitResult, urlsplit
 
 from airflow_batch_gemini.exceptions import GeminiBatchAccessRefusedError
+from airflow_batch_gemini.job.names import API_VERSION
 
 #: Connection extra: the hosts (or ``host:port``) other than Google's that credentials may be sent to.
 ALLOW_LIST_EXTRA = "endpoint_allow_list"
 GOOGLE_API_DOMAIN = "googleapis.com"
+#: The Vertex AI hosts under it: the global one, a regional one, a Private Service Connect endpoint.
+_VERTEX_HOST = re.compile(
+    r"aiplatform\.googleapis\.com|[a-z0-9-]+-aiplatform\.googleapis\.com|[a-z0-9-]+\.p\.googleapis\.com"
+)
 #: A host name, an IPv4 address, or an IPv6 address in brackets; then an optional port.
 _NETLOC = re.compile(r"(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
 
@@ -75,13 +82,12 @@ def endpoint_problem(url: str, allow_list: Sequence[str] = ()) -> str | None:
     host, port = match["host"], match["port"]
     if netloc in allow_list or host in allow_list:
         return None
-    if not _is_google(host):
-        return f"{host} is not Google's ({GOOGLE_API_DOMAIN} or a host under it)"
+    if not _VERTEX_HOST.fullmatch(host):
+        return (f"{host} is not a Vertex AI host of Google's (aiplatform.{GOOGLE_API_DOMAIN}, "
+                f"LOCATION-aiplatform.{GOOGLE_API_DOMAIN}, or a Private Service Connect *.p.{GOOGLE_API_DOMAIN})")
+    if parts.path.strip("/") not in ("", API_VERSION):
+        return f"it holds a path ({parts.path}); give https://host only, the API's paths are added to it"
     return _transport_problem(parts, port)
-
-
-def _is_google(host: str) -> bool:
-    return host == GOOGLE_API_DOMAIN or host.endswith(f".{GOOGLE_API_DOMAIN}")
 
 
 def _transport_problem(parts: SplitResult, port: str | None) -> str | None:
@@ -103,7 +109,7 @@ def check_credentials_endpoint(url: str, allow_list: Sequence[str], conn_id: str
         shown = urlsplit(url)._replace(netloc=urlsplit(url).netloc.rpartition("@")[2]).geturl()  # no user part
         raise GeminiBatchAccessRefusedError(
             f"Refusing to send the Google credentials of connection {conn_id!r} to {shown!r}: {problem}. "
-            f"Credentials go only to https://*.{GOOGLE_API_DOMAIN}. For an emulator, use a connection with "
-            f"is_anonymous set; for another endpoint you trust, add its host (or host:port) to the connection "
-            f"extra {ALLOW_LIST_EXTRA}."
+            f"Credentials go only to Vertex AI's https://*aiplatform.{GOOGLE_API_DOMAIN} hosts. For an emulator, "
+            f"use a connection with is_anonymous set; for another endpoint you trust, add its host (or host:port) "
+            f"to the connection extra {ALLOW_LIST_EXTRA}."
         )

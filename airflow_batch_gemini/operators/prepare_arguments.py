@@ -72,13 +72,21 @@ def check_source_kind(source: object) -> None:
         )
 
 
-def is_literal_source(operator: Any, source: object) -> bool:
+def is_literal_source(source: object) -> bool:
     """Whether the unrendered ``source`` is the DAG author's own text: no template (``{{``, ``{%``), no XCom
-    (an ``XComArg``), no value given by ``expand`` to a mapped task (whose values may come from an XCom)."""
-    return not (
-        isinstance(source, XComArg) or getattr(operator, "_BaseOperator__from_mapped", False)
-        or (isinstance(source, str) and ("{{" in source or "{%" in source))
-    )
+    (an ``XComArg``). (A mapped task's ``source`` is judged by :func:`source_was_expanded` too.)"""
+    return not (isinstance(source, XComArg) or (isinstance(source, str) and ("{{" in source or "{%" in source)))
+
+
+def source_was_expanded(operator: Any) -> bool:
+    """Whether ``operator`` is a task of a mapped one whose ``source`` came from ``expand`` (its values may come
+    from an XCom): ``expand(source=...)``, or ``expand_kwargs``, which may set any argument. A ``source`` given
+    to ``partial`` is the DAG author's own."""
+    if not getattr(operator, "_BaseOperator__from_mapped", False):
+        return False
+    mapped = operator.dag.task_dict.get(operator.task_id) if operator.has_dag() else None
+    expanded = getattr(getattr(mapped, "expand_input", None), "value", None)
+    return not isinstance(expanded, Mapping) or "source" in expanded
 
 
 def _check_extra_schema(schema: object) -> None:

@@ -26,7 +26,12 @@ from airflow_batch_gemini.input.schema import build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
 from airflow_batch_gemini.manifests import PreparedInput
 from airflow_batch_gemini.operators.failures import fails_fast
-from airflow_batch_gemini.operators.prepare_arguments import check_arguments, check_source_kind, is_literal_source
+from airflow_batch_gemini.operators.prepare_arguments import (
+    check_arguments,
+    check_source_kind,
+    is_literal_source,
+    source_was_expanded,
+)
 from airflow_batch_gemini.operators.security_settings import configured_local_base_dir, show_row_values
 from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, package_file_metadata
 from airflow_batch_gemini.uris import parse_gs_uri
@@ -181,8 +186,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.rejects_content = rejects_content
         self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
         self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
-        #: whether ``source`` is the DAG author's own text, not a template, an XCom or a mapped value
-        self.source_is_literal = is_literal_source(self, source)
+        #: whether ``source`` is the DAG author's own text, not a template or an XCom (for a mapped value, see
+        #: :meth:`_local_path`)
+        self.source_is_literal = is_literal_source(source)
         check_arguments(self)
 
     @property
@@ -214,7 +220,8 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             return None
         base, setting = ((self.local_base_dir, "local_base_dir") if self.local_base_dir is not None
                          else (configured_local_base_dir(), "[gemini_batch] local_base_dir"))
-        return confined_local_path(os.fspath(self.source), base, setting, self.source_is_literal)
+        literal = self.source_is_literal and not source_was_expanded(self)
+        return confined_local_path(os.fspath(self.source), base, setting, literal)
 
     def _blocks(
         self, hook: GeminiBatchStorageHook, generation: int | None, local: Path | None

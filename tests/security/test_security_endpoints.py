@@ -7,7 +7,7 @@ request is made, so "no token fetched" and "the attacker's server saw no request
   host of ``https://{location}-aiplatform.googleapis.com`` is refused before any request, on the poke path
   and the deferred one;
 - an endpoint override (``api_endpoint``, the connection extra ``vertex_ai_endpoint``) that is not
-  ``https://*.googleapis.com`` gets no credentials, unless the connection allow-lists it; anonymous
+  a Vertex AI host of Google's gets no credentials, unless the connection allow-lists it; anonymous
   credentials go anywhere (the local stack).
 """
 

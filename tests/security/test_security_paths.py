@@ -101,6 +101,24 @@ def test_a_local_path_a_mapped_task_was_given_without_a_base_folder_is_refused(f
         operator.execute({})
 
 
+def test_a_mapped_tasks_own_literal_source_is_read_without_a_base_folder() -> None:
+    """``partial(source=<the DAG author's path>).expand(destination_uri=...)``: the path is the author's, not a
+    mapped value, so it is read as written; ``expand_kwargs`` may set any argument, so its source is not."""
+    with DAG("mapped_literal", schedule=None):
+        by_destination = GeminiBatchPrepareInputOperator.partial(
+            task_id="prepare", source=str(SEED_INPUT)
+        ).expand(destination_uri=[f"gs://{TEST_BUCKET}/security/mapped-{index}.jsonl" for index in range(2)])
+        by_kwargs = GeminiBatchPrepareInputOperator.partial(task_id="prepare_kwargs").expand_kwargs(
+            [{"source": str(SEED_INPUT), "destination_uri": f"gs://{TEST_BUCKET}/security/mapped-kwargs.jsonl"}]
+        )
+    operator = by_destination.unmap({"destination_uri": f"gs://{TEST_BUCKET}/security/mapped-0.jsonl"})
+    assert operator.execute({})["row_count"] == 1
+    operator = by_kwargs.unmap({"source": str(SEED_INPUT),
+                                "destination_uri": f"gs://{TEST_BUCKET}/security/mapped-kwargs.jsonl"})
+    with raises_permanently(GeminiBatchAccessRefusedError, match="came from a template or an XCom"):
+        operator.execute({})
+
+
 def test_the_dag_authors_own_path_is_read_without_a_base_folder() -> None:
     result = prepare(source=str(SEED_INPUT)).execute({})  # type: ignore[arg-type]
     assert result["row_count"] == 1

@@ -12,18 +12,24 @@ from airflow_batch_gemini.job.endpoints import allow_list_entries, check_credent
 @pytest.mark.parametrize("url", [
     "https://us-central1-aiplatform.googleapis.com/v1",
     "https://aiplatform.googleapis.com",
-    "https://googleapis.com/",
     "https://AIPLATFORM.GoogleAPIs.com:443",
+    "https://us-central1-aiplatform-psc1.p.googleapis.com/",
 ])
 def test_credentials_may_go_to_googles_hosts_over_https(url: str) -> None:
     assert endpoint_problem(url) is None
 
 
 @pytest.mark.parametrize(("url", "problem"), [
-    ("http://127.0.0.1:8090", "127.0.0.1 is not Google's"),
-    ("https://evil.example", "evil.example is not Google's"),
-    ("https://aiplatform.googleapis.com.evil.example", "is not Google's"),
-    ("https://evilgoogleapis.com", "is not Google's"),
+    ("http://127.0.0.1:8090", "127.0.0.1 is not a Vertex AI host of Google's"),
+    ("https://evil.example", "evil.example is not a Vertex AI host"),
+    ("https://aiplatform.googleapis.com.evil.example", "is not a Vertex AI host"),
+    ("https://evilgoogleapis.com", "is not a Vertex AI host"),
+    ("https://googleapis.com", "is not a Vertex AI host"),
+    # Google's, but it serves whatever an attacker stored there as the job's answer
+    ("https://storage.googleapis.com/evil-bucket/v1", "is not a Vertex AI host"),
+    ("https://evil-bucket.storage.googleapis.com/v1", "is not a Vertex AI host"),
+    ("https://aiplatform.googleapis.com/v1/projects/other/v1", "holds a path"),
+    ("https://us-central1-aiplatform.googleapis.com/evil/v1", "holds a path"),
     ("https://user@googleapis.com@evil", "user part"),
     ("https://user:pass@aiplatform.googleapis.com", "user part"),
     ("https://evil.example\\@aiplatform.googleapis.com", "user part"),
