@@ -5,11 +5,11 @@ input file; :data:`DEFAULT_MAX_LINE_BYTES` is this package's own default, which 
 ``max_line_bytes``. A line longer than that is refused while it is streamed, without holding all of it.
 
 The nesting depth of a line is bounded too (:data:`MAX_JSON_DEPTH`): the service's importer refuses a
-job with values nested deeper than 15 levels, so a line deeper than 64 can never run, and refusing it
-before it is decoded keeps every recursive step (the JSON decoders, jsonschema, the row identity) far
-from Python's recursion limit. :func:`nesting_depth_over` tells, on the raw bytes, whether a line is
-deeper than that; it costs two ``bytes.count`` calls for a line with few brackets; :func:`deep_lines` tells it
-of a group of lines in one pass.
+job with values nested deeper than 15 levels (reported by users; Google does not document it), so a line
+deeper than 64 can never run, and refusing it before it is decoded keeps every recursive step (the JSON
+decoders, jsonschema, the row identity) far from Python's recursion limit. :func:`nesting_depth_over` tells,
+on the raw bytes, whether a line is deeper than that; it costs two ``bytes.count`` calls for a line with few
+brackets; :func:`deep_lines` tells it of a group of lines in one pass.
 
 An object stored compressed (``Content-Encoding: gzip``) is refused, never inflated
 (:func:`compressed_object_refusal`): a few hundred KB of it can inflate to gigabytes.
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 #: Longest input line (one request, its line break included) taken by default: 32 MiB.
 DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
-#: Deepest nesting of objects and arrays decoded anywhere (the service's importer refuses beyond 15).
+#: Deepest nesting of objects and arrays decoded anywhere (the service's importer is reported to refuse beyond 15).
 MAX_JSON_DEPTH = 64
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)

@@ -95,6 +95,8 @@ with DAG(
         task_id="split_results",
         job_manifest=submit_and_wait.output,
         destination_prefix=f"{PARTITION}/results",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         success_task_ids="use_successes",
         failure_task_ids="review_failures",
         outlets=list(RESULTS.values()),

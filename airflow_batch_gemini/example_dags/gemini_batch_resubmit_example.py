@@ -76,12 +76,16 @@ with DAG(
         task_id="split_results",
         job_manifest=submit_and_wait.output,
         destination_prefix=f"{PARTITION}/split",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         doc_md="Split and reconcile; no branches here, the resubmission step decides.",
     )
     resubmit_failed = GeminiBatchResubmitFailedOperator(
         task_id="resubmit_failed",
         split_manifest=split_results.output,
         destination_prefix=f"{PARTITION}/final",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         max_rounds=2,
         max_failure_ratio=0.2,
         poll_interval=settings.POLL_INTERVAL,

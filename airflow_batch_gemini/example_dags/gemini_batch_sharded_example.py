@@ -90,6 +90,8 @@ with DAG(
     split_results = GeminiBatchSplitOutputOperator.partial(
         task_id="split_results",
         destination_prefix=f"{PARTITION}/results/shard-{{{{ ti.map_index }}}}",
+        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         doc_md="Each job's rows into succeeded/failed/missing files of its own, joined to its input file.",
     ).expand(job_manifest=submit_and_wait.output)  # each manifest names its job's input file
 

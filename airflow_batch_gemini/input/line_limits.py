@@ -20,7 +20,8 @@ def depth_problem(number: int, depth: int) -> LineProblem:
     """The problem of a line nesting ``depth`` levels deep, more than
     :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH`."""
     return LineProblem(number, "", f"nests {depth:,} levels deep, deeper than the {MAX_JSON_DEPTH} levels any line "
-                                   "may take (the batch importer refuses more than 15); flatten the request")
+                                   "may take (users report that the batch importer refuses more than 15); flatten "
+                                   "the request")
 
 
 def too_large_problem(number: int, size: int, max_bytes: int) -> LineProblem:

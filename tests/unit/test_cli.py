@@ -290,7 +290,7 @@ def test_a_line_over_max_line_bytes_is_invalid_and_the_lines_after_it_keep_their
                                                                                         capsys) -> None:
     long = {"request": {"contents": [{"role": "user", "parts": [{"text": "x" * 200}]}]}}
     source = jsonl(tmp_path / "in.jsonl", [SMALL, long, SMALL, BAD])
-    size = len(json.dumps(long)) + 1
+    size = len(json.dumps(long))  # without its line break
     assert main(["validate", "--max-line-bytes", "100", str(source)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (f"{source}: line 2: is {size} bytes long, over the limit of 100 bytes a line (max_line_bytes); "
@@ -305,5 +305,5 @@ def test_a_deep_line_is_a_problem_of_its_line(tmp_path: Path, capsys) -> None:
     source.write_bytes(b'{"request": ' + b"[" * 5_000 + b"]" * 5_000 + b"}\n")
     assert main(["validate", str(source)]) == 1
     assert capsys.readouterr().out.splitlines()[0] == (
-        f"{source}: line 1: nests 5,001 levels deep, deeper than the 64 levels any line may take (the batch importer "
-        "refuses more than 15); flatten the request")
+        f"{source}: line 1: nests 5,001 levels deep, deeper than the 64 levels any line may take (users report "
+        "that the batch importer refuses more than 15); flatten the request")

@@ -13,8 +13,9 @@ from airflow_batch_gemini.input.lines import OverlongLine, bounded_blocks, iter_
 
 
 def overlong(raw: bytes, limit: int) -> OverlongLine:
-    """The marker of the line ``raw`` over ``limit``."""
-    return OverlongLine(len(raw), hashlib.sha256(raw).hexdigest(), limit)
+    """The marker of the line ``raw`` over ``limit``: its size and hash without its line break."""
+    line = raw.removesuffix(b"\n").removesuffix(b"\r")
+    return OverlongLine(len(line), hashlib.sha256(line).hexdigest(), limit)
 
 
 def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
