@@ -25,13 +25,8 @@ from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
 from airflow_batch_gemini.input.schema import build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
 from airflow_batch_gemini.manifests import PreparedInput
+from airflow_batch_gemini.operators import prepare_arguments as arguments
 from airflow_batch_gemini.operators.failures import fails_fast
-from airflow_batch_gemini.operators.prepare_arguments import (
-    check_arguments,
-    check_source_kind,
-    is_literal_source,
-    source_was_expanded,
-)
 from airflow_batch_gemini.operators.security_settings import configured_local_base_dir, show_row_values
 from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, package_file_metadata
 from airflow_batch_gemini.uris import parse_gs_uri
@@ -186,10 +181,9 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         self.rejects_content = rejects_content
         self.allowed_source_prefixes = allowed_prefixes(allowed_source_prefixes)
         self.allowed_destination_prefixes = allowed_prefixes(allowed_destination_prefixes)
-        #: whether ``source`` is the DAG author's own text, not a template or an XCom (for a mapped value, see
-        #: :meth:`_local_path`)
-        self.source_is_literal = is_literal_source(source)
-        check_arguments(self)
+        #: ``source`` is the DAG author's own text, no template or XCom (a mapped value: see :meth:`_local_path`)
+        self.source_is_literal = arguments.is_literal_source(source)
+        arguments.check_arguments(self)
 
     @property
     def source_label(self) -> str:
@@ -220,7 +214,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
             return None
         base, setting = ((self.local_base_dir, "local_base_dir") if self.local_base_dir is not None
                          else (configured_local_base_dir(), "[gemini_batch] local_base_dir"))
-        literal = self.source_is_literal and not source_was_expanded(self)
+        literal = self.source_is_literal and not arguments.source_was_expanded(self)
         return confined_local_path(os.fspath(self.source), base, setting, literal)
 
     def _blocks(
@@ -353,7 +347,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         """Validate and upload; a permanent error (an invalid input, a conflict at the destination) fails the
         task without its retries (see :mod:`airflow_batch_gemini.operators.failures`)."""
         rejects_uri = self._rejects_uri()
-        check_source_kind(self.source)
+        arguments.check_source_kind(self.source)
         self._check_locations(rejects_uri)
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)

@@ -201,8 +201,8 @@ def test_requests_given_as_dicts_are_bounded_as_lines_are(gcs_client: storage.Cl
     records = _records(result["rejects_uri"], gcs_client)
     size = len(json.dumps(source[2], separators=(",", ":")))  # without its line break
     assert [(record["line"], record["problems"][0]["message"]) for record in records] == [
-        (2, "nests 308 levels deep, deeper than the 64 levels any line may take (the batch importer refuses more "
-            "than 15); flatten the request"),
+        (2, "nests 308 levels deep, deeper than the 64 levels any line may take (users report that the batch "
+            "importer refuses more than 15); flatten the request"),
         (3, f"is {size:,} bytes long, over the limit of 1,000 bytes a line (max_line_bytes); split the request or "
             "raise max_line_bytes")]
 
