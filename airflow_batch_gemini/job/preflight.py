@@ -2,8 +2,8 @@
 only to fail when its results are written. Pure: the hooks look things up, the submit operator gathers the
 lookups, and these functions decide, each problem said with what to change.
 
-- the location is well formed, and the model path agrees with it (:func:`check_location`,
-  :func:`check_model_location`);
+- the model path agrees with the location (:func:`check_model_location`; that the location is well formed is
+  :func:`~airflow_batch_gemini.job.names.check_location`'s, beside the other names);
 - every input URI names objects that exist and can be read, a wildcard matches at least one, and none of
   them is a file the package wrote that is no job input, e.g. a rejects file (:func:`input_problems`);
 - the output kind is one the downstream tasks can read (:func:`output_kind_problem`);
@@ -21,7 +21,6 @@ from typing import Literal, Protocol
 
 from airflow_batch_gemini.job.identity import InputContent
 from airflow_batch_gemini.job.names import InvalidNameError, model_location
-from airflow_batch_gemini.job.names import check_location as check_location  # the location rule lives with the names
 from airflow_batch_gemini.package_files import may_be_job_input, package_file_kind
 
 #: What a bucket lookup found: there, not there, or not allowed to tell (403).

@@ -11,8 +11,8 @@ from airflow.sdk import BaseOperator
 from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, check_allowed_uris
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.job.identity import REQUEST_LABEL, identity_labels, request_fingerprint
-from airflow_batch_gemini.job.names import DEFAULT_LOCATION, console_url, model_resource_name
-from airflow_batch_gemini.job.preflight import check_location, check_model_location
+from airflow_batch_gemini.job.names import DEFAULT_LOCATION, check_location, console_url, model_resource_name
+from airflow_batch_gemini.job.preflight import check_model_location
 from airflow_batch_gemini.job.spec import build_job_body, prepared_input_uris
 from airflow_batch_gemini.job.states import is_reusable
 from airflow_batch_gemini.job.wait_settings import (

@@ -11,12 +11,11 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchPreflightError
-from airflow_batch_gemini.job.names import InvalidNameError
+from airflow_batch_gemini.job.names import InvalidNameError, check_location
 from airflow_batch_gemini.job.preflight import (
     BucketUse,
     InputLookup,
     bucket_problems,
-    check_location,
     check_model_location,
     input_problems,
     output_kind_problem,
