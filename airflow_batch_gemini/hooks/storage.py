@@ -278,11 +278,15 @@ class GeminiBatchStorageHook(GCSHook):
         (see :meth:`read_chunks`: an object stored compressed is refused)."""
         return iter_lines(self.read_chunks(uri, generation))
 
-    def delete_if_present(self, uri: str) -> bool:
-        """Delete an object if it exists; return whether it did."""
+    def delete_if_present(self, uri: str, if_generation_match: int | None = None) -> bool:
+        """Delete an object if it exists (at ``if_generation_match``, when given); return whether it did.
+
+        :raises google.api_core.exceptions.PreconditionFailed: it is at another generation
+            (:meth:`changed_meanwhile` recognises it).
+        """
         bucket, name = parse_gs_uri(uri)
         try:
-            self.get_conn().bucket(bucket).blob(name).delete()
+            self.get_conn().bucket(bucket).blob(name).delete(if_generation_match=if_generation_match)
         except NotFound:
             return False
         return True

@@ -6,12 +6,8 @@ the objects' lines, streamed chunk by chunk; a result is an object that appears 
 custom metadata of its kind (:mod:`airflow_batch_gemini.package_files`); results in one bucket are put
 together by a server-side compose (:func:`compose_plan`).
 
-One run never silently overwrites another run's files: each result is marked with its writer (custom metadata
-:data:`~airflow_batch_gemini.package_files.WRITER_KEY`, ``dag_id/run_id/task_id`` of the task that wrote it) and
-written with a precondition: an absent object is created only if still absent (``if_generation_match=0``); an
-existing one is replaced only if the same writer wrote it (a retry of that task, or a re-run of that run after a
-clear), and only if it is still the generation seen. Anything else is refused with
-:class:`~airflow_batch_gemini.exceptions.GeminiBatchUploadConflictError`, and the object is left as it was.
+One run never silently overwrites another run's files: each result is marked with its writer and written with a
+precondition, by the rule of :mod:`airflow_batch_gemini.hooks.owned_objects`.
 """
 
 from __future__ import annotations
@@ -20,9 +16,10 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, NamedTuple
 
-from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchUploadConflictError
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.hooks.owned_objects import OwnedObjects
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.package_files import RESULT_KIND, WRITER_KEY, package_file_metadata
+from airflow_batch_gemini.package_files import RESULT_KIND
 from airflow_batch_gemini.uris import parse_gs_uri
 
 #: Cloud Storage composes at most this many objects in one call.
@@ -90,57 +87,26 @@ class CloudStorageRows:
         for destination in destinations:
             self.write_precondition(destination)
 
+    def _results(self, kind: str = RESULT_KIND) -> OwnedObjects:
+        """The files of ``kind`` of this writer, by the rule of :mod:`~airflow_batch_gemini.hooks.owned_objects`."""
+        return OwnedObjects(self.storage, self.writer, kind)
+
     def write_precondition(self, destination: str) -> int:
         """The generation a result may be written on: ``0`` when it is absent, the one seen when this writer wrote it.
 
         :raises GeminiBatchUploadConflictError: it exists and another writer (or none) wrote it.
         """
-        found = self.storage.stat(destination)
-        if found is None:
-            return 0
-        owner = found.metadata.get(WRITER_KEY)
-        if self.writer is not None and owner == self.writer:
-            return found.generation
-        written_by = f"by {owner!r}" if owner else f"without a {WRITER_KEY} mark (not by a task of this package)"
-        raise GeminiBatchUploadConflictError(
-            f"{destination} already exists, written {written_by}; this task ({self.writer or 'no task instance'}) "
-            "replaces only the files it wrote itself, so nothing was written over it. Give destination_prefix a "
-            "folder of this run's own (e.g. with {{ run_id }} in it), or delete the earlier files if they may go."
-        )
-
-    def _metadata(self, kind: str) -> dict[str, str]:
-        """The custom metadata of a file of ``kind`` this writer writes."""
-        return {**package_file_metadata(kind), **({WRITER_KEY: self.writer} if self.writer else {})}
-
-    @contextlib.contextmanager
-    def _refused_if_changed_meanwhile(self, destination: str) -> Iterator[None]:
-        """Turn the failed precondition of a write to ``destination`` into the error a user can act on."""
-        try:
-            yield
-        except Exception as err:
-            if self.storage.changed_meanwhile(err):
-                raise GeminiBatchUploadConflictError(
-                    f"{destination} was created or replaced by another writer while this task wrote it; nothing "
-                    "of this write was kept. Give each run its own destination_prefix (e.g. with {{ run_id }} in it)."
-                ) from None
-            raise
+        return self._results().precondition(destination)
 
     @contextlib.contextmanager
     def open_writer(self, destination: str, kind: str = RESULT_KIND) -> Iterator[IO[bytes]]:
-        """Open an object for streamed writing, marked as a package file of ``kind`` and with this writer; it appears
+        """Open a file for streamed writing, marked as a package file of ``kind`` and with this writer; it appears
         whole when the block ends, or not at all; only on the precondition :meth:`write_precondition` gives.
 
         :raises GeminiBatchUploadConflictError: another writer's object is there, or appeared meanwhile.
         """
-        generation = self.write_precondition(destination)
-        with (
-            self._refused_if_changed_meanwhile(destination),
-            self.storage.open_writer(destination, if_generation_match=generation,
-                                     metadata=self._metadata(kind)) as writer,
-        ):
+        with self._results(kind).open_writer(destination) as writer:
             yield writer
-            # fake-gcs-server ignores preconditions of resumable uploads: look before completing too
-            self.storage.check_unchanged(destination, generation)
 
     def concatenate(self, sources: Sequence[str], destination: str) -> None:
         """Write the sources one after the other into the result ``destination`` (server-side compose within
@@ -155,8 +121,9 @@ class CloudStorageRows:
                     for line in self.storage.read_lines(source):
                         writer.write(line)
             return
-        generation = self.write_precondition(destination)
-        with self._refused_if_changed_meanwhile(destination):
+        results = self._results()
+        generation = results.precondition(destination)
+        with results.refused_if_changed_meanwhile(destination):
             self.storage.check_unchanged(destination, generation)  # fake-gcs-server ignores a compose's precondition
-            self.storage.compose(plan.bucket, plan.sources, plan.destination, self._metadata(RESULT_KIND),
+            self.storage.compose(plan.bucket, plan.sources, plan.destination, results.metadata(),
                                  if_generation_match=generation)

@@ -2,12 +2,10 @@
 never read its job's output, or whose results can go nowhere, shows an import error instead of a failed run.
 
 Only what is written out is checked: a value with Jinja in it (``{{ ... }}``, ``{% ... %}``) is known at run
-time only, when the operators check it again. Also who writes a task's results (:func:`result_writer`).
+time only, when the operators check it again.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
@@ -77,17 +75,3 @@ def check_submitted_output(job_manifest: object) -> None:
     if output is not None and not on_cloud_storage(output):
         raise unsplittable_output(f"job_manifest is the output of task {operator.task_id!r}, whose output_uri_prefix",
                                   output)
-
-
-def result_writer(context: Mapping[str, object]) -> str | None:
-    """Who writes a task's results, as their custom metadata names it: ``dag_id/run_id/task_id`` of the task
-    instance (``/map_index`` added when mapped). The same for every try of it and after a clear, so that a retry
-    replaces its own files and another run's never; ``None`` without a task instance.
-    """
-    ti = context.get("ti")
-    ids = [getattr(ti, name, None) for name in ("dag_id", "run_id", "task_id")]
-    if not all(isinstance(part, str) and part for part in ids):
-        return None
-    map_index = getattr(ti, "map_index", -1)
-    mapped = isinstance(map_index, int) and map_index >= 0
-    return "/".join(str(part) for part in ids) + (f"/{map_index}" if mapped else "")

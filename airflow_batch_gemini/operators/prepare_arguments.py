@@ -10,10 +10,13 @@ from typing import Any
 from airflow.sdk import XComArg
 from jsonschema import Draft202012Validator
 
+from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.input.destinations import rejects_uri_for
 from airflow_batch_gemini.input.refusal import ON_INVALID_CHOICES
 from airflow_batch_gemini.input.rejects import check_rejects_content
 from airflow_batch_gemini.input.row_keys import check_row_key_field
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB
+from airflow_batch_gemini.uris import parse_gs_uri
 
 #: The arguments that must be True or False (a string such as "false" would count as set).
 FLAG_ARGUMENTS = ("allow_unknown_fields", "repair_empty_tools", "add_row_keys", "overwrite")
@@ -70,6 +73,20 @@ def check_source_kind(source: object) -> None:
             "source looks like requests rendered as text, not a path: pass the upstream task's .output "
             "(an XComArg) instead of an xcom_pull template, or set render_template_as_native_obj=True on the DAG"
         )
+
+
+def rendered_rejects_uri(destination_uri: str, rejects_uri: str | None) -> str:
+    """The rejects file's URI (by default beside the destination), the destination and it checked once rendered.
+
+    :raises GeminiBatchConfigurationError: one is not a ``gs://`` URI (a retry would not change that).
+    """
+    rejects = rejects_uri or rejects_uri_for(destination_uri)
+    for name, uri in (("destination_uri", destination_uri), ("rejects_uri", rejects)):
+        try:
+            parse_gs_uri(uri)
+        except (ValueError, TypeError) as err:
+            raise GeminiBatchConfigurationError(f"{name}: {err}") from None
+    return rejects
 
 
 def is_literal_source(source: object) -> bool:

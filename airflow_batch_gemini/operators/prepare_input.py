@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -12,10 +13,11 @@ from airflow.sdk import BaseOperator
 
 from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, confined_local_path
-from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchInputError
+from airflow_batch_gemini.exceptions import GeminiBatchInputError
 from airflow_batch_gemini.hooks.background_upload import BackgroundUpload
+from airflow_batch_gemini.hooks.owned_objects import OwnedObjects
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult
-from airflow_batch_gemini.input.destinations import rejects_uri_for, shard_uri
+from airflow_batch_gemini.input.destinations import shard_uri
 from airflow_batch_gemini.input.lines import OverlongLine, iter_line_blocks, read_line_blocks, stream_lines
 from airflow_batch_gemini.input.refusal import upload_refusal
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs
@@ -28,15 +30,14 @@ from airflow_batch_gemini.manifests import PreparedInput
 from airflow_batch_gemini.operators import prepare_arguments as arguments
 from airflow_batch_gemini.operators.failures import fails_fast
 from airflow_batch_gemini.operators.security_settings import configured_local_base_dir, show_row_values
+from airflow_batch_gemini.operators.writer_identity import result_writer
 from airflow_batch_gemini.package_files import INPUT_KIND, REJECTS_KIND, package_file_metadata
-from airflow_batch_gemini.uris import parse_gs_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: The custom metadata of the files a job reads, and of the rejects file (see package_files).
+#: The custom metadata of the files a job reads (see package_files).
 INPUT_METADATA = package_file_metadata(INPUT_KIND)
-REJECTS_METADATA = package_file_metadata(REJECTS_KIND)
 
 
 class GeminiBatchPrepareInputOperator(BaseOperator):
@@ -76,7 +77,10 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         ``problems`` (JSON pointer and message of each) and ``error`` (the same as one text), ``size`` (bytes)
         and ``sha256`` (hex, of the line without its line break), and as much of its content as
         ``rejects_content`` says (none by default; see :mod:`airflow_batch_gemini.input.rejects`). Written
-        only when a line is rejected, and deleted when no line is (it holds an earlier run's rejects then).
+        only when a line is rejected, and deleted when no line is (it holds an earlier run's rejects then);
+        only a rejects file this task wrote is replaced or deleted (a retry, a re-run after a clear), or one
+        of another run with ``overwrite``; any other object there fails the task before anything is read
+        (:mod:`airflow_batch_gemini.hooks.owned_objects`).
         Default: in a folder beside the destination, ``rejects/requests.rejects.jsonl`` for
         ``requests.jsonl``, where a ``*`` wildcard over the input's folder does not reach. (templated)
     :param extra_schema: a JSON Schema (draft 2020-12) every line must satisfy too, on top of the
@@ -102,7 +106,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         invalid line, found while it is read: at most this many bytes of it are held, and its rejects record
         gives its size and SHA-256 instead of its content. Not templated.
     :param overwrite: replace a destination object that holds other content (it is replaced only
-        if it did not change since it was looked at).
+        if it did not change since it was looked at), and another run's rejects file at ``rejects_uri``.
     :param local_base_dir: the folder a local ``source`` must lie inside (after ``..`` and symbolic links
         are resolved); a relative one is taken from it, so that a templated path such as
         ``{{ params.path }}`` cannot reach other files of the worker. Default: the deployment's
@@ -254,12 +258,12 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
         return self.row_key_field if self.add_row_keys else None
 
     def _scan(
-        self, blocks: Iterable[bytes | OverlongLine], hook: GeminiBatchStorageHook, rejects_uri: str,
-        upload: BackgroundUpload | None,
+        self, blocks: Iterable[bytes | OverlongLine],
+        open_rejects: Callable[[], contextlib.AbstractContextManager[IO[bytes]]], upload: BackgroundUpload | None,
     ) -> tuple[InputScan, bool]:
-        """Validate every line and plan the files (with their digests); stream the rejected lines to
-        ``rejects_uri`` and the valid ones (row keys included) to ``upload``, if given, while the input
-        may be uploaded whole.
+        """Validate every line and plan the files (with their digests); stream the rejected lines to the
+        rejects file ``open_rejects`` opens and the valid ones (row keys included) to ``upload``, if given,
+        while the input may be uploaded whole.
 
         The upload is cancelled at the first invalid line with ``on_invalid="fail"`` (nothing of a failing
         input is sent on), and when a second file starts: the files are uploaded after the scan then, by
@@ -273,7 +277,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 if upload is not None and self.on_invalid == "fail":
                     upload.cancel()
                 if writer is None:
-                    writer = stack.enter_context(hook.open_writer(rejects_uri, metadata=REJECTS_METADATA))
+                    writer = stack.enter_context(open_rejects())
                 writer.write(record)
 
             def rows(index: int, data: bytes) -> None:
@@ -329,29 +333,18 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 scan.note_count, self.source_label, "\n  ".join(str(note) for note in scan.notes),
             )
 
-    def _rejects_uri(self) -> str:
-        """The rejects file's URI, the destination and it checked once rendered.
-
-        :raises GeminiBatchConfigurationError: one is not a ``gs://`` URI (a retry would not change that).
-        """
-        rejects_uri = self.rejects_uri or rejects_uri_for(self.destination_uri)
-        for name, uri in (("destination_uri", self.destination_uri), ("rejects_uri", rejects_uri)):
-            try:
-                parse_gs_uri(uri)
-            except (ValueError, TypeError) as err:
-                raise GeminiBatchConfigurationError(f"{name}: {err}") from None
-        return rejects_uri
-
     @fails_fast
     def execute(self, context: Context) -> PreparedInput:
         """Validate and upload; a permanent error (an invalid input, a conflict at the destination) fails the
         task without its retries (see :mod:`airflow_batch_gemini.operators.failures`)."""
-        rejects_uri = self._rejects_uri()
+        rejects_uri = arguments.rendered_rejects_uri(self.destination_uri, self.rejects_uri)
         arguments.check_source_kind(self.source)
         self._check_locations(rejects_uri)
         local = self._local_path()
         hook = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
         generation = self._source_generation(hook)
+        rejects = OwnedObjects(hook, result_writer(context), REJECTS_KIND, overwrite=self.overwrite)
+        rejects_generation = rejects.precondition(rejects_uri)
         with contextlib.ExitStack() as stack:
             # one pass when the destination is absent: the upload goes on while the lines are validated
             upload = None
@@ -359,10 +352,12 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
                 upload = stack.enter_context(hook.background_upload(self.destination_uri, metadata=INPUT_METADATA))
             repairs = EmptyToolRepairs(int(self.max_problems))
             blocks = self._repaired(self._blocks(hook, generation, local), repairs)
-            scan, wrote_rejects = self._scan(blocks, hook, rejects_uri, upload)
+            scan, wrote_rejects = self._scan(
+                blocks, functools.partial(rejects.open_writer, rejects_uri, rejects_generation), upload
+            )
             self._log_repairs_and_notes(repairs, scan)
             shown_rejects = rejects_uri if wrote_rejects else None
-            if not wrote_rejects and hook.delete_if_present(rejects_uri):
+            if not wrote_rejects and rejects.delete(rejects_uri, rejects_generation):
                 self.log.info("Deleted %s: the rejects of an earlier run, none of which is in this input", rejects_uri)
             refusal, total = upload_refusal(scan, self.on_invalid, self.max_rejected_ratio)
             if refusal:

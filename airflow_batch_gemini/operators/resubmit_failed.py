@@ -21,9 +21,10 @@ from airflow_batch_gemini.manifests import (
     UnfinishedRound,
 )
 from airflow_batch_gemini.operators.failures import fails_fast
-from airflow_batch_gemini.operators.output_checks import check_gs_folder, result_writer
+from airflow_batch_gemini.operators.output_checks import check_gs_folder
 from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
+from airflow_batch_gemini.operators.writer_identity import result_writer
 from airflow_batch_gemini.output.merge import final_sources, resubmit_manifest
 from airflow_batch_gemini.output.policy import check_failure_ratio
 from airflow_batch_gemini.output.results import result_uris

@@ -23,9 +23,9 @@ from airflow_batch_gemini.operators.output_checks import (
     check_output_directory,
     check_submitted_output,
     on_cloud_storage,
-    result_writer,
     unsplittable_output,
 )
+from airflow_batch_gemini.operators.writer_identity import result_writer
 from airflow_batch_gemini.output.branches import choose_branches, task_id_list
 from airflow_batch_gemini.output.policy import check_failure_ratio, policy_violation
 from airflow_batch_gemini.output.results import result_uris
@@ -235,7 +235,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
     def split(self, writer: str | None = None) -> SplitManifest:
         """Read every output row once, write the three files; return the manifest (see the class doc).
 
-        :param writer: who writes the files (:func:`~airflow_batch_gemini.operators.output_checks.result_writer`);
+        :param writer: who writes the files (:func:`~airflow_batch_gemini.operators.writer_identity.result_writer`);
             ``None`` writes only files that do not exist yet.
         :raises GeminiBatchAccessRefusedError: a location outside the allow-lists (nothing read or written).
         """

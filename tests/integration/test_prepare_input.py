@@ -32,8 +32,11 @@ from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.conftest import request_line as line_asking
 from tests.failfast import raises_permanently
+from tests.resumed_tasks import xcom_context
 from tests.seed import SEED_INPUT
 
+#: The tries of one task instance: a try replaces the rejects file an earlier one wrote (hooks.owned_objects).
+TRIES = xcom_context("manual__prepare")
 TESTER_ROLE = {"request": {"contents": [{"role": "tester", "parts": [{"text": "Explain how AI works"}]}]}}
 
 
@@ -44,7 +47,7 @@ def destination() -> str:
 
 def run(google_connection: str, **kwargs: Any) -> dict[str, Any]:
     operator = GeminiBatchPrepareInputOperator(task_id="prepare_input", gcp_conn_id=google_connection, **kwargs)
-    return operator.execute({})  # type: ignore[arg-type]
+    return operator.execute(TRIES)  # type: ignore[arg-type]
 
 
 def stored(uri: str, gcs_client: storage.Client) -> bytes | None:
@@ -557,10 +560,10 @@ def test_an_object_written_by_another_writer_during_the_upload(google_connection
                                                source=source, destination_uri=destination)
     source.armed = True
     if same:
-        assert operator.execute({})["reused"] is True  # type: ignore[arg-type]
+        assert operator.execute(TRIES)["reused"] is True  # type: ignore[arg-type]
     else:
         with raises_permanently(GeminiBatchUploadConflictError, match="changed while uploading"):
-            operator.execute({})  # type: ignore[arg-type]
+            operator.execute(TRIES)  # type: ignore[arg-type]
     assert spy.chunks >= 2 and spy.upload_lines == 0
     assert stored(destination, gcs_client) == theirs, "their object is intact, nothing of ours mixed in"
 

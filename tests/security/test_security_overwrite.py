@@ -1,18 +1,21 @@
-"""One run never silently overwrites another run's files, and the split and the resubmission stay in their
-allow-lists: as an attacker who can only trigger a DAG (choosing its run id, or params rendered into its
-templated locations), through the real operators and fake-gcs-server.
+"""One run never silently overwrites another run's files (the prepare's rejects file too), and the split and the
+resubmission stay in their allow-lists: as an attacker who can only trigger a DAG (choosing its run id, or params
+rendered into its templated locations), through the real operators and fake-gcs-server.
 
 Before, the split replaced whatever its result files' names held: a second run with the same
 ``destination_prefix`` wrote over the first run's results, and a templated output directory could read any bucket
-the worker may read. Now each result file is marked with the task instance that wrote it and written with a
+the worker may read; the prepare wrote its rejects over, or deleted, whatever object a templated ``rejects_uri``
+named. Now each result and rejects file is marked with the task instance that wrote it and written or deleted with a
 precondition (a retry of the same run replaces its own files; another run is refused, the files left as they
-were), and a location outside an allow-list is refused before the storage is touched at all.
+were, unless the DAG author sets ``overwrite`` on the prepare; an object the package did not write is never
+touched), and a location outside an allow-list is refused before the storage is touched at all.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,13 +24,14 @@ from google.cloud import storage
 from airflow_batch_gemini.exceptions import GeminiBatchAccessRefusedError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure
+from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.operators.resubmit_failed import GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.package_files import WRITER_KEY
 from airflow_batch_gemini.uris import parse_gs_uri
 from tests.conftest import TEST_BUCKET
 from tests.resumed_tasks import xcom_context
-from tests.seed import FAILURE_ROW, SUCCESS_ROW
+from tests.seed import FAILURE_ROW, SEED_INPUT, SUCCESS_ROW
 from tests.taskrun import run_task
 
 pytestmark = pytest.mark.usefixtures("google_connection")
@@ -106,7 +110,7 @@ def test_an_object_no_run_of_the_package_wrote_is_never_replaced(folder: str, gc
     write(theirs, {"private": "another team's row"})
     before = state([theirs], gcs_client)
     error = refused(split_task(output, f"{folder}/results"), xcom_context(), GeminiBatchUploadConflictError)
-    assert "without a airflow-batch-gemini-writer mark" in str(error)
+    assert "is not a result file of this package" in str(error)
     assert state([theirs], gcs_client) == before
     assert gcs_client.bucket(TEST_BUCKET).get_blob(f"{parse_gs_uri(folder)[1]}/results/succeeded.jsonl") is None, (
         "refused before anything was written")
@@ -180,3 +184,55 @@ def test_the_resubmission_refuses_locations_outside_its_allow_lists_before_any_r
     resubmit = resubmit_task(split, destination, allowed_source_prefixes=[OURS], allowed_destination_prefixes=[OURS])
     error = refused(resubmit, xcom_context(), GeminiBatchAccessRefusedError)
     assert fragment in str(error)
+
+
+def prepare_task(source: Path, folder: str, rejects_uri: str, **kwargs: Any) -> GeminiBatchPrepareInputOperator:
+    return GeminiBatchPrepareInputOperator(task_id="prepare", source=str(source), on_invalid="skip",
+                                           destination_uri=f"{folder}/in/requests.jsonl", rejects_uri=rejects_uri,
+                                           **kwargs)
+
+
+@pytest.fixture
+def invalid_source(tmp_path: Path) -> Path:
+    """One valid line, one invalid: the prepare writes a rejects file."""
+    source = tmp_path / "requests.jsonl"
+    source.write_bytes(SEED_INPUT.read_bytes().rstrip(b"\n") + b'\n{"request": {"contents": "no list"}}\n')
+    return source
+
+
+def test_a_templated_rejects_uri_never_writes_over_nor_deletes_an_object_the_package_did_not_write(
+    folder: str, invalid_source: Path, gcs_client: storage.Client
+) -> None:
+    theirs = f"{folder}/private/report.jsonl"
+    write(theirs, {"private": "another team's row"})
+    before = state([theirs], gcs_client)
+    for source in (invalid_source, SEED_INPUT):  # with rejects to write, and with none (the file would go)
+        error = refused(prepare_task(source, folder, theirs), xcom_context(), GeminiBatchUploadConflictError)
+        assert f"{theirs} already exists and is not a rejects file of this package" in str(error)
+        assert state([theirs], gcs_client) == before, "neither replaced nor deleted"
+    assert gcs_client.bucket(TEST_BUCKET).get_blob(f"{parse_gs_uri(folder)[1]}/in/requests.jsonl") is None, (
+        "refused before anything was uploaded")
+
+
+def test_another_runs_rejects_file_is_kept_unless_overwrite_and_a_retry_replaces_its_own(
+    folder: str, invalid_source: Path, gcs_client: storage.Client
+) -> None:
+    rejects = f"{folder}/in/rejects.jsonl"
+    first = run_task(prepare_task(invalid_source, folder, rejects), xcom_context("scheduled__1"))
+    assert first["rejects_uri"] == rejects
+    assert blob(rejects, gcs_client).metadata[WRITER_KEY] == "integration/scheduled__1/submit"
+    before = state([rejects], gcs_client)
+
+    for source in (invalid_source, SEED_INPUT):
+        error = refused(prepare_task(source, folder, rejects), xcom_context("manual__attacker"),
+                        GeminiBatchUploadConflictError)
+        assert "written by 'integration/scheduled__1/submit'" in str(error) and "overwrite=True" in str(error)
+        assert state([rejects], gcs_client) == before, "another run neither replaces nor deletes it"
+
+    run_task(prepare_task(invalid_source, folder, rejects), xcom_context("scheduled__1", try_number=2))
+    assert blob(rejects, gcs_client).generation != before[rejects][0], "a retry replaces its own rejects file"
+    second = run_task(prepare_task(invalid_source, folder, rejects, overwrite=True), xcom_context("manual__2"))
+    assert second["rejects_uri"] == rejects
+    assert blob(rejects, gcs_client).metadata[WRITER_KEY] == "integration/manual__2/submit", "overwrite: replaced"
+    run_task(prepare_task(SEED_INPUT, folder, rejects, overwrite=True), xcom_context("manual__2", try_number=2))
+    assert gcs_client.bucket(TEST_BUCKET).get_blob(parse_gs_uri(rejects)[1]) is None, "no rejects: its own file goes"

@@ -23,6 +23,7 @@ from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from tests.conftest import TEST_BUCKET
 from tests.failfast import raises_permanently
+from tests.resumed_tasks import xcom_context
 
 pytestmark = pytest.mark.usefixtures("google_connection")
 
@@ -61,6 +62,10 @@ def values_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SHOW_VALUES, raising=False)
 
 
+#: The tries of one task instance: a try replaces the rejects file an earlier one wrote (hooks.owned_objects).
+TRIES = xcom_context("manual__redaction")
+
+
 def prepare(source: str, folder: str, **arguments: Any) -> GeminiBatchPrepareInputOperator:
     return GeminiBatchPrepareInputOperator(
         task_id="prepare", source=source, destination_uri=f"{folder}/requests.jsonl", extra_schema=KEY_SCHEMA,
@@ -82,7 +87,7 @@ def test_refused_input_names_paths_and_types_but_no_value(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with raises_permanently(GeminiBatchInputError) as info:
-        prepare(source, folder).execute({})
+        prepare(source, folder).execute(TRIES)
     captured = capfd.readouterr()
     assert info.value.problems == [
         "line 1: /request/contents/0/role: a string (22 characters) that is not one of ['user', 'model']",
@@ -125,21 +130,21 @@ def test_show_row_values_shows_them_for_debugging(
 ) -> None:
     role = "line 1: /request/contents/0/role: "
     with raises_permanently(GeminiBatchInputError) as hidden:
-        prepare(source, folder).execute({})
+        prepare(source, folder).execute(TRIES)
     assert f"{role}a string (22 characters) that is not one of ['user', 'model']" in hidden.value.problems
     monkeypatch.setenv(SHOW_VALUES, "True")
     with raises_permanently(GeminiBatchInputError) as shown:
-        prepare(source, folder).execute({})
+        prepare(source, folder).execute(TRIES)
     assert f"{role}'{SECRET}' is not one of ['user', 'model']" in shown.value.problems
 
 
 def test_full_rejects_keep_the_line_and_an_excerpt_is_bounded(source: str, folder: str) -> None:
     with raises_permanently(GeminiBatchInputError):
-        prepare(source, folder, rejects_content="full").execute({})
+        prepare(source, folder, rejects_content="full").execute(TRIES)
     records = [json.loads(record) for record in rejects_of(folder).splitlines()]
     assert [json.loads(record["original"]) for record in records] == LINES
     with raises_permanently(GeminiBatchInputError):
-        prepare(source, folder, rejects_content="excerpt").execute({})
+        prepare(source, folder, rejects_content="excerpt").execute(TRIES)
     excerpts = [json.loads(record) for record in rejects_of(folder).splitlines()]
     assert all(len(record["excerpt"].encode()) <= 200 for record in excerpts)
     assert excerpts[2]["excerpt_cut"] is True

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_batch_gemini.exceptions import GeminiBatchAccessRefusedError
-from airflow_batch_gemini.operators.output_checks import result_writer
 from airflow_batch_gemini.operators.resubmit_failed import GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
+from airflow_batch_gemini.operators.writer_identity import result_writer
 
 
 def ti(**fields: object) -> SimpleNamespace:

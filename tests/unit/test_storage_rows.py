@@ -158,7 +158,7 @@ def test_a_result_is_marked_with_its_writer_who_alone_may_replace_it() -> None:
 @pytest.mark.parametrize("writer", [None, RUN_1])
 def test_an_object_no_writer_marked_is_never_replaced(writer: str | None) -> None:
     hook = StandInHook({"gs://b/r/failed.jsonl": b"theirs\n"})
-    with pytest.raises(GeminiBatchUploadConflictError, match="without a airflow-batch-gemini-writer mark"):
+    with pytest.raises(GeminiBatchUploadConflictError, match="is not a result file of this package"):
         write(rows_of(hook, writer), "gs://b/r/failed.jsonl", b"ours\n")
     assert hook.objects["gs://b/r/failed.jsonl"] == b"theirs\n"
 
