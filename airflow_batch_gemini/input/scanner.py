@@ -220,6 +220,7 @@ class _InputScanner:
             return False
         by_field: list[list[Any]] = [keys] if len(self.key_fields) == 1 else [list(v) for v in zip(*keys, strict=True)]
         field = self.row_key_field
+        originals = lines  # as the source has them: a keyed group is a copy
         if field is not None:
             given = by_field[self.key_fields.index(field)]
             missing = [offset for offset, value in enumerate(given) if value is UNSET]
@@ -231,10 +232,10 @@ class _InputScanner:
         columns.record_object("request", first)
         for name, values in zip(self.key_fields, by_field, strict=True):
             columns.record_strings(name, values, first)
-        self._accept_group(first, lines, data)
+        self._accept_group(first, lines, data, originals)
         return True
 
-    def _accept_group(self, first: int, lines: list[bytes], data: bytes | None) -> None:
+    def _accept_group(self, first: int, lines: list[bytes], data: bytes | None, originals: list[bytes]) -> None:
         planner = self.planner
         if data is None and (planner.digest or self.on_rows is not None):
             data = b"".join(lines)
@@ -243,12 +244,14 @@ class _InputScanner:
             if self.on_rows is not None:
                 self.on_rows(planner.index, cast("bytes", data))
             return
-        for number, raw in enumerate(lines, start=first):
-            self._accept(number, raw)
+        for number, line, raw in zip(itertools.count(first), lines, originals):
+            self._accept(number, line, raw)
 
-    def _accept(self, number: int, line: bytes) -> None:
-        if len(line) > self.planner.max_bytes:  # no file may hold it: a file over the limit would fail its job
-            self._refuse(number, [too_large_problem(number, len(line), self.planner.max_bytes)], line)
+    def _accept(self, number: int, line: bytes, raw: bytes) -> None:
+        """Plan ``line`` (``raw`` with its row key) into a file, unless no file may hold it: a file over the limit
+        would fail its job; its rejects record is of ``raw``, the line as the source has it."""
+        if len(line) > self.planner.max_bytes:
+            self._refuse(number, [too_large_problem(number, len(line), self.planner.max_bytes)], raw)
             return
         self.planner.add(number, line)
         if self.on_rows is not None:
@@ -273,7 +276,7 @@ class _InputScanner:
             if not clean:
                 parsed = value if value is not None else parse_value_or_problem(line, number)[0]
                 self._note(line_notes(parsed, number, validator))
-            self._accept(number, line)
+            self._accept(number, line, raw)
             return
         self._refuse(number, problems, raw)
 

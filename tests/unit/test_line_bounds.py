@@ -108,6 +108,19 @@ def test_a_line_larger_than_a_whole_file_is_refused_and_no_file_is_over_the_limi
     assert [(shard.first_line, shard.last_line, shard.digest.size) for shard in scan.shards] == [(1, 3, limit)]
 
 
+def test_the_record_of_a_line_too_large_once_keyed_is_of_the_line_as_the_source_has_it() -> None:
+    lines = [(line(text_request(contents=[{"role": "user", "parts": [{"text": text}]}])) + "\n").encode()
+             for text in ("a", "b" * 300, "c")]
+    records: list[dict[str, Any]] = []
+    scan = scan_lines(lines, max_bytes_per_file=len(lines[1]) + 5, row_key_field="key",
+                      on_reject=lambda record: records.append(json.loads(record)))
+    assert list(scan.invalid_lines) == [2], "too large once its key is added"
+    source_line = lines[1].rstrip(b"\n")
+    assert [(record["line"], record["size"], record["sha256"]) for record in records] == [
+        (2, len(source_line), hashlib.sha256(source_line).hexdigest())
+    ], "the hash finds the line in the source (sed -n 2p | tr -d '\\n' | sha256sum), not its keyed form"
+
+
 def test_the_planner_never_plans_a_file_over_its_limit() -> None:
     with pytest.raises(ValueError, match="line 7 \\(11 bytes\\) is larger than a whole file \\(10 bytes\\)"):
         ShardPlanner(5, 10).add(7, b"x" * 11)
