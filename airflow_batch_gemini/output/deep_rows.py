@@ -3,9 +3,9 @@
 A line nested deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` is never given to a JSON
 decoder, nor to any recursive step (the row identity, the annotation): the service's importer is said to
 refuse requests nested beyond 15 levels (Google does not document it), and a decoder or a recursion would fail
-on it, taking a whole split down. Such a row fails with the category ``ROW_TOO_DEEP``; to join it to its input line, only its top level is
-read (:func:`top_level_members`): one iterative pass that replaces each nested object or array by ``null``,
-so that the row's key (a string or a number at the top level) is still found.
+on it, taking a whole split down. Such a row fails with the category ``ROW_TOO_DEEP``; to join it to its input
+line, only its top level is read (:func:`top_level_members`): one iterative pass that replaces each nested object
+or array by ``null``, so that the row's key (a string or a number at the top level) is still found.
 """
 
 from __future__ import annotations
