@@ -14,10 +14,11 @@ import json
 import re
 from typing import Any
 
-from airflow_batch_gemini.bounds import nesting_depth
+from airflow_batch_gemini.bounds import nesting_depth, unescaped
 
-#: A JSON string, or one bracket outside strings.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+#: A JSON string of :func:`~airflow_batch_gemini.bounds.unescaped` text (one that never closes too), or a bracket
+#: (group 1).
+_TOKEN = re.compile(rb'"[^"]*"?|([\[\]{}])')
 
 
 def flattened(raw: bytes) -> bytes | None:
@@ -26,9 +27,9 @@ def flattened(raw: bytes) -> bytes | None:
     pieces: list[bytes] = []
     depth = 0
     kept_from = 0
-    for match in _TOKEN.finditer(raw):
-        token = match.group()
-        if token.startswith(b'"'):
+    for match in _TOKEN.finditer(unescaped(raw)):  # the same length: its positions are those of raw
+        token = match.group(1)
+        if token is None:  # a string
             continue
         if token in (b"[", b"{"):
             depth += 1

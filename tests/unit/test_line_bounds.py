@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from typing import Any
 
 import orjson
 import pytest
 from msgspec import inspect
 
-from airflow_batch_gemini.bounds import MAX_JSON_DEPTH, compressed_object_refusal, deep_lines
+from airflow_batch_gemini.bounds import (
+    MAX_JSON_DEPTH,
+    compressed_object_refusal,
+    deep_lines,
+    nesting_depth,
+    nesting_depth_over,
+    unescaped,
+)
 from airflow_batch_gemini.input.fast_tier import FAMILIES, line_decoders
 from airflow_batch_gemini.input.lines import iter_line_blocks, stream_lines
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs, repair_line
@@ -149,6 +157,47 @@ def test_deep_lines_counts_brackets_outside_strings_only() -> None:
     lines = [b"[]\n", b"[" * 70 + b"]" * 70 + b"\n", b'"' + b"[" * 70 + b'"\n', b"{" * 65]
     assert deep_lines(lines) == {1: 70, 3: 65}
     assert deep_lines([b"[" * 64 + b"]" * 64]) == {}
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+def _nested(rnd: random.Random, level: int = 0) -> Any:
+    """A JSON value of up to 12 levels whose strings hold brackets, quotes and backslashes."""
+    roll = rnd.random()
+    if level >= 12 or roll < 0.3:
+        return rnd.choice(['a\\"{[', "\\\\", 'x]}"', 1, None, '\\\\"[', ""])
+    if roll < 0.65:
+        return [_nested(rnd, level + 1) for _ in range(rnd.randint(0, 3))]
+    return {f'k{index}"{{': _nested(rnd, level + 1) for index in range(rnd.randint(0, 3))}
+
+
+def test_nesting_depth_is_the_depth_of_the_decoded_value_whatever_its_strings_hold() -> None:
+    rnd = random.Random(17)
+    for _ in range(500):
+        value = _nested(rnd)
+        assert nesting_depth(json.dumps(value).encode()) == _depth(value), value
+
+
+@pytest.mark.parametrize(("raw", "depth"), [
+    (b'["\\\\"]', 1),  # an escaped backslash, then the closing quote
+    (b'["\\\\\\"]"]', 1),  # an escaped backslash and an escaped quote, then the closing one
+    (b'[["\\"]]', 2),  # a string that never closes: its brackets are inside it
+    (b"{" * 70 + b'"' + b'\\"' * 5000, 70),  # escaped quotes only: the string never closes
+])
+def test_nesting_depth_on_escapes_and_strings_that_never_close(raw: bytes, depth: int) -> None:
+    assert nesting_depth(raw) == depth
+
+
+def test_the_depth_check_looks_at_each_byte_once_however_many_escapes() -> None:
+    raw = b"{" * 70 + b'"' + b'\\"' * 200_000  # an escape pattern took minutes (quadratic) and memory per byte
+    assert unescaped(raw) == b"{" * 70 + b'"' + b"__" * 200_000, "same length, every quote left opens or closes"
+    assert nesting_depth_over(raw) and nesting_depth(raw) == 70
 
 
 @pytest.mark.parametrize("encoding", [None, "", "identity", " Identity "])
