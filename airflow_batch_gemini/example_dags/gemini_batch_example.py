@@ -11,9 +11,9 @@ no two runs share one (a manual run of the day of a scheduled one neither):
    uploads it to `.../input/requests.jsonl` with a generation precondition: an invalid line fails the
    task with its line number and field, and nothing is uploaded. A re-run with the same content
    re-uses the object. The input is a file of `$GEMINI_BATCH_INPUT_DIR` (a relative path is taken
-   from it, and no path leaves it) or a `gs://` object; by default `requests.jsonl` of the sample
-   folder shipped with the package: ten requests, two of which the service fails (they ask for more
-   output tokens than the model gives), so a run shows both result files.
+   from it, and no path leaves it) or a `gs://` object of `gs://$GEMINI_BATCH_BUCKET/incoming/`; by
+   default `requests.jsonl` of the sample folder shipped with the package: ten requests, two of which the
+   service fails (they ask for more output tokens than the model gives), so a run shows both result files.
 2. **submit_and_wait** creates the batch job (re-attaching to the job of an earlier try instead
    of creating a second one) and waits for it in the triggerer, holding no worker slot. A job that
    ends FAILED, CANCELLED or EXPIRED fails the task with the job's error. Its **Vertex AI batch
@@ -65,7 +65,8 @@ with DAG(
                        description="A Gemini model id, or a full publisher or tuned-model path."),
         "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
                               description="JSON Lines of {\"request\": ...}: a file of the DAG's input folder "
-                                          "(the sample by default) or a gs:// object of the DAG's bucket."),
+                                          "(the sample by default) or a gs:// object of the bucket's incoming/ "
+                                          "folder."),
     },
     user_defined_macros=settings.MACROS,
     doc_md=__doc__,
@@ -75,7 +76,7 @@ with DAG(
         task_id="prepare_input",
         source="{{ params.input_source }}",
         local_base_dir=settings.INPUT_DIR,
-        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_source_prefixes=settings.INPUT_PREFIXES,
         allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
         doc_md="Validate each request line and upload the file whole, or nothing at all.",

@@ -9,7 +9,8 @@ INVALID_ARGUMENT) are never resent. Everything lives under
 or without; see `gemini_batch_settings.py`):
 
 1. **prepare_input** validates and uploads `params.input_source` (a file of `$GEMINI_BATCH_INPUT_DIR`,
-   the sample shipped with the package by default, or a `gs://` object) to `.../input/requests.jsonl`.
+   the sample shipped with the package by default, or a `gs://` object of its bucket's `incoming/`) to
+   `.../input/requests.jsonl`.
 2. **submit_and_wait** creates the job (idempotently) and waits for it in the triggerer.
 3. **split_results** splits the output into `.../split/{succeeded,failed,missing}.jsonl`, every input
    row in exactly one file (joined by `key`/`id`, or by a hash of the request), and checks the
@@ -49,7 +50,7 @@ with DAG(
         "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
                               description="JSON Lines of {\"request\": ...}, ideally each with a \"key\": a file "
                                           "of the DAG's input folder (the sample by default) or a gs:// object "
-                                          "of the DAG's bucket."),
+                                          "of the bucket's incoming/ folder."),
     },
     user_defined_macros=settings.MACROS,
     doc_md=__doc__,
@@ -59,7 +60,7 @@ with DAG(
         task_id="prepare_input",
         source="{{ params.input_source }}",
         local_base_dir=settings.INPUT_DIR,
-        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_source_prefixes=settings.INPUT_PREFIXES,
         allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
     )

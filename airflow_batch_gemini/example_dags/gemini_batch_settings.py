@@ -11,9 +11,10 @@ model, not where the files go or which of the workers' files it may read.
   sample folder shipped with the package (``data/``), whose ``requests.jsonl`` is the default input.
 - ``GEMINI_BATCH_POLL_INTERVAL``: seconds between two looks at a job (default 30).
 
-The DAGs' tasks read a ``gs://`` input from, and write to, :data:`BUCKET` only (:data:`ALLOWED_PREFIXES`,
-their ``allowed_source_prefixes`` and ``allowed_destination_prefixes``): a trigger form's ``input_source``
-cannot name another team's object.
+The DAGs' tasks read from and write to :data:`BUCKET` only (:data:`ALLOWED_PREFIXES`, their
+``allowed_source_prefixes`` and ``allowed_destination_prefixes``), and the prepare reads a ``gs://`` input from
+its ``incoming/`` folder only (:data:`INPUT_PREFIXES`), which no task writes: a trigger form's ``input_source``
+can name neither another team's object nor another run's files (its prompts, its answers).
 
 Each run writes under a folder of its own, :func:`run_folder`: its run id, which every run has (one
 triggered with ``logical_date: null`` from the REST API or the UI's trigger form has no ``ds``), which
@@ -32,6 +33,8 @@ BUCKET = os.environ.get("GEMINI_BATCH_BUCKET", "gemini-batch-demo")
 POLL_INTERVAL = float(os.environ.get("GEMINI_BATCH_POLL_INTERVAL", "30"))
 #: The only locations the DAGs' tasks read from and write to: the bucket.
 ALLOWED_PREFIXES = [f"gs://{BUCKET}/"]
+#: Where the prepare reads a ``gs://`` input from: a folder of the bucket that no task writes.
+INPUT_PREFIXES = [f"gs://{BUCKET}/incoming/"]
 #: The sample input shipped with the package: ten requests, two of which ask for more output tokens than
 #: the model gives (the service fails those rows, so a run shows both result files).
 SAMPLE_FOLDER = Path(__file__).resolve().parent / "data"

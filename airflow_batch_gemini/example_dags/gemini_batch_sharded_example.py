@@ -7,7 +7,8 @@ any size as one job per file, in parallel, with dynamic task mapping; everything
 or without; see `gemini_batch_settings.py`):
 
 1. **prepare_input** validates every line of `params.input_source` (a file of
-   `$GEMINI_BATCH_INPUT_DIR`, the sample shipped with the package by default, or a `gs://` object),
+   `$GEMINI_BATCH_INPUT_DIR`, the sample shipped with the package by default, or a `gs://` object of
+   `gs://$GEMINI_BATCH_BUCKET/incoming/`),
    gives each line without one a row key (`key: "r00001204"`, its line number), and uploads the
    valid lines as `input/requests-00000-of-0000N.jsonl`, each file within the limits (one file,
    `input/requests.jsonl`, when the input fits). Every invalid line goes, with its problems, to
@@ -51,7 +52,7 @@ with DAG(
     params={
         "input_source": Param(settings.DEFAULT_INPUT, type="string", title="Input",
                               description="JSON Lines of any size: a file of the DAG's input folder (the sample "
-                                          "by default) or a gs:// object of the DAG's bucket."),
+                                          "by default) or a gs:// object of the bucket's incoming/ folder."),
         "model": Param("gemini-2.5-flash", type="string", title="Model"),
     },
     user_defined_macros=settings.MACROS,
@@ -62,7 +63,7 @@ with DAG(
         task_id="prepare_input",
         source="{{ params.input_source }}",
         local_base_dir=settings.INPUT_DIR,
-        allowed_source_prefixes=settings.ALLOWED_PREFIXES,
+        allowed_source_prefixes=settings.INPUT_PREFIXES,
         allowed_destination_prefixes=settings.ALLOWED_PREFIXES,
         destination_uri=f"{PARTITION}/input/requests.jsonl",
         on_invalid="skip",

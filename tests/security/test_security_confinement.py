@@ -159,3 +159,17 @@ def test_an_example_dags_input_source_cannot_name_another_teams_object(
         assert task.source == other_teams_object, "the attacker's params reached the task"
         with raises_permanently(GeminiBatchAccessRefusedError, match="source .* is outside the locations"):
             task.execute({})
+
+
+def test_an_example_dags_input_source_cannot_name_another_runs_files(examples: list[Any]) -> None:
+    """The DAG's own bucket, but another run's prompts or answers (run ids are guessable): refused, before the
+    storage is asked anything; only the bucket's ``incoming/`` folder, which no task writes, is read."""
+    for dag in examples:
+        task = dag.get_task("prepare_input")
+        for others in (f"gs://{AUTHORS_BUCKET}/gemini-batch/scheduled__2026-01-01/input/requests.jsonl",
+                       f"gs://{AUTHORS_BUCKET}/gemini-batch/scheduled__2026-01-01/results/succeeded.jsonl"):
+            task.render_template_fields({"params": {**dag.params, "input_source": others}, "run_id": "manual__attack",
+                                         "dag": dag, "task": task, **dag.user_defined_macros})
+            with raises_permanently(GeminiBatchAccessRefusedError, match="source .* is outside the locations"):
+                task.execute({})
+        assert task.allowed_source_prefixes == (f"gs://{AUTHORS_BUCKET}/incoming/",), dag.dag_id
