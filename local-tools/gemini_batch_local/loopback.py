@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 #: The flag of the emulator (and the argument of the local stack) that lets it bind beyond loopback.
 ALLOW_NON_LOOPBACK_FLAG = "--allow-non-loopback"
@@ -14,11 +15,20 @@ EXPOSED_WARNING = (
 )
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or an address in 127.0.0.0/8 or ``::1``."""
-    if host.lower() == "localhost":
-        return True
+def _is_loopback_address(address: str) -> bool:
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is an address in 127.0.0.0/8 or ``::1``, or ``localhost`` resolving to such
+    addresses only (a hosts file may map ``localhost`` elsewhere)."""
+    if host.lower() != "localhost":
+        return _is_loopback_address(host)
+    try:
+        found = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(found) and all(_is_loopback_address(str(info[4][0])) for info in found)
