@@ -101,10 +101,10 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         (after the final files and the manifest) if any row failed or is missing in the end.
     :param max_failure_ratio: raise the same error when more than this share (0 to 1) of the input rows
         failed or is missing in the end; ``None`` for no limit.
-    :param max_row_bytes: the longest row read (each round's output, failed and missing rows), in bytes, its line break included (default 80 MiB, the
-        package's own: a row echoes its request, up to 32 MiB, and adds the response; Google documents no limit).
-        A longer row is never held: it goes to the failed file as ``ROW_TOO_LARGE``, not retryable, as a record
-        of its size, SHA-256, part and line (and its key, if in its first 64 KiB); raise this to read it.
+    :param max_row_bytes: the longest row read (each round's output, failed and missing rows), in bytes, its line
+        break included (default 80 MiB, the package's own: a row echoes its request, up to 32 MiB, and adds the
+        response; Google documents no limit). A longer row is never held, nor resent: it is kept failed as
+        ``ROW_TOO_LARGE``, as a record of its size, SHA-256, part and line (and its key, if in its first 64 KiB).
     :param allowed_source_prefixes: ``gs://`` buckets or folders the split manifest's files (succeeded, failed,
         missing) must lie in, checked before anything is read; ``None`` allows any. Not templated: the DAG
         author sets it.
