@@ -23,8 +23,9 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\Z)|[\[\]{},]', re.DOTALL)
 
 
 def head_members(head: bytes) -> dict[str, Any] | None:
-    """The top-level members of a JSON object row that end within ``head`` (the row's start), each nested value
-    as ``None``; ``None`` when the head holds no whole member or is no object's start. Iterative: never recurses,
+    """The top-level members of a JSON object row that end within ``head`` (the row's start; the whole row when it
+    is shorter), each nested value as ``None``; ``None`` when the head holds no whole member or is no object's
+    start. Iterative: never recurses,
     one pass over ``head``."""
     depth = 0
     last_comma = -1  # where the last complete top-level member ends
@@ -34,8 +35,8 @@ def head_members(head: bytes) -> dict[str, Any] | None:
             depth += 1
         elif token in (b"]", b"}"):
             depth -= 1
-            if depth < 1:
-                return None  # the object closed within the head: it was no over-long object row
+            if depth < 1:  # the whole row is in the head (a limit below HEAD_BYTES)
+                return top_level_members(head[: match.end()]) if head.lstrip().startswith(b"{") else None
         elif token == b"," and depth == 1:
             last_comma = match.start()
     if last_comma < 0 or not head.lstrip().startswith(b"{"):
