@@ -77,8 +77,8 @@ def prepare_round(
         sink.open_writer(layout["kept_failed_uri"]) as keep,
     ):
         failed_uri = str(previous["failed_uri"])
-        for number, line in enumerate(source.read_rows(failed_uri), 1):
-            if (read := read_row(line, failed_uri, number)) is None:
+        for line_number, line in enumerate(source.read_rows(failed_uri), 1):
+            if (read := read_row(line, failed_uri, line_number)) is None:
                 continue
             row, raw = read
             if is_retryable(row):
@@ -87,8 +87,8 @@ def prepare_round(
             else:
                 keep.write(_kept_line(raw, row, kept))
         missing_uri = str(previous["missing_uri"])
-        for number, line in enumerate(source.read_rows(missing_uri) if previous.get("missing") else (), 1):
-            if (read := read_row(line, missing_uri, number)) is None:
+        for line_number, line in enumerate(source.read_rows(missing_uri) if previous.get("missing") else (), 1):
+            if (read := read_row(line, missing_uri, line_number)) is None:
                 continue
             row, raw = read
             if isinstance(row, TooLargeRow):  # too long to hold, so to resend: kept as failed

@@ -138,7 +138,7 @@ def test_a_round_keeps_a_large_failed_row_as_its_record_and_resends_the_others()
                       max_row_bytes=LIMIT)
     previous = {"failed_uri": "gs://b/s/failed.jsonl", "missing_uri": "gs://b/s/missing.jsonl", "missing": 1}
     pending = prepare_round(rows, rows, previous, 1, "gs://b/f")
-    assert (pending["input_rows"], pending["kept_failed"]) == (1, 2)
+    assert (pending["round"], pending["input_rows"], pending["kept_failed"]) == (1, 1, 2)
     assert pending["kept_failures_by_status"] == {ROW_TOO_LARGE: 2}
     assert rows.rows(pending["input_uri"]) == [{"key": "q", "request": {"contents": []}}]
     kept = rows.rows(pending["kept_failed_uri"])
