@@ -3,6 +3,8 @@
 Google documents no size limit for one line of a batch input (one request), only the 1 GB of a whole
 input file; :data:`DEFAULT_MAX_LINE_BYTES` is this package's own default, which the operators take as
 ``max_line_bytes``. A line longer than that is refused while it is streamed, without holding all of it.
+A job's output row is bounded the same way (:data:`DEFAULT_MAX_ROW_BYTES`, the split's and the resubmission's
+``max_row_bytes``): a longer one is never held, and fails alone as ``ROW_TOO_LARGE``.
 
 The nesting depth of a line is bounded too (:data:`MAX_JSON_DEPTH`): the service's importer refuses a
 job with values nested deeper than 15 levels (reported by users; Google does not document it), so a line
@@ -22,6 +24,10 @@ from collections.abc import Sequence
 
 #: Longest input line (one request, its line break included) taken by default: 32 MiB.
 DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
+#: Longest output row read by default (its line break included): 80 MiB. A row echoes its request (up to
+#: :data:`DEFAULT_MAX_LINE_BYTES`) and adds the response; Google documents no limit of an output row, so this is
+#: the package's own: twice the longest request, and 16 MiB more. A longer row is never held, it fails alone.
+DEFAULT_MAX_ROW_BYTES = 2 * DEFAULT_MAX_LINE_BYTES + 16 * 1024 * 1024
 #: Deepest nesting of objects and arrays decoded anywhere (the service's importer is reported to refuse beyond 15).
 MAX_JSON_DEPTH = 64
 

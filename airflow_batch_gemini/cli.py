@@ -30,12 +30,12 @@ from typing import TextIO
 
 from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.cli_inputs import Input, InputNotFound, resolve
-from airflow_batch_gemini.input.lines import OverlongLine
 from airflow_batch_gemini.input.refusal import NO_REQUEST
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs
 from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
 from airflow_batch_gemini.input.schema import LineValidator, build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, Shard
+from airflow_batch_gemini.lines import OverlongLine
 
 #: Redraw the progress bar at most this often (seconds).
 PROGRESS_INTERVAL = 0.2

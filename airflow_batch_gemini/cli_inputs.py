@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_batch_gemini.bounds import compressed_object_refusal
-from airflow_batch_gemini.input.lines import OverlongLine, iter_line_blocks, read_line_blocks
+from airflow_batch_gemini.lines import OverlongLine, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Input:
     :param name: how the output names it (the path or URI as given or found; ``<stdin>`` for standard input).
     :param size: its size in bytes, if known (for the progress bar).
     :param open_blocks: read it as blocks of whole lines, given the longest line to hold (a longer one comes
-        as an :class:`~airflow_batch_gemini.input.lines.OverlongLine`).
+        as an :class:`~airflow_batch_gemini.lines.OverlongLine`).
     """
 
     name: str

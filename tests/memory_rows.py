@@ -8,7 +8,9 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_ROW_BYTES
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
+from airflow_batch_gemini.lines import OverlongLine, iter_line_blocks, stream_lines
 from airflow_batch_gemini.package_files import RESULT_KIND
 
 
@@ -19,6 +21,7 @@ class MemoryRows:
     :param outputs: the parts of each job output, in reading order.
     :param metadata: the custom metadata of parts (none by default).
     :param unwritable: destinations (a prefix of them) results cannot go to.
+    :param max_row_bytes: the longest row read; a longer one comes as an ``OverlongLine``.
     """
 
     def __init__(
@@ -27,7 +30,9 @@ class MemoryRows:
         outputs: dict[str, list[str]] | None = None,
         metadata: dict[str, dict[str, str]] | None = None,
         unwritable: Sequence[str] = (),
+        max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
     ) -> None:
+        self.max_row_bytes = max_row_bytes
         self.parts = dict(parts)
         self.outputs = outputs or {}
         self.metadata = metadata or {}
@@ -39,9 +44,9 @@ class MemoryRows:
     def output_parts(self, output: str) -> list[str]:
         return list(self.outputs.get(output, []))
 
-    def read_rows(self, part: str) -> Iterator[bytes]:
+    def read_rows(self, part: str) -> Iterator[bytes | OverlongLine]:
         self.reads.append(part)
-        yield from io.BytesIO(self.parts[part])
+        yield from stream_lines(iter_line_blocks([self.parts[part]], self.max_row_bytes))
 
     def part_metadata(self, part: str) -> Mapping[str, str]:
         return self.metadata.get(part, {})

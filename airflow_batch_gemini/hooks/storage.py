@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any, cast
+from typing import IO, Any, cast, overload
 
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from google.api_core.exceptions import Forbidden, NotFound, PreconditionFailed
@@ -23,8 +23,8 @@ from airflow_batch_gemini.hooks.background_upload import DEFAULT_QUEUE_BYTES, Ba
 from airflow_batch_gemini.hooks.stored_object import StoredObject, stored_object
 from airflow_batch_gemini.hooks.upload_result import UploadResult
 from airflow_batch_gemini.input.digest import ContentDigest
-from airflow_batch_gemini.input.lines import iter_lines
 from airflow_batch_gemini.job.preflight import BucketState, InputLookup
+from airflow_batch_gemini.lines import OverlongLine, iter_line_blocks, iter_lines, stream_lines
 from airflow_batch_gemini.output.prediction_files import select_prediction_files
 from airflow_batch_gemini.uris import parse_gs_uri, wildcard_regex
 
@@ -273,10 +273,26 @@ class GeminiBatchStorageHook(GCSHook):
         except NotFound:
             raise _generation_gone(uri, blob.generation) from None
 
-    def read_lines(self, uri: str, generation: int | None = None) -> Iterator[bytes]:
-        """Yield the lines of an object, each with its line break, however long, fetching it chunk by chunk
-        (see :meth:`read_chunks`: an object stored compressed is refused)."""
-        return iter_lines(self.read_chunks(uri, generation))
+    @overload
+    def read_lines(self, uri: str, generation: int | None = None, max_line_bytes: None = None) -> Iterator[bytes]: ...
+    @overload
+    def read_lines(
+        self, uri: str, generation: int | None = None, *, max_line_bytes: int
+    ) -> Iterator[bytes | OverlongLine]: ...
+
+    def read_lines(
+        self, uri: str, generation: int | None = None, max_line_bytes: int | None = None
+    ) -> Iterator[bytes] | Iterator[bytes | OverlongLine]:
+        """Yield the lines of an object, each with its line break, fetching it chunk by chunk (see
+        :meth:`read_chunks`: an object stored compressed is refused).
+
+        :param max_line_bytes: the longest line held (its line break included): a longer one comes as an
+            :class:`~airflow_batch_gemini.lines.OverlongLine` at its place, never held; ``None``: every line is
+            held, however long (only for objects this package wrote).
+        """
+        if max_line_bytes is None:
+            return iter_lines(self.read_chunks(uri, generation))
+        return stream_lines(iter_line_blocks(self.read_chunks(uri, generation), max_line_bytes))
 
     def delete_if_present(self, uri: str, if_generation_match: int | None = None) -> bool:
         """Delete an object if it exists (at ``if_generation_match``, when given); return whether it did.

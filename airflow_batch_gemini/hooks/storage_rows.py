@@ -16,9 +16,11 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, NamedTuple
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_ROW_BYTES
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.hooks.owned_objects import OwnedObjects
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.package_files import RESULT_KIND
 from airflow_batch_gemini.uris import parse_gs_uri
 
@@ -51,19 +53,26 @@ class CloudStorageRows:
     :param storage: the hook that reads and writes the objects.
     :param writer: who writes the results (``dag_id/run_id/task_id``): it may replace the results it wrote
         before, and no others; ``None`` (no task instance) creates results only where none exist.
+    :param max_row_bytes: the longest row read (its line break included); a longer one is never held, it comes
+        as an :class:`~airflow_batch_gemini.lines.OverlongLine`.
     """
 
-    def __init__(self, storage: GeminiBatchStorageHook, writer: str | None = None) -> None:
+    def __init__(
+        self, storage: GeminiBatchStorageHook, writer: str | None = None, *,
+        max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
+    ) -> None:
         self.storage = storage
         self.writer = writer
+        self.max_row_bytes = max_row_bytes
 
     def output_parts(self, output: str) -> list[str]:
         """The ``gs://`` URIs of the ``*.jsonl`` files under a job's output directory, sorted."""
         return self.storage.list_prediction_files(output)
 
-    def read_rows(self, part: str) -> Iterator[bytes]:
-        """The lines of one object, each with its line break."""
-        return self.storage.read_lines(part)
+    def read_rows(self, part: str) -> Iterator[bytes | OverlongLine]:
+        """The lines of one object, each with its line break; one longer than ``max_row_bytes`` as an
+        :class:`~airflow_batch_gemini.lines.OverlongLine`, never held."""
+        return self.storage.read_lines(part, max_line_bytes=self.max_row_bytes)
 
     def part_metadata(self, part: str) -> Mapping[str, str]:
         """The custom metadata of an object (empty when it is absent)."""
@@ -117,9 +126,9 @@ class CloudStorageRows:
         plan = compose_plan(sources, destination)
         if plan is None:
             with self.open_writer(destination) as writer:
-                for source in sources:
-                    for line in self.storage.read_lines(source):
-                        writer.write(line)
+                for source in sources:  # copied chunk by chunk: no line is held, however long
+                    for chunk in self.storage.read_chunks(source):
+                        writer.write(chunk)
             return
         results = self._results()
         generation = results.precondition(destination)

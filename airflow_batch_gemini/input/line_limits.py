@@ -6,8 +6,8 @@ Each problem names its line and the limit, never the line's content; each says w
 from __future__ import annotations
 
 from airflow_batch_gemini.bounds import MAX_JSON_DEPTH
-from airflow_batch_gemini.input.lines import OverlongLine
 from airflow_batch_gemini.input.problems import LineProblem
+from airflow_batch_gemini.lines import OverlongLine
 
 
 def overlong_problem(number: int, line: OverlongLine) -> LineProblem:

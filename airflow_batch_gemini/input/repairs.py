@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from airflow_batch_gemini.bounds import nesting_depth_over
 from airflow_batch_gemini.input.importer_rules import EMPTY_TOOLS, empty_object_paths, empty_tool_at
-from airflow_batch_gemini.input.lines import OverlongLine, split_lines
 from airflow_batch_gemini.input.parsing import parse_fast
 from airflow_batch_gemini.input.problems import json_pointer
+from airflow_batch_gemini.lines import OverlongLine, split_lines
 
 #: The spellings of the tools that have a repair, longest first (so the pattern prefers them).
 REPAIRABLE_TOOLS = tuple(sorted((name for name, tool in EMPTY_TOOLS.items() if tool.repair), key=len, reverse=True))
@@ -83,7 +83,7 @@ def repair_line(raw: bytes, line: int = 1) -> tuple[bytes, list[ToolRepair]]:
 
 
 def _line_count(block: bytes) -> int:
-    """How many lines :func:`~airflow_batch_gemini.input.lines.split_lines` finds in ``block``."""
+    """How many lines :func:`~airflow_batch_gemini.lines.split_lines` finds in ``block``."""
     return block.count(b"\n") + (not block.endswith(b"\n")) if block else 0
 
 
@@ -121,7 +121,7 @@ class EmptyToolRepairs:
 
     def blocks(self, blocks: Iterable[bytes | OverlongLine]) -> Iterator[bytes | OverlongLine]:
         """Yield ``blocks`` of whole lines (lines numbered from 1), each repaired; an
-        :class:`~airflow_batch_gemini.input.lines.OverlongLine` (one line, never held) passes as it is."""
+        :class:`~airflow_batch_gemini.lines.OverlongLine` (one line, never held) passes as it is."""
         for block in blocks:
             if isinstance(block, OverlongLine):
                 self._number += 1

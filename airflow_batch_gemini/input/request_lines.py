@@ -14,8 +14,8 @@ from typing import Any
 
 from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
 from airflow_batch_gemini.exceptions import GeminiBatchInputError
-from airflow_batch_gemini.input.lines import OverlongLine, bounded_blocks
 from airflow_batch_gemini.input.scanner import GROUP_LINES
+from airflow_batch_gemini.lines import OverlongLine, bounded_blocks
 
 
 def request_line(item: Any) -> bytes:
@@ -39,7 +39,7 @@ def request_line_blocks(
 ) -> Iterator[bytes | OverlongLine]:
     """Yield the :func:`request_line` of each item, joined in blocks of :data:`GROUP_LINES` lines (one group
     of the scan's first tier each); a line longer than ``max_line_bytes`` as an
-    :class:`~airflow_batch_gemini.input.lines.OverlongLine`, as a file's would be."""
+    :class:`~airflow_batch_gemini.lines.OverlongLine`, as a file's would be."""
     feed = iter(items)
     while group := list(itertools.islice(feed, GROUP_LINES)):
         lines = list(map(request_line, group))

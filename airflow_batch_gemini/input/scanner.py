@@ -11,7 +11,7 @@ uploaded bytes (row keys included). The first tier's Structs describe lines that
 
 Hostile lines are refused as problems of their own line before they cost more than their bounds
 (:mod:`~airflow_batch_gemini.bounds`, :mod:`~airflow_batch_gemini.input.line_limits`): a line longer than the
-reader's limit comes as an :class:`~airflow_batch_gemini.input.lines.OverlongLine` and is never held; a line
+reader's limit comes as an :class:`~airflow_batch_gemini.lines.OverlongLine` and is never held; a line
 nesting deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` is refused before a decoder that
 recurses sees it; a line larger than a whole file (``max_bytes_per_file``) is refused, so that no file is
 planned over the limit.
@@ -38,7 +38,6 @@ from airflow_batch_gemini.input.fast_tier import (
 )
 from airflow_batch_gemini.input.line_checks import clean_fast, line_notes, line_problems, passes_fast
 from airflow_batch_gemini.input.line_limits import depth_problem, overlong_problem, too_large_problem
-from airflow_batch_gemini.input.lines import OverlongLine, split_lines
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
 from airflow_batch_gemini.input.problems import LineProblem
 from airflow_batch_gemini.input.rejects import reject_record
@@ -52,6 +51,7 @@ from airflow_batch_gemini.input.row_keys import (
 from airflow_batch_gemini.input.schema import LineValidator, default_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, LineSet, Shard, ShardPlanner
 from airflow_batch_gemini.input.struct_checks import is_utf8
+from airflow_batch_gemini.lines import OverlongLine, split_lines
 
 if TYPE_CHECKING:
     from typing import Unpack  # novm: Python 3.11+, in annotations only, which 3.10 never evaluates
@@ -132,7 +132,7 @@ class _InputScanner:
 
     def block(self, block: bytes | OverlongLine) -> None:
         """Check a block of whole lines (the last line of the input may lack its line break), or the one
-        line longer than the reader's limit that an :class:`~airflow_batch_gemini.input.lines.OverlongLine`
+        line longer than the reader's limit that an :class:`~airflow_batch_gemini.lines.OverlongLine`
         stands for."""
         if isinstance(block, OverlongLine):
             self.number += 1
@@ -333,9 +333,9 @@ def scan_blocks(
     shape (packaged schema only); the lines of any other group go one by one through orjson,
     jsonschema-rs and the importer checks; the reference (jsonschema) explains the lines found invalid.
 
-    :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.input.lines.iter_line_blocks`),
+    :param blocks: the input as blocks of whole lines (:func:`~airflow_batch_gemini.lines.iter_line_blocks`),
         lines numbered from 1; only the input's last line may lack its line break. An
-        :class:`~airflow_batch_gemini.input.lines.OverlongLine` among them is one line, refused as too long.
+        :class:`~airflow_batch_gemini.lines.OverlongLine` among them is one line, refused as too long.
     :param validator: from :func:`~airflow_batch_gemini.input.schema.build_validator`; the packaged schema alone
         by default.
     :param max_problems: how many problems (and how many notes) to keep for the report (all are counted).

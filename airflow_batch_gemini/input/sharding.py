@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from airflow_batch_gemini.input.digest import ContentDigest
-from airflow_batch_gemini.input.lines import OverlongLine
+from airflow_batch_gemini.lines import OverlongLine
 
 #: The service's limits on one batch job's input (Vertex AI Gemini batch prediction quotas).
 MAX_REQUESTS_PER_JOB = 200_000
@@ -164,7 +164,7 @@ def shard_lines(
     """Take one file's content from a shared stream of ``(number, line)``: the lines up to
     ``shard.last_line`` that are not ``skipped``, each passed through ``transform(number, line)``,
     joined into blocks of about :data:`UPLOAD_BLOCK_BYTES` (whole lines each). An
-    :class:`~airflow_batch_gemini.input.lines.OverlongLine` (an invalid line, never held) is never taken.
+    :class:`~airflow_batch_gemini.lines.OverlongLine` (an invalid line, never held) is never taken.
 
     Lines before ``shard.first_line`` are passed over, so a file that was not read (an upload that
     re-used an identical object) leaves the stream where the next file can start.

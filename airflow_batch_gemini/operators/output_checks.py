@@ -2,11 +2,12 @@
 never read its job's output, or whose results can go nowhere, shows an import error instead of a failed run.
 
 Only what is written out is checked: a value with Jinja in it (``{{ ... }}``, ``{% ... %}``) is known at run
-time only, when the operators check it again.
+time only, when the operators check it again. Also the longest row they read (:func:`check_max_row_bytes`).
 """
 
 from __future__ import annotations
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_ROW_BYTES
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.uris import parse_gs_uri
@@ -75,3 +76,16 @@ def check_submitted_output(job_manifest: object) -> None:
     if output is not None and not on_cloud_storage(output):
         raise unsplittable_output(f"job_manifest is the output of task {operator.task_id!r}, whose output_uri_prefix",
                                   output)
+
+
+def check_max_row_bytes(max_row_bytes: object) -> int:
+    """``max_row_bytes`` as given, once checked: a whole number of bytes, 1 or more.
+
+    :raises GeminiBatchConfigurationError: anything else (a ``bool``, a float, text, zero or less).
+    """
+    if isinstance(max_row_bytes, bool) or not isinstance(max_row_bytes, int) or max_row_bytes < 1:
+        raise GeminiBatchConfigurationError(
+            f"max_row_bytes is {max_row_bytes!r}; give the longest output row to read, a whole number of bytes of 1 "
+            f"or more (default {DEFAULT_MAX_ROW_BYTES:,}): a longer row is not read, it fails as ROW_TOO_LARGE"
+        )
+    return max_row_bytes

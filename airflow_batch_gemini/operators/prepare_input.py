@@ -18,7 +18,6 @@ from airflow_batch_gemini.hooks.background_upload import BackgroundUpload
 from airflow_batch_gemini.hooks.owned_objects import OwnedObjects
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook, UploadResult
 from airflow_batch_gemini.input.destinations import shard_uri
-from airflow_batch_gemini.input.lines import OverlongLine, iter_line_blocks, read_line_blocks, stream_lines
 from airflow_batch_gemini.input.refusal import upload_refusal
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs
 from airflow_batch_gemini.input.request_lines import request_line_blocks
@@ -26,6 +25,7 @@ from airflow_batch_gemini.input.row_keys import DEFAULT_ROW_KEY_FIELD, row_key_t
 from airflow_batch_gemini.input.scanner import InputScan, scan_blocks
 from airflow_batch_gemini.input.schema import build_validator
 from airflow_batch_gemini.input.sharding import MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, shard_lines
+from airflow_batch_gemini.lines import OverlongLine, iter_line_blocks, read_line_blocks, stream_lines
 from airflow_batch_gemini.manifests import PreparedInput
 from airflow_batch_gemini.operators import prepare_arguments as arguments
 from airflow_batch_gemini.operators.failures import fails_fast
@@ -226,7 +226,7 @@ class GeminiBatchPrepareInputOperator(BaseOperator):
     ) -> Iterator[bytes | OverlongLine]:
         """Yield the input as blocks of whole lines: read from the file or the object chunk by chunk, or
         serialized from dicts; a line longer than ``max_line_bytes`` as an
-        :class:`~airflow_batch_gemini.input.lines.OverlongLine`, never held whole."""
+        :class:`~airflow_batch_gemini.lines.OverlongLine`, never held whole."""
         if local is not None:
             with local.open("rb") as handle:
                 yield from read_line_blocks(handle, self.max_line_bytes)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_ROW_BYTES
 from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, check_allowed_uris
 from airflow_batch_gemini.exceptions import GeminiBatchJobFailedError, GeminiBatchOutputError, GeminiBatchTimeoutError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
@@ -21,7 +22,7 @@ from airflow_batch_gemini.manifests import (
     UnfinishedRound,
 )
 from airflow_batch_gemini.operators.failures import fails_fast
-from airflow_batch_gemini.operators.output_checks import check_gs_folder
+from airflow_batch_gemini.operators.output_checks import check_gs_folder, check_max_row_bytes
 from airflow_batch_gemini.operators.split_output import GeminiBatchResultsMixin
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
 from airflow_batch_gemini.operators.writer_identity import result_writer
@@ -101,6 +102,10 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         (after the final files and the manifest) if any row failed or is missing in the end.
     :param max_failure_ratio: raise the same error when more than this share (0 to 1) of the input rows
         failed or is missing in the end; ``None`` for no limit.
+    :param max_row_bytes: the longest row read (each round's output, failed and missing rows), in bytes, its line
+        break included (default 80 MiB, the package's own: a row echoes its request, up to 32 MiB, and adds the
+        response; Google documents no limit). A longer row is never held, nor resent: it is kept failed as
+        ``ROW_TOO_LARGE``, as a record of its size, SHA-256, part and line (and its key, if in its first 64 KiB).
     :param allowed_source_prefixes: ``gs://`` buckets or folders the split manifest's files (succeeded, failed,
         missing) must lie in, checked before anything is read; ``None`` allows any. Not templated: the DAG
         author sets it.
@@ -137,6 +142,7 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         failure_task_ids: str | Sequence[str] | None = None,
         fail_on_partial: bool = False,
         max_failure_ratio: float | None = None,
+        max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
         allowed_source_prefixes: Sequence[str] | None = None,
         allowed_destination_prefixes: Sequence[str] | None = None,
         **kwargs: Any,
@@ -153,13 +159,15 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
         self.failure_task_ids = failure_task_ids
         self.fail_on_partial = fail_on_partial
         self.max_failure_ratio = check_failure_ratio(max_failure_ratio)
+        self.max_row_bytes = check_max_row_bytes(max_row_bytes)
         self.round_number = 0
 
     @cached_property
     def storage(self) -> CloudStorageRows:
         """The rounds' rows and results: Cloud Storage objects, on this task's connection."""
         return CloudStorageRows(
-            GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
+            GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain),
+            max_row_bytes=self.max_row_bytes,
         )
 
     def _identity(self, context: Context, fingerprint: str) -> dict[str, str]:

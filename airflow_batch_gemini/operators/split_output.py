@@ -12,6 +12,7 @@ try:
 except ImportError:  # Airflow 3.0 keeps it in the standard provider
     from airflow.providers.standard.operators.branch import BranchMixIn  # type: ignore[assignment,unused-ignore]
 
+from airflow_batch_gemini.bounds import DEFAULT_MAX_ROW_BYTES
 from airflow_batch_gemini.confinement import allowed_prefixes, check_allowed_uri, check_allowed_uris
 from airflow_batch_gemini.exceptions import GeminiBatchOutputError, GeminiBatchPartialFailureError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
@@ -20,6 +21,7 @@ from airflow_batch_gemini.manifests import ResubmitManifest, SplitManifest
 from airflow_batch_gemini.operators.failures import fails_fast
 from airflow_batch_gemini.operators.output_checks import (
     check_gs_folder,
+    check_max_row_bytes,
     check_output_directory,
     check_submitted_output,
     on_cloud_storage,
@@ -141,6 +143,10 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         (after writing the files and pushing the manifest) if any row failed or is missing.
     :param max_failure_ratio: raise the same error when more than this share (0 to 1) of the rows
         failed or is missing; ``None`` for no limit.
+    :param max_row_bytes: the longest output row read, in bytes, its line break included (default 80 MiB, the
+        package's own: a row echoes its request, up to 32 MiB, and adds the response; Google documents no limit).
+        A longer row is never held: it goes to ``failed.jsonl`` as ``ROW_TOO_LARGE``, not retryable, as a record
+        of its size, SHA-256, part and line (and its key, if in its first 64 KiB); raise this to read it.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
     :param allowed_source_prefixes: ``gs://`` buckets or folders the job's output directory and its input URIs
@@ -176,6 +182,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         failure_task_ids: str | Sequence[str] | None = None,
         fail_on_partial: bool = False,
         max_failure_ratio: float | None = None,
+        max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
         gcp_conn_id: str = "google_cloud_default",
         impersonation_chain: str | Sequence[str] | None = None,
         allowed_source_prefixes: Sequence[str] | None = None,
@@ -199,6 +206,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         self.failure_task_ids = failure_task_ids
         self.fail_on_partial = fail_on_partial
         self.max_failure_ratio = check_failure_ratio(max_failure_ratio)
+        self.max_row_bytes = check_max_row_bytes(max_row_bytes)
         self.gcp_conn_id = gcp_conn_id
         self.impersonation_chain = impersonation_chain
 
@@ -247,7 +255,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
         check_allowed_uri(directory, self.allowed_source_prefixes, "the job's output directory")
         check_allowed_uris(input_uris, self.allowed_source_prefixes, "input_uris")
         storage = GeminiBatchStorageHook(gcp_conn_id=self.gcp_conn_id, impersonation_chain=self.impersonation_chain)
-        rows = CloudStorageRows(storage, writer)
+        rows = CloudStorageRows(storage, writer, max_row_bytes=self.max_row_bytes)
         input_files = storage.expand_uris(input_uris)
         if input_files != input_uris:
             self.log.info("Input %s: %d object(s) match now: %s", input_uris, len(input_files), input_files[:20])

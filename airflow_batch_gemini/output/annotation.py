@@ -1,16 +1,39 @@
-"""A failed row as ``failed.jsonl`` holds it: the row with the error parsed out of its status added. Pure."""
+"""A failed row as ``failed.jsonl`` holds it: the row with the error parsed out of its status added. Pure.
+
+A row too long to read (:class:`~airflow_batch_gemini.output.large_rows.TooLargeRow`, never held) is written as a
+record of the package's own (:func:`too_large_record`): the top-level strings and numbers found in its head (its key,
+if there), ``status`` (``ROW_TOO_LARGE: {"error": {...}}``, read back as that failure), ``row_too_large`` (its size,
+SHA-256, the limit, the part and line it was read from) and ``parsed_error``.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from airflow_batch_gemini.output.rows import RowError, TooDeepRow, json_line, with_line_break
+from airflow_batch_gemini.output.large_rows import TooLargeRow
+from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, RowError, TooDeepRow, json_line, with_line_break
 
 #: Field added to each row of ``failed.jsonl``: the error parsed out of its status text.
 PARSED_ERROR_FIELD = "parsed_error"
+#: Field of the record of a row too long to read: what it was (:meth:`TooLargeRow.details`).
+TOO_LARGE_FIELD = "row_too_large"
+
+
+def too_large_record(row: TooLargeRow, error: RowError) -> bytes:
+    """The line ``failed.jsonl`` holds for a row too long to read: its top-level strings and numbers found in its
+    head (its key, if there; not the service's fields), a ``status`` that reads back as ``error``, the row's
+    :data:`TOO_LARGE_FIELD` and ``parsed_error``."""
+    members = {
+        name: value for name, value in (row.top_level or {}).items()
+        if name not in OUTPUT_FIELDS and isinstance(value, str | int | float)
+    }
+    status = f"{error.status}: " + json.dumps({"error": {"status": error.status, "message": error.message}})
+    return json_line({**members, "status": status, TOO_LARGE_FIELD: row.details(),
+                      PARSED_ERROR_FIELD: error.as_dict()})
 
 
 def _annotated_deep_row(raw: bytes, row: TooDeepRow, error: RowError) -> bytes:
@@ -22,7 +45,10 @@ def _annotated_deep_row(raw: bytes, row: TooDeepRow, error: RowError) -> bytes:
 
 
 def annotate_failure(raw: bytes, row: Any, error: RowError) -> bytes:
-    """A failed row's line with its parsed error added (``parsed_error``); a line that is no object stays as is."""
+    """A failed row's line with its parsed error added (``parsed_error``); a line that is no object stays as is; a
+    row too long to read (no ``raw``: it was never held) is its :func:`too_large_record`."""
+    if isinstance(row, TooLargeRow):
+        return too_large_record(row, error)
     if isinstance(row, TooDeepRow):
         return _annotated_deep_row(raw, row, error)
     if not isinstance(row, Mapping):

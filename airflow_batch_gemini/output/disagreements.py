@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_batch_gemini.output.tally import Tally
 
 
 def disagreements(
-    tally: Tally, missing: int | None, completion_stats: Mapping[str, Any] | None
+    tally: Tally, missing: int | None, completion_stats: Mapping[str, Any] | None, uncopied: Sequence[str] = ()
 ) -> list[str]:
     """What does not add up between the output rows, the input rows and the job's ``completionStats``.
 
     :param tally: the counts of the output rows.
     :param missing: input rows without an output row (``None`` when there was no input to reconcile).
     :param completion_stats: the job's ``{"succeeded", "failed", "incomplete"}``, if known.
+    :param uncopied: missing input lines too long to copy into ``missing.jsonl`` (counted missing all the same),
+        as ``line N of URI``.
     """
     found: list[str] = []
     if tally.unexpected:
@@ -31,4 +33,7 @@ def disagreements(
         incomplete = (completion_stats or {}).get("incomplete")
         if not isinstance(incomplete, int) or incomplete != missing:
             found.append(f"{missing} input row(s) have no output row (completionStats incomplete: {incomplete})")
+    if uncopied:
+        found.append(f"{len(uncopied)} missing input row(s) longer than max_row_bytes are not in missing.jsonl "
+                     f"(counted missing all the same): {', '.join(uncopied[:5])}")
     return found

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.package_files import RESULT_KIND
 
 
@@ -39,10 +40,11 @@ class RowSource(Protocol):
         (e.g. the ``*.jsonl`` files under a ``gs://`` directory; one table is one part)."""
         ...
 
-    def read_rows(self, part: str) -> Iterable[bytes]:
+    def read_rows(self, part: str) -> Iterable[bytes | OverlongLine]:
         """The rows of one part of an output or of an input, each one JSON line as bytes with its line
-        break (the last one may have none); blank lines are skipped by the reader. Streamed: rows are not
-        kept."""
+        break (the last one may have none), in order, blank lines too (the reader skips them). Streamed: rows
+        are not kept. A row longer than the source's limit (``max_row_bytes``) comes as an
+        :class:`~airflow_batch_gemini.lines.OverlongLine` at its place: it is never held."""
         ...
 
     def part_metadata(self, part: str) -> Mapping[str, str]:

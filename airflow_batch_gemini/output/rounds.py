@@ -3,17 +3,20 @@
 :class:`~airflow_batch_gemini.output.ports.ResultSink`.
 
 Round 0 is the first split; round ``N`` resends the previous round's failed rows whose error is retryable
-(as lines that join back to the same input rows) and its missing rows, and keeps its other failed rows.
+(as lines that join back to the same input rows) and its missing rows, and keeps its other failed rows. A row
+too long to read (over ``max_row_bytes``, never held) cannot be resent: it is kept, as its ``ROW_TOO_LARGE`` record.
 """
 
 from __future__ import annotations
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.manifests import PendingRound, RoundLayout, RoundRecord, SplitManifest
+from airflow_batch_gemini.output.annotation import annotate_failure
+from airflow_batch_gemini.output.large_rows import TooLargeRow
 from airflow_batch_gemini.output.ports import ResultSink, RowSource
 from airflow_batch_gemini.output.resend import is_retryable, retry_line
 from airflow_batch_gemini.output.results import join_uri
-from airflow_batch_gemini.output.rows import classify_row, parse_row, with_line_break
+from airflow_batch_gemini.output.rows import classify_row, read_row, with_line_break
 from airflow_batch_gemini.output.tally import Tally
 from airflow_batch_gemini.package_files import INPUT_KIND
 
@@ -46,6 +49,16 @@ def round_layout(destination_prefix: str, number: int) -> RoundLayout:
     }
 
 
+def _kept_line(raw: bytes, row: object, kept: Tally) -> bytes:
+    """A failed row a round keeps, counted in ``kept``: as it was read; one too long to read (never held) as its
+    record (:func:`~airflow_batch_gemini.output.annotation.too_large_record`)."""
+    outcome = classify_row(row)
+    kept.add(outcome)
+    if isinstance(row, TooLargeRow) and outcome.error is not None:
+        return annotate_failure(raw, row, outcome.error)
+    return with_line_break(raw)
+
+
 def prepare_round(
     source: RowSource,
     sink: ResultSink,
@@ -63,18 +76,24 @@ def prepare_round(
         sink.open_writer(layout["input_uri"], INPUT_KIND) as retry,
         sink.open_writer(layout["kept_failed_uri"]) as keep,
     ):
-        for raw in source.read_rows(str(previous["failed_uri"])):
-            if not raw.strip():
+        failed_uri = str(previous["failed_uri"])
+        for line_number, line in enumerate(source.read_rows(failed_uri), 1):
+            if (read := read_row(line, failed_uri, line_number)) is None:
                 continue
-            row = parse_row(raw)
+            row, raw = read
             if is_retryable(row):
                 retry.write(retry_line(row))
                 resent += 1
             else:
-                keep.write(with_line_break(raw))
-                kept.add(classify_row(row))
-        for raw in source.read_rows(str(previous["missing_uri"])) if previous.get("missing") else ():
-            if raw.strip():
+                keep.write(_kept_line(raw, row, kept))
+        missing_uri = str(previous["missing_uri"])
+        for line_number, line in enumerate(source.read_rows(missing_uri) if previous.get("missing") else (), 1):
+            if (read := read_row(line, missing_uri, line_number)) is None:
+                continue
+            row, raw = read
+            if isinstance(row, TooLargeRow):  # too long to hold, so to resend: kept as failed
+                keep.write(_kept_line(raw, row, kept))
+            else:
                 retry.write(with_line_break(raw))
                 resent += 1
     return {

@@ -17,6 +17,8 @@ from typing import Any
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.fieldnames import camel_case
+from airflow_batch_gemini.lines import OverlongLine
+from airflow_batch_gemini.output.large_rows import TooLargeRow, too_large_row
 from airflow_batch_gemini.output.rows import OUTPUT_FIELDS, TooDeepRow, decode_line
 
 #: Top-level fields that identify a row, tried in this order.
@@ -78,9 +80,10 @@ def row_identity(row: Any, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> by
 
     A :class:`~airflow_batch_gemini.output.rows.TooDeepRow` is joined by its key, read from its top level; without
     one its request cannot be read safely, so it is identified by its own bytes: such an output row joins no input
-    line (it counts as unexpected, and its input line as missing).
+    line (it counts as unexpected, and its input line as missing). A
+    :class:`~airflow_batch_gemini.output.large_rows.TooLargeRow` likewise, by the key found in its head.
     """
-    if isinstance(row, TooDeepRow):
+    if isinstance(row, TooDeepRow | TooLargeRow):
         key = read_row_key(row.top_level, key_fields) if row.top_level is not None else None
         material = b"k" + key.encode(errors="surrogatepass") if key is not None else b"d" + row.fingerprint
     elif isinstance(row, Mapping):
@@ -95,9 +98,11 @@ def row_identity(row: Any, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> by
     return hashlib.blake2b(material, digest_size=_DIGEST_BYTES).digest()
 
 
-def line_identity(raw: bytes, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> bytes:
+def line_identity(raw: bytes | OverlongLine, key_fields: Sequence[str] = DEFAULT_KEY_FIELDS) -> bytes:
     """:func:`row_identity` of a raw line (decoded with bounded depth); a line that is not JSON is identified by its
-    bytes."""
+    bytes, an over-long one (never held) as its :class:`~airflow_batch_gemini.output.large_rows.TooLargeRow`."""
+    if isinstance(raw, OverlongLine):
+        return row_identity(too_large_row(raw, "", 0), key_fields)
     try:
         row = decode_line(raw)
     except ValueError:

@@ -18,7 +18,9 @@ import msgspec
 
 from airflow_batch_gemini.bounds import MAX_JSON_DEPTH, nesting_depth_over
 from airflow_batch_gemini.fieldnames import snake_case
+from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.output.deep_rows import top_level_members
+from airflow_batch_gemini.output.large_rows import TooLargeRow, too_large_row
 
 #: Top-level fields the service writes in an output row; every other one was copied from the input line.
 OUTPUT_FIELDS = frozenset({"status", "processed_time", "request", "response"})
@@ -28,6 +30,8 @@ UNREADABLE_ROW = "UNREADABLE_ROW"
 MISSING_STATUS = "MISSING_STATUS"
 #: Category of a row nested deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` (never decoded).
 ROW_TOO_DEEP = "ROW_TOO_DEEP"
+#: Category of a row longer than ``max_row_bytes`` (never held: :mod:`~airflow_batch_gemini.output.large_rows`).
+ROW_TOO_LARGE = "ROW_TOO_LARGE"
 #: Category of a status text whose head is no known reason phrase (it could quote a row's values).
 OTHER_STATUS_TEXT = "OTHER_STATUS_TEXT"
 #: Status names of errors worth sending again: quota, overload, server-side and deadline errors.
@@ -158,21 +162,42 @@ def too_deep_row(raw: bytes) -> TooDeepRow:
 TOO_DEEP_ERROR = RowError(
     raw="", status=ROW_TOO_DEEP,
     message=f"the row nests objects or arrays more than {MAX_JSON_DEPTH} levels deep, so it was not decoded; the "
-    "service refuses requests nested beyond 15 levels: flatten the request",
+    "service is said to refuse requests nested beyond 15 levels (not documented): flatten the request",
 )
 
 
+def too_large_error(row: TooLargeRow) -> RowError:
+    """The error of a :class:`~airflow_batch_gemini.output.large_rows.TooLargeRow`: its size, the limit, what to do."""
+    return RowError(
+        raw="", status=ROW_TOO_LARGE,
+        message=f"the row is {row.size:,} bytes long, over max_row_bytes ({row.limit:,} bytes), so it was not read "
+        f"(line {row.line} of {row.part}, SHA-256 {row.sha256}); raise max_row_bytes to read it",
+    )
+
+
+#: How much of a status text is searched for an embedded JSON error (its start), and how many ``{`` tried there.
+STATUS_SEARCH_CHARS = 64 * 1024
+STATUS_SEARCH_STARTS = 16
+
+
 def _first_json_object(text: str) -> dict[str, Any] | None:
-    """Return the first JSON object embedded in ``text``, or ``None``."""
+    """Return the first JSON object embedded in ``text``, or ``None``. Bounded whatever the text: only its first
+    :data:`STATUS_SEARCH_CHARS` are searched, at most :data:`STATUS_SEARCH_STARTS` ``{`` are tried, and one nested
+    deeper than :data:`~airflow_batch_gemini.bounds.MAX_JSON_DEPTH` is passed over, never decoded."""
     decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            start = text.find("{", start + 1)
-            continue
-        return value if isinstance(value, dict) else None
+    head = text[:STATUS_SEARCH_CHARS]
+    start = head.find("{")
+    for _ in range(STATUS_SEARCH_STARTS):
+        if start == -1:
+            break
+        if not nesting_depth_over(head[start:].encode(errors="surrogatepass")):
+            try:
+                value, _ = decoder.raw_decode(head, start)
+            except json.JSONDecodeError:
+                pass
+            else:
+                return value if isinstance(value, dict) else None
+        start = head.find("{", start + 1)
     return None
 
 
@@ -243,9 +268,12 @@ def model_version(row: Mapping[str, Any]) -> str | None:
 
 def classify_row(row: Any) -> RowOutcome:
     """Tell whether a parsed output row succeeded (``status == ""``) and, if not, why; anything but a
-    JSON object (a ``dict``) is an unreadable row, a :class:`TooDeepRow` fails as :data:`ROW_TOO_DEEP`."""
+    JSON object (a ``dict``) is an unreadable row, a :class:`TooDeepRow` fails as :data:`ROW_TOO_DEEP`, a
+    :class:`~airflow_batch_gemini.output.large_rows.TooLargeRow` as :data:`ROW_TOO_LARGE`."""
     if isinstance(row, TooDeepRow):
         return RowOutcome(False, TOO_DEEP_ERROR, TokenUsage())
+    if isinstance(row, TooLargeRow):
+        return RowOutcome(False, too_large_error(row), TokenUsage())
     if not isinstance(row, dict):
         return RowOutcome(False, RowError(raw="", status=UNREADABLE_ROW, message="not a JSON object"), TokenUsage())
     usage = token_usage(row)
@@ -292,6 +320,15 @@ def parse_row(raw: bytes) -> Any:
         return decode_line(raw)
     except ValueError:
         return None
+
+
+def read_row(raw: bytes | OverlongLine, part: str, number: int) -> tuple[Any, bytes] | None:
+    """A line as a :class:`~airflow_batch_gemini.output.ports.RowSource` gives it, line ``number`` (from 1) of
+    ``part``: its row (:func:`parse_row`) and its bytes; ``None`` for a blank line. An over-long line is its
+    :class:`~airflow_batch_gemini.output.large_rows.TooLargeRow`, with no bytes (it was never held)."""
+    if isinstance(raw, OverlongLine):
+        return too_large_row(raw, part, number), b""
+    return (parse_row(raw), raw) if raw.strip() else None
 
 
 def json_line(value: Any) -> bytes:

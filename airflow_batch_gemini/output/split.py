@@ -3,8 +3,10 @@ rows come from a :class:`~airflow_batch_gemini.output.ports.RowSource` and go to
 :class:`~airflow_batch_gemini.output.ports.ResultSink`.
 
 Streams: memory holds one row at a time (and what the source and the sink buffer, e.g. one chunk) plus
-the :class:`~airflow_batch_gemini.output.ledger.RowLedger` (about 100 bytes per input row). The input is
-read once for the ledger and once more only when rows are missing; the output is read once.
+the :class:`~airflow_batch_gemini.output.ledger.RowLedger` (about 100 bytes per input row). A row longer than
+the source's limit is never held: it fails alone as ``ROW_TOO_LARGE``
+(:mod:`~airflow_batch_gemini.output.large_rows`), joined to its input line when its key is in its first 64 KiB.
+The input is read once for the ledger and once more only when rows are missing; the output is read once.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchOutputError
+from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.manifests import ResultUris, SplitSummary
 from airflow_batch_gemini.output.annotation import annotate_failure
 from airflow_batch_gemini.output.disagreements import disagreements
 from airflow_batch_gemini.output.ledger import Claim, RowLedger
 from airflow_batch_gemini.output.ports import ResultSink, RowSource
 from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS, line_identity, row_identity
-from airflow_batch_gemini.output.rows import classify_row, parse_row, with_line_break
+from airflow_batch_gemini.output.rows import classify_row, read_row, with_line_break
 from airflow_batch_gemini.output.tally import Tally
 from airflow_batch_gemini.package_files import PACKAGE_FILE_KEY, may_be_job_input, package_file_kind
 
@@ -97,16 +100,17 @@ def split_job_output(
     for uri in input_uris:
         log.info("Reading input %s", uri)
         for raw in source.read_rows(uri):
-            if raw.strip():
+            if isinstance(raw, OverlongLine) or raw.strip():
                 ledger.expect(line_identity(raw, key_fields))
     tally = Tally()
     with sink.open_writer(results["succeeded_uri"]) as succeeded, sink.open_writer(results["failed_uri"]) as failed:
         for uri in files:
             log.info("Reading output %s", uri)
-            for raw in source.read_rows(uri):
-                if not raw.strip():
+            for number, line in enumerate(source.read_rows(uri), 1):
+                if (read := read_row(line, uri, number)) is None:
                     continue
-                row = parse_row(raw)  # bounded in depth: a row too deep to decode fails as ROW_TOO_DEEP
+                # bounded: a row too deep to decode fails as ROW_TOO_DEEP, one too long to hold as ROW_TOO_LARGE
+                row, raw = read
                 if input_uris:
                     claim = ledger.claim(row_identity(row, key_fields))
                     if claim is Claim.DUPLICATE:
@@ -120,11 +124,20 @@ def split_job_output(
                 else:
                     failed.write(annotate_failure(raw, row, outcome.error))
     missing = ledger.outstanding
+    uncopied: list[str] = []  # missing input lines too long to copy: line N of URI
     with sink.open_writer(results["missing_uri"]) as missing_file:
         for uri in input_uris if missing else ():
-            for raw in source.read_rows(uri):
-                if raw.strip() and ledger.claim(line_identity(raw, key_fields)) is Claim.MATCHED:
+            for number, raw in enumerate(source.read_rows(uri), 1):
+                if isinstance(raw, bytes) and not raw.strip():
+                    continue
+                if ledger.claim(line_identity(raw, key_fields)) is not Claim.MATCHED:
+                    continue
+                if isinstance(raw, OverlongLine):
+                    uncopied.append(f"line {number} of {uri}")
+                else:
                     missing_file.write(with_line_break(raw))
+    if uncopied:
+        log.info("Missing input lines longer than max_row_bytes, not copied: %s", uncopied[:20])
     return {
         **tally.counts(),
         "missing": missing,
@@ -134,5 +147,5 @@ def split_job_output(
         **results,
         "output_directory": output_directory,
         "files_read": len(files),
-        "disagreements": disagreements(tally, missing if input_uris else None, completion_stats),
+        "disagreements": disagreements(tally, missing if input_uris else None, completion_stats, uncopied),
     }

@@ -24,7 +24,7 @@ from airflow_batch_gemini.exceptions import (
     GeminiBatchUploadConflictError,
 )
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
-from airflow_batch_gemini.input.lines import READ_CHUNK_BYTES, OverlongLine, iter_line_blocks, read_line_blocks
+from airflow_batch_gemini.lines import READ_CHUNK_BYTES, OverlongLine, iter_line_blocks, read_line_blocks
 from airflow_batch_gemini.operators import prepare_input
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.package_files import package_file_kind

@@ -1,4 +1,5 @@
-"""Hostile output, as an attacker who can only trigger a DAG: one row nested hundreds or thousands of levels deep.
+"""Hostile output, as an attacker who can only trigger a DAG: one row nested hundreds or thousands of levels deep,
+one row longer than ``max_row_bytes``, one status text nested 100,000 levels deep (inside the string).
 
 Before, one such row failed the split (and the resubmission) as a whole, on every retry, so no row of its job was
 delivered; and the emulator crashed on such an input line. Now the row fails alone (``ROW_TOO_DEEP``, with its
@@ -9,6 +10,7 @@ emulator and fake-gcs-server.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import urllib.request
@@ -23,8 +25,8 @@ from airflow_batch_gemini.operators.failures import GeminiBatchPermanentFailure
 from airflow_batch_gemini.operators.resubmit_failed import GeminiBatchResubmitFailedOperator
 from airflow_batch_gemini.operators.split_output import GeminiBatchSplitOutputOperator
 from airflow_batch_gemini.operators.submit_job import GeminiBatchSubmitJobOperator
-from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
-from airflow_batch_gemini.output.rows import ROW_TOO_DEEP
+from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD, TOO_LARGE_FIELD
+from airflow_batch_gemini.output.rows import OTHER_STATUS_TEXT, ROW_TOO_DEEP, ROW_TOO_LARGE
 from airflow_batch_gemini.uris import parse_gs_uri
 from gemini_batch_local.local_stack import LocalStack
 from tests.conftest import TEST_BUCKET, request_line
@@ -103,6 +105,47 @@ def test_a_deep_row_fails_alone_and_every_other_row_is_delivered(
         assert (summary["succeeded"], summary["failed"], summary["missing"]) == (OTHER_ROWS, 1, 1)
         assert summary["unexpected_rows"] == 1
         assert read(summary["missing_uri"], gcs_client).startswith(b'{"request":{"contents"')
+
+
+RECURSIVE_STATUS = "x" + '{"a":' * 100_000  # raised RecursionError in the split, on every retry
+
+
+def test_an_over_long_row_and_a_recursive_status_text_fail_alone_and_every_other_row_is_delivered(
+    folder: str, gcs_client: storage.Client
+) -> None:
+    plain = [{"key": f"k{index:02d}", "request": REQUEST} for index in range(OTHER_ROWS)]
+    inputs = [json.dumps(line).encode() + b"\n" for line in [*plain, {"key": "big", "request": REQUEST},
+                                                             {"key": "rec", "request": REQUEST}]]
+    big = (b'{"key":"big","status":"","request":{"contents":[{"parts":[{"text":"' + b"x" * (5 * 1024 * 1024)
+           + b'"}]}]},"response":{}}\n')
+    recursive = json.dumps({"key": "rec", "status": RECURSIVE_STATUS, "request": REQUEST}).encode() + b"\n"
+    outputs = [json.dumps({**SUCCESS_ROW, "key": line["key"]}).encode() + b"\n" for line in plain]
+    write(f"{folder}/input.jsonl", b"".join(inputs))
+    write(f"{folder}/output/prediction-model-x/predictions.jsonl",
+          b"".join(outputs[:5]) + big + b"".join(outputs[5:10]) + recursive + b"".join(outputs[10:]))
+    manifest = {"job_name": "projects/local-project/locations/us-central1/batchPredictionJobs/1",
+                "model": "gemini-2.5-flash", "output_directory": f"{folder}/output/prediction-model-x",
+                "input_uris": [f"{folder}/input.jsonl"],
+                "completion_stats": {"succeeded": OTHER_ROWS, "failed": 2, "incomplete": 0}}
+    split = GeminiBatchSplitOutputOperator(task_id="split", job_manifest=manifest, destination_prefix=f"{folder}/r",
+                                           max_row_bytes=1024 * 1024)
+    summary = run_task(split, xcom_context())
+
+    succeeded = [json.loads(line)["key"] for line in read(summary["succeeded_uri"], gcs_client).splitlines()]
+    assert sorted(succeeded) == [f"k{index:02d}" for index in range(OTHER_ROWS)], "every other row is delivered"
+    assert (summary["succeeded"], summary["failed"], summary["missing"], summary["input_rows"]) == (OTHER_ROWS, 2, 0,
+                                                                                                    OTHER_ROWS + 2)
+    assert summary["unexpected_rows"] == 0 and summary["disagreements"] == []
+    assert summary["failures_by_status"] == {ROW_TOO_LARGE: 1, OTHER_STATUS_TEXT: 1}
+    assert read(summary["missing_uri"], gcs_client) == b""
+    failed = {row["key"]: row for row in map(json.loads, read(summary["failed_uri"], gcs_client).splitlines())}
+    assert sorted(failed) == ["big", "rec"]
+    record = failed["big"]
+    part = f"{manifest['output_directory']}/predictions.jsonl"
+    assert record[TOO_LARGE_FIELD] == {"size": len(big) - 1, "sha256": hashlib.sha256(big[:-1]).hexdigest(),
+                                       "limit": 1024 * 1024, "part": part, "line": 6}
+    assert record[PARSED_ERROR_FIELD]["status"] == ROW_TOO_LARGE and "raise max_row_bytes" in record["status"]
+    assert failed["rec"]["status"] == RECURSIVE_STATUS and failed["rec"][PARSED_ERROR_FIELD]["status"] is None
 
 
 def test_a_deep_failed_row_is_kept_by_the_resubmission_and_the_others_resent(

@@ -21,9 +21,9 @@ from airflow_batch_gemini.input.fast_tier import (
     line_decoders,
 )
 from airflow_batch_gemini.input.line_checks import line_notes, validate_line
-from airflow_batch_gemini.input.lines import iter_line_blocks
 from airflow_batch_gemini.input.scanner import GROUP_LINES, InputScan, scan_blocks, scan_lines
 from airflow_batch_gemini.input.schema import LineValidator, default_validator, line_schema, load_request_schema
+from airflow_batch_gemini.lines import iter_line_blocks
 from tests.faults.malformed_lines import MALFORMED
 from tests.seed import SEED_INPUT
 

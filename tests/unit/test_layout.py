@@ -55,7 +55,7 @@ PUBLIC_NAMES = {
     ],
 }
 #: The pure cores of the pipeline's stages and the helpers they share: no Airflow, no service client, no I/O.
-PURE = ("input", "job", "output", "uris", "fieldnames", "manifests", "exceptions")
+PURE = ("input", "job", "output", "lines", "bounds", "uris", "fieldnames", "manifests", "exceptions")
 #: Imports a pure module may not make (Airflow, Google's clients, network and process I/O).
 IMPURE_IMPORTS = ("airflow", "google", "requests", "aiohttp", "urllib.request", "http.client", "socket",
                   "subprocess")

@@ -21,11 +21,11 @@ from airflow_batch_gemini.bounds import (
     unescaped,
 )
 from airflow_batch_gemini.input.fast_tier import FAMILIES, line_decoders
-from airflow_batch_gemini.input.lines import iter_line_blocks, stream_lines
 from airflow_batch_gemini.input.repairs import EmptyToolRepairs, repair_line
 from airflow_batch_gemini.input.request_lines import request_line_blocks
 from airflow_batch_gemini.input.scanner import scan_blocks, scan_lines
 from airflow_batch_gemini.input.sharding import ShardPlanner
+from airflow_batch_gemini.lines import iter_line_blocks, stream_lines
 from tests.input_lines import line, text_request
 from tests.unit.test_lines import overlong
 

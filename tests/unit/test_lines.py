@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_batch_gemini.input.lines import OverlongLine, bounded_blocks, iter_line_blocks, iter_lines, stream_lines
+from airflow_batch_gemini.lines import OverlongLine, bounded_blocks, iter_line_blocks, iter_lines, stream_lines
 
 
 def overlong(raw: bytes, limit: int) -> OverlongLine:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from airflow_batch_gemini.input.lines import READ_CHUNK_BYTES, iter_line_blocks
 from airflow_batch_gemini.input.parsing import parse_fast, parse_value_or_problem
 from airflow_batch_gemini.input.scanner import scan_blocks
+from airflow_batch_gemini.lines import READ_CHUNK_BYTES, iter_line_blocks
 
 
 def test_a_json_line_gives_its_value_and_no_problem() -> None:

@@ -13,6 +13,7 @@ from google.api_core.exceptions import PreconditionFailed
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import StoredObject
 from airflow_batch_gemini.hooks.storage_rows import MAX_COMPOSE_SOURCES, CloudStorageRows, ComposePlan, compose_plan
+from airflow_batch_gemini.lines import OverlongLine, iter_line_blocks, stream_lines
 from airflow_batch_gemini.package_files import INPUT_KIND, WRITER_KEY, package_file_metadata
 from tests.memory_rows import MemoryRows
 
@@ -37,8 +38,12 @@ class StandInHook(MemoryRows):
     def list_prediction_files(self, directory_uri: str) -> list[str]:
         return sorted(uri for uri in self.objects if uri.startswith(directory_uri + "/"))
 
-    def read_lines(self, uri: str) -> Iterator[bytes]:
-        return self.read_rows(uri)
+    def read_lines(self, uri: str, max_line_bytes: int | None = None) -> Iterator[bytes | OverlongLine]:
+        return stream_lines(iter_line_blocks(self.read_chunks(uri), max_line_bytes))
+
+    def read_chunks(self, uri: str) -> Iterator[bytes]:
+        data = self.objects[uri]
+        yield from (data[start:start + 3] for start in range(0, len(data), 3))
 
     def stat(self, uri: str) -> StoredObject | None:
         if uri not in self.objects:

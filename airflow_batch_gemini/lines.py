@@ -1,5 +1,5 @@
-"""Cutting a byte stream into input lines: pure functions, no I/O but reading a file handle the caller
-opened.
+"""Cutting a byte stream into lines, bounded in length: pure functions, no I/O but reading a file handle the
+caller opened. Shared by the input stage (input lines) and the output stage (a job's output rows).
 
 Only ``\\n`` ends a line; each line keeps its ``\\n`` (the last line of a stream may lack it), so the
 lines joined give the stream back byte for byte. Memory holds one chunk plus one line at a time,
@@ -7,8 +7,9 @@ whatever the size of the stream.
 
 A line longer than ``max_line_bytes`` (:data:`~airflow_batch_gemini.bounds.DEFAULT_MAX_LINE_BYTES` by
 default) is not held: once that many bytes of it are read, the rest is only counted and hashed up to its
-``\\n``, and the stream gives an :class:`OverlongLine` in its place, which the scan turns into a problem of
-that line. So memory holds at most ``max_line_bytes`` and one chunk of any line, however long.
+``\\n``, and the stream gives an :class:`OverlongLine` in its place (with the line's first
+:data:`HEAD_BYTES`), which the scan turns into a problem of that line and the split into a failed row. So
+memory holds at most ``max_line_bytes`` and one chunk of any line, however long.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, overload
 
 from airflow_batch_gemini.bounds import DEFAULT_MAX_LINE_BYTES
@@ -31,11 +32,18 @@ class OverlongLine:
     :param sha256: the SHA-256 (hex) of those same bytes (``sed -n 'Np' input.jsonl | tr -d '\\r\\n' |
         sha256sum`` finds it).
     :param limit: the ``max_line_bytes`` it is over.
+    :param head: its first :data:`HEAD_BYTES` bytes (the start of a JSON row, where its key may be read); not
+        compared: it is a view of the same line.
     """
 
     size: int
     sha256: str
     limit: int
+    head: bytes = field(default=b"", compare=False, repr=False)
+
+
+#: How much of an over-long line its :class:`OverlongLine` keeps: 64 KiB.
+HEAD_BYTES = 64 * 1024
 
 
 class _Skipped:
@@ -47,10 +55,13 @@ class _Skipped:
         self.size = 0
         self.hash = hashlib.sha256()
         self.tail = b""
+        self.head = b""
         for piece in pieces:
             self.add(piece)
 
     def add(self, piece: bytes) -> None:
+        if len(self.head) < HEAD_BYTES:
+            self.head += piece[: HEAD_BYTES - len(self.head)]
         data = self.tail + piece
         taken, self.tail = data[:-2], data[-2:]
         self.size += len(taken)
@@ -59,7 +70,7 @@ class _Skipped:
     def marker(self) -> OverlongLine:
         last = self.tail.removesuffix(b"\n").removesuffix(b"\r")
         self.hash.update(last)
-        return OverlongLine(self.size + len(last), self.hash.hexdigest(), self.limit)
+        return OverlongLine(self.size + len(last), self.hash.hexdigest(), self.limit, self.head)
 
 
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
