@@ -12,6 +12,7 @@ import pytest
 
 from airflow_batch_gemini.exceptions import GeminiBatchUploadConflictError
 from airflow_batch_gemini.hooks.storage import GeminiBatchStorageHook
+from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.operators.prepare_input import GeminiBatchPrepareInputOperator
 from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD
 from airflow_batch_gemini.output.results import SUCCEEDED_FILE
@@ -116,8 +117,9 @@ def test_split_output_written_by_another_writer_mid_split(fault: FaultRecord, up
 
     raced: list[str] = []
 
-    def racing_read_lines(self: GeminiBatchStorageHook, uri: str, generation: int | None = None) -> Iterator[bytes]:
-        for index, line in enumerate(original(self, uri, generation)):
+    def racing_read_lines(self: GeminiBatchStorageHook, uri: str, generation: int | None = None,
+                          **bounds: Any) -> Iterator[bytes | OverlongLine]:
+        for index, line in enumerate(original(self, uri, generation, **bounds)):
             if index == 1 and not raced:  # once, while the split reads the job's output
                 raced.append(uri)
                 write(f"{results}/{SUCCEEDED_FILE}", OTHER_WRITER)
