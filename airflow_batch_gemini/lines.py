@@ -7,7 +7,7 @@ whatever the size of the stream.
 
 A line longer than ``max_line_bytes`` (:data:`~airflow_batch_gemini.bounds.DEFAULT_MAX_LINE_BYTES` by
 default) is not held: once that many bytes of it are read, the rest is only counted and hashed up to its
-``\\n``, and the stream gives an :class:`OverlongLine` in its place (with the line's first
+``\\n``, and the stream gives an :class:`OverlongLine` in its place (with the line's first and last
 :data:`HEAD_BYTES`), which the scan turns into a problem of that line and the split into a failed row. So
 memory holds at most ``max_line_bytes`` and one chunk of any line, however long.
 """
@@ -34,12 +34,15 @@ class OverlongLine:
     :param limit: the ``max_line_bytes`` it is over.
     :param head: its first :data:`HEAD_BYTES` bytes (the start of a JSON row, where its key may be read); not
         compared: it is a view of the same line.
+    :param end: its last :data:`HEAD_BYTES` bytes, without its line break (where a row's key is, when the service
+        writes it after the request and the response); not compared either.
     """
 
     size: int
     sha256: str
     limit: int
     head: bytes = field(default=b"", compare=False, repr=False)
+    end: bytes = field(default=b"", compare=False, repr=False)
 
 
 #: How much of an over-long line its :class:`OverlongLine` keeps: 64 KiB.
@@ -56,6 +59,7 @@ class _Skipped:
         self.hash = hashlib.sha256()
         self.tail = b""
         self.head = b""
+        self.end = b""
         for piece in pieces:
             self.add(piece)
 
@@ -66,11 +70,13 @@ class _Skipped:
         taken, self.tail = data[:-2], data[-2:]
         self.size += len(taken)
         self.hash.update(taken)
+        self.end = taken[-HEAD_BYTES:] if len(taken) >= HEAD_BYTES else (self.end + taken)[-HEAD_BYTES:]
 
     def marker(self) -> OverlongLine:
         last = self.tail.removesuffix(b"\n").removesuffix(b"\r")
         self.hash.update(last)
-        return OverlongLine(self.size + len(last), self.hash.hexdigest(), self.limit, self.head)
+        return OverlongLine(self.size + len(last), self.hash.hexdigest(), self.limit, self.head,
+                            (self.end + last)[-HEAD_BYTES:])
 
 
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -62,9 +62,9 @@ class OwnedObjects:
             return found.generation
         if not ours:
             raise GeminiBatchUploadConflictError(
-                f"{uri} already exists and is not a {self.kind} file of this package (no such mark in its "
-                "metadata), so this task never writes over it nor deletes it. Name a folder of this run's own "
-                "(e.g. with {{ run_id }} in it)."
+                f"{uri} already exists and is not {'an' if self.kind[:1] in 'aeiou' else 'a'} {self.kind} file of "
+                "this package (no such mark in its metadata), so this task never writes over it nor deletes it. "
+                "Name a folder of this run's own (e.g. with {{ run_id }} in it)."
             )
         written_by = f"by {owner!r}" if owner else f"without a {WRITER_KEY} mark"
         raise GeminiBatchUploadConflictError(

@@ -105,7 +105,8 @@ class GeminiBatchResubmitFailedOperator(GeminiBatchSubmitJobOperator, GeminiBatc
     :param max_row_bytes: the longest row read (each round's output, failed and missing rows), in bytes, its line
         break included (default 80 MiB, the package's own: a row echoes its request, up to 32 MiB, and adds the
         response; Google documents no limit). A longer row is never held, nor resent: it is kept failed as
-        ``ROW_TOO_LARGE``, as a record of its size, SHA-256, part and line (and its key, if in its first 64 KiB).
+        ``ROW_TOO_LARGE``, as a record of its size, SHA-256, part and line (and its key, if in its first or last
+        64 KiB).
     :param allowed_source_prefixes: ``gs://`` buckets or folders the split manifest's files (succeeded, failed,
         missing) must lie in, checked before anything is read; ``None`` allows any. Not templated: the DAG
         author sets it.

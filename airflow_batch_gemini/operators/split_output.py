@@ -146,7 +146,7 @@ class GeminiBatchSplitOutputOperator(BaseOperator, GeminiBatchResultsMixin):
     :param max_row_bytes: the longest output row read, in bytes, its line break included (default 80 MiB, the
         package's own: a row echoes its request, up to 32 MiB, and adds the response; Google documents no limit).
         A longer row is never held: it goes to ``failed.jsonl`` as ``ROW_TOO_LARGE``, not retryable, as a record
-        of its size, SHA-256, part and line (and its key, if in its first 64 KiB); raise this to read it.
+        of its size, SHA-256, part and line (and its key, if in its first or last 64 KiB); raise this to read it.
     :param gcp_conn_id: the Airflow connection to Google Cloud. (templated)
     :param impersonation_chain: a service account, or a chain of them, to impersonate. (templated)
     :param allowed_source_prefixes: ``gs://`` buckets or folders the job's output directory and its input URIs

@@ -16,8 +16,8 @@ def disagreements(
     :param tally: the counts of the output rows.
     :param missing: input rows without an output row (``None`` when there was no input to reconcile).
     :param completion_stats: the job's ``{"succeeded", "failed", "incomplete"}``, if known.
-    :param uncopied: missing input lines too long to copy into ``missing.jsonl`` (counted missing all the same),
-        as ``line N of URI``.
+    :param uncopied: missing input lines too long to copy into ``missing.jsonl``, which holds their records
+        instead (counted missing all the same), as ``line N of URI``.
     """
     found: list[str] = []
     if tally.unexpected:
@@ -34,6 +34,6 @@ def disagreements(
         if not isinstance(incomplete, int) or incomplete != missing:
             found.append(f"{missing} input row(s) have no output row (completionStats incomplete: {incomplete})")
     if uncopied:
-        found.append(f"{len(uncopied)} missing input row(s) longer than max_row_bytes are not in missing.jsonl "
-                     f"(counted missing all the same): {', '.join(uncopied[:5])}")
+        found.append(f"{len(uncopied)} missing input row(s) longer than max_row_bytes are in missing.jsonl as "
+                     f"their records (size, SHA-256, key), not whole: {', '.join(uncopied[:5])}")
     return found

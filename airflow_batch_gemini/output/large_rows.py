@@ -5,8 +5,10 @@ never held: the reader (:func:`~airflow_batch_gemini.lines.iter_line_blocks`) gi
 :class:`~airflow_batch_gemini.lines.OverlongLine` in its place, with its size, its SHA-256 and its first
 :data:`~airflow_batch_gemini.lines.HEAD_BYTES`. Such a row fails alone with the category ``ROW_TOO_LARGE``, not
 retryable (its request cannot be read back to be sent again). To join it to its input line, its key is looked
-for in its head (:func:`head_members`): the top-level members that end within the head, each nested value as
-``None``; a row whose key comes later is identified by its SHA-256 alone (it joins no input line).
+for in its head (:func:`head_members`: the top-level members that end within the head) and in its last
+:data:`~airflow_batch_gemini.lines.HEAD_BYTES` (:func:`end_members`: the top-level members that begin there, where
+the service writes the input's own fields, after the request and the response), each nested value as ``None``;
+a row whose key is in neither is identified by its SHA-256 alone (it joins no input line).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_batch_gemini.bounds import unescaped
 from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.output.deep_rows import top_level_members
 
-#: A JSON string (one cut short by the end of the head too), or one bracket or comma outside strings.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\Z)|[\[\]{},]', re.DOTALL)
+#: A JSON string of :func:`~airflow_batch_gemini.bounds.unescaped` text (one cut short by the end too), or one
+#: bracket or comma outside strings: linear, whatever the escapes.
+_TOKEN = re.compile(rb'"[^"]*(?:"|\Z)|[\[\]{},]')
 
 
 def head_members(head: bytes) -> dict[str, Any] | None:
@@ -29,7 +33,7 @@ def head_members(head: bytes) -> dict[str, Any] | None:
     one pass over ``head``."""
     depth = 0
     last_comma = -1  # where the last complete top-level member ends
-    for match in _TOKEN.finditer(head):
+    for match in _TOKEN.finditer(unescaped(head)):  # the same length: its positions are those of head
         token = match.group()
         if token in (b"[", b"{"):
             depth += 1
@@ -42,6 +46,36 @@ def head_members(head: bytes) -> dict[str, Any] | None:
     if last_comma < 0 or not head.lstrip().startswith(b"{"):
         return None
     return top_level_members(head[:last_comma] + b"}")
+
+
+def end_members(end: bytes) -> dict[str, Any] | None:
+    """The top-level members of a JSON object row that begin within ``end`` (the row's last bytes, its line break
+    left out), each nested value as ``None``; ``None`` when none is whole there. Read backwards from the row's
+    closing ``}``, where the nesting is known, in one pass; never recurses.
+
+    The bytes before the first one that cannot be inside an escape are left out (``end`` may begin in the middle
+    of one, or of a run of backslashes), so that every quote left is read right.
+    """
+    text = end.rstrip()
+    if not text.endswith(b"}"):
+        return None
+    start = len(text) - len(text.lstrip(b"\\")) + 1
+    neutral = unescaped(text[start:])
+    depth = 0
+    first_comma = None  # where the first whole top-level member found begins (just after this comma)
+    for match in _TOKEN.finditer(neutral[::-1]):
+        token = match.group()
+        if token in (b"]", b"}"):
+            depth += 1
+        elif token in (b"[", b"{"):
+            depth -= 1
+            if depth < 1:
+                break  # the row's own opening brace: the row is shorter than end (head_members has it all)
+        elif token == b"," and depth == 1:
+            first_comma = len(neutral) - match.end()
+    if first_comma is None:
+        return None
+    return top_level_members(b"{" + text[start + first_comma + 1 :])
 
 
 @dataclass(frozen=True)
@@ -74,5 +108,7 @@ class TooLargeRow:
 
 
 def too_large_row(line: OverlongLine, part: str, number: int) -> TooLargeRow:
-    """The :class:`TooLargeRow` of the over-long line ``number`` (from 1) of ``part``."""
-    return TooLargeRow(head_members(line.head), line.size, line.sha256, line.limit, part, number)
+    """The :class:`TooLargeRow` of the over-long line ``number`` (from 1) of ``part``: its top-level members found
+    in its head and its end (those of the head first)."""
+    found = {**(end_members(line.end) or {}), **(head_members(line.head) or {})}
+    return TooLargeRow(found or None, line.size, line.sha256, line.limit, part, number)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.manifests import PendingRound, RoundLayout, RoundRecord, SplitManifest
-from airflow_batch_gemini.output.annotation import annotate_failure
+from airflow_batch_gemini.output.annotation import TOO_LARGE_FIELD, annotate_failure
 from airflow_batch_gemini.output.large_rows import TooLargeRow
 from airflow_batch_gemini.output.ports import ResultSink, RowSource
 from airflow_batch_gemini.output.resend import is_retryable, retry_line
@@ -91,7 +91,8 @@ def prepare_round(
             if (read := read_row(line, missing_uri, line_number)) is None:
                 continue
             row, raw = read
-            if isinstance(row, TooLargeRow):  # too long to hold, so to resend: kept as failed
+            if isinstance(row, TooLargeRow) or (isinstance(row, dict) and TOO_LARGE_FIELD in row):
+                # too long to hold, so to resend (read now, or recorded by the split): kept as failed
                 keep.write(_kept_line(raw, row, kept))
             else:
                 retry.write(with_line_break(raw))

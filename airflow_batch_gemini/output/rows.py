@@ -300,7 +300,9 @@ def load_json(raw: bytes) -> Any:
     try:
         return _DECODE(raw)
     except ValueError:
-        return json.loads(raw)
+        # decoded as UTF-8 first: json.loads(bytes) would take UTF-16 and UTF-32 too, which the depth check does
+        # not read (a row nested beyond the recursion limit in UTF-16 passed it)
+        return json.loads(raw.decode("utf-8"))
 
 
 def decode_line(raw: bytes) -> Any:

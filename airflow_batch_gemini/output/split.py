@@ -5,7 +5,7 @@ rows come from a :class:`~airflow_batch_gemini.output.ports.RowSource` and go to
 Streams: memory holds one row at a time (and what the source and the sink buffer, e.g. one chunk) plus
 the :class:`~airflow_batch_gemini.output.ledger.RowLedger` (about 100 bytes per input row). A row longer than
 the source's limit is never held: it fails alone as ``ROW_TOO_LARGE``
-(:mod:`~airflow_batch_gemini.output.large_rows`), joined to its input line when its key is in its first 64 KiB.
+(:mod:`~airflow_batch_gemini.output.large_rows`), joined to its input line when its key is in its first or last 64 KiB.
 The input is read once for the ledger and once more only when rows are missing; the output is read once.
 """
 
@@ -18,12 +18,13 @@ from typing import Any, Protocol
 from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError, GeminiBatchOutputError
 from airflow_batch_gemini.lines import OverlongLine
 from airflow_batch_gemini.manifests import ResultUris, SplitSummary
-from airflow_batch_gemini.output.annotation import annotate_failure
+from airflow_batch_gemini.output.annotation import annotate_failure, too_large_record
 from airflow_batch_gemini.output.disagreements import disagreements
+from airflow_batch_gemini.output.large_rows import too_large_row
 from airflow_batch_gemini.output.ledger import Claim, RowLedger
 from airflow_batch_gemini.output.ports import ResultSink, RowSource
 from airflow_batch_gemini.output.row_identity import DEFAULT_KEY_FIELDS, line_identity, row_identity
-from airflow_batch_gemini.output.rows import classify_row, read_row, with_line_break
+from airflow_batch_gemini.output.rows import classify_row, read_row, too_large_error, with_line_break
 from airflow_batch_gemini.output.tally import Tally
 from airflow_batch_gemini.package_files import PACKAGE_FILE_KEY, may_be_job_input, package_file_kind
 
@@ -124,7 +125,7 @@ def split_job_output(
                 else:
                     failed.write(annotate_failure(raw, row, outcome.error))
     missing = ledger.outstanding
-    uncopied: list[str] = []  # missing input lines too long to copy: line N of URI
+    uncopied: list[str] = []  # missing input lines too long to copy, in missing.jsonl as records: line N of URI
     with sink.open_writer(results["missing_uri"]) as missing_file:
         for uri in input_uris if missing else ():
             for number, raw in enumerate(source.read_rows(uri), 1):
@@ -132,12 +133,14 @@ def split_job_output(
                     continue
                 if ledger.claim(line_identity(raw, key_fields)) is not Claim.MATCHED:
                     continue
-                if isinstance(raw, OverlongLine):
+                if isinstance(raw, OverlongLine):  # never held: its record takes its place (a round keeps it)
+                    row = too_large_row(raw, uri, number)
+                    missing_file.write(too_large_record(row, too_large_error(row)))
                     uncopied.append(f"line {number} of {uri}")
                 else:
                     missing_file.write(with_line_break(raw))
     if uncopied:
-        log.info("Missing input lines longer than max_row_bytes, not copied: %s", uncopied[:20])
+        log.info("Missing input lines longer than max_row_bytes, in missing.jsonl as records: %s", uncopied[:20])
     return {
         **tally.counts(),
         "missing": missing,

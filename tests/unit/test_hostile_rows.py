@@ -16,6 +16,7 @@ from airflow_batch_gemini.output.rows import (
     ROW_TOO_DEEP,
     TOO_DEEP_ERROR,
     TooDeepRow,
+    classify_line,
     classify_row,
     parse_row,
 )
@@ -125,3 +126,9 @@ def test_a_round_keeps_a_deep_failed_row_and_resends_the_others() -> None:
     assert pending["kept_failures_by_status"] == {ROW_TOO_DEEP: 1}
     assert rows.parts[pending["kept_failed_uri"]] == quota_deep
     assert rows.rows(pending["input_uri"]) == [{"key": "q", "request": {"contents": []}}]
+
+
+def test_a_row_in_utf16_is_unreadable_as_the_depth_check_reads_only_utf8() -> None:
+    raw = '{"key":"u","status":""}'.encode("utf-16-be")
+    assert parse_row(raw) is None, "json.loads(bytes) took UTF-16 (and UTF-32), which the depth check does not read"
+    assert classify_line(raw).error.status == "UNREADABLE_ROW"  # type: ignore[union-attr]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
+from typing import Any
 
 import pytest
 
@@ -15,7 +15,7 @@ from airflow_batch_gemini.exceptions import GeminiBatchConfigurationError
 from airflow_batch_gemini.lines import HEAD_BYTES, OverlongLine, iter_line_blocks, stream_lines
 from airflow_batch_gemini.operators.output_checks import check_max_row_bytes
 from airflow_batch_gemini.output.annotation import PARSED_ERROR_FIELD, TOO_LARGE_FIELD
-from airflow_batch_gemini.output.large_rows import head_members, too_large_row
+from airflow_batch_gemini.output.large_rows import end_members, head_members, too_large_row
 from airflow_batch_gemini.output.rounds import prepare_round
 from airflow_batch_gemini.output.rows import ROW_TOO_LARGE, classify_row, parse_row_error
 from airflow_batch_gemini.output.split import split_job_output
@@ -46,11 +46,18 @@ def test_a_status_text_nested_deep_beyond_the_recursion_limit_is_no_error_json()
     assert (error.code, error.status, error.message) == (None, None, text)
 
 
-def test_a_status_text_with_a_million_braces_is_searched_in_bounded_time() -> None:
+def test_a_status_text_with_a_million_braces_is_decoded_at_16_starts_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "{" * 1_000_000 + QUOTA
-    started = time.perf_counter()
-    error = parse_row_error(text)  # quadratic: each '{' decoded to the end
-    assert time.perf_counter() - started < 2
+    starts: list[int] = []
+    decode = json.JSONDecoder.raw_decode
+
+    def counted(self: json.JSONDecoder, s: str, idx: int = 0) -> tuple[Any, int]:
+        starts.append(idx)
+        return decode(self, s, idx)
+
+    monkeypatch.setattr(json.JSONDecoder, "raw_decode", counted)
+    error = parse_row_error(text)  # was quadratic: each '{' decoded to the end of the text
+    assert len(starts) <= 16 and all(start < 64 * 1024 for start in starts)
     assert error.status is None, "the embedded error lies beyond the searched head"
 
 
@@ -111,24 +118,41 @@ def test_the_split_delivers_every_other_row_and_records_the_large_one_once_joine
     assert classify_row(record).error.category == ROW_TOO_LARGE  # type: ignore[union-attr]
 
 
-def test_a_large_row_whose_key_is_past_its_head_fails_unjoined_and_its_input_shows_missing() -> None:
-    big = b'{"request":{"text":"' + b"x" * (2 * HEAD_BYTES) + b'"},"key":"late","status":""}\n'
-    rows = MemoryRows({"mem://in": lines({"key": "late", "request": {}}), "mem://out/1": big},
-                      {"mem://out": ["mem://out/1"]}, max_row_bytes=LIMIT)
+def test_a_large_row_whose_key_comes_last_joins_its_input_line_and_one_keyed_in_its_middle_does_not() -> None:
+    text = b"x\\\"" * HEAD_BYTES  # escaped backslashes and quotes, across the end's first bytes too
+    last = b'{"status":"","request":{"text":"' + text + b'"},"response":{"a":[1]},"key":"late"}\n'
+    middle = b'{"request":{"text":"' + text + b'"},"key":"mid","response":{"t":"' + text + b'"},"status":""}\n'
+    rows = MemoryRows({"mem://in": lines({"key": "late", "request": {}}, {"key": "mid", "request": {}}),
+                       "mem://out/1": last + middle}, {"mem://out": ["mem://out/1"]}, max_row_bytes=LIMIT)
     summary = split(rows, ["mem://in"])
-    assert (summary["failed"], summary["missing"], summary["unexpected_rows"]) == (1, 1, 1)
+    assert (summary["failed"], summary["missing"], summary["unexpected_rows"]) == (2, 1, 1)
+    assert [record.get("key") for record in rows.rows("mem://r/failed")] == ["late", None]
     assert "1 output row(s) match no input row (kept in their result file)" in summary["disagreements"]
-    assert rows.rows("mem://r/missing") == [{"key": "late", "request": {}}]
+    assert rows.rows("mem://r/missing") == [{"key": "mid", "request": {}}]
 
 
-def test_a_missing_input_line_too_long_to_copy_is_named_in_the_disagreements() -> None:
+@pytest.mark.parametrize("cut", range(1, 40))
+def test_the_end_of_a_row_cut_anywhere_gives_its_last_members_or_none(cut: int) -> None:
+    row = b'{"request":{"t":"a\\\\\\"b\\\\"},"key":"k\\"}","n":3}'
+    found = end_members(row[cut:])
+    assert found in (None, {"key": 'k"}', "n": 3}, {"n": 3}), (row[cut:], found)
+    assert end_members(row[-21:]) == {"key": 'k"}', "n": 3}, "its first byte is left out: it may be escaped"
+
+
+def test_a_missing_input_line_too_long_to_copy_is_recorded_kept_by_a_round_and_named_in_the_disagreements() -> None:
     rows = MemoryRows({"mem://in": lines({"key": "a", "request": {}}) + large_output("big", 10_000),
                        "mem://out/1": lines({**SUCCESS_ROW, "key": "a"})}, {"mem://out": ["mem://out/1"]},
                       max_row_bytes=LIMIT)
     summary = split(rows, ["mem://in"])
     assert (summary["succeeded"], summary["missing"], summary["input_rows"]) == (1, 1, 2)
-    assert rows.parts["mem://r/missing"] == b""
-    assert any("not in missing.jsonl" in found and "line 2 of mem://in" in found for found in summary["disagreements"])
+    [record] = rows.rows("mem://r/missing")
+    assert record["key"] == "big" and record["row_too_large"]["line"] == 2 and record["status"].startswith(
+        "ROW_TOO_LARGE: "), "its record takes its place: the row is in a file, not lost"
+    assert any("in missing.jsonl as their records" in found and "line 2 of mem://in" in found
+               for found in summary["disagreements"])
+    pending = prepare_round(rows, rows, {**summary, "missing_uri": "mem://r/missing"}, 1, "gs://b/f")  # type: ignore[arg-type]
+    assert rows.parts["gs://b/f/rounds/1/input.jsonl"] == b"", "never resent"
+    assert (pending["kept_failed"], pending["kept_failures_by_status"]) == (1, {"ROW_TOO_LARGE": 1})
 
 
 def test_a_round_keeps_a_large_failed_row_as_its_record_and_resends_the_others() -> None:
