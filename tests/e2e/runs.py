@@ -18,7 +18,7 @@ OUTPUT = REPO / "test-output" / "e2e"
 BUCKET = "gemini-batch-e2e"
 #: An input in the deployment's bucket for the backfill runs (the DAG's default is the sample shipped with
 #: the package, which the scheduled run reads).
-SAMPLE_INPUT = f"gs://{BUCKET}/samples/requests.jsonl"
+SAMPLE_INPUT = f"gs://{BUCKET}/incoming/samples/requests.jsonl"  # where the example DAG reads gs:// input
 PROMPTS = ["Explain batch prediction in a sentence", "Name a use of deferrable operators", "Say hello"]
 DAG_ID = "gemini_batch_example"
 SUBMIT_TASK = "submit_and_wait"
