@@ -1,9 +1,9 @@
 """A failed row as ``failed.jsonl`` holds it: the row with the error parsed out of its status added. Pure.
 
 A row too long to read (:class:`~airflow_batch_gemini.output.large_rows.TooLargeRow`, never held) is written as a
-record of the package's own (:func:`too_large_record`): the top-level strings and numbers found in its head (its key,
-if there), ``status`` (``ROW_TOO_LARGE: {"error": {...}}``, read back as that failure), ``row_too_large`` (its size,
-SHA-256, the limit, the part and line it was read from) and ``parsed_error``.
+record of the package's own (:func:`too_large_record`): the top-level strings and numbers found in its first and
+last 64 KiB (its key, if there), ``status`` (``ROW_TOO_LARGE: {"error": {...}}``, read back as that failure),
+``row_too_large`` (its size, SHA-256, the limit, the part and line it was read from) and ``parsed_error``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ TOO_LARGE_FIELD = "row_too_large"
 
 def too_large_record(row: TooLargeRow, error: RowError) -> bytes:
     """The line ``failed.jsonl`` holds for a row too long to read: its top-level strings and numbers found in its
-    head (its key, if there; not the service's fields), a ``status`` that reads back as ``error``, the row's
-    :data:`TOO_LARGE_FIELD` and ``parsed_error``."""
+    first and last 64 KiB (its key, if there; not the service's fields), a ``status`` that reads back as ``error``,
+    the row's :data:`TOO_LARGE_FIELD` and ``parsed_error``."""
     members = {
         name: value for name, value in (row.top_level or {}).items()
         if name not in OUTPUT_FIELDS and isinstance(value, str | int | float)

@@ -29,8 +29,7 @@ _TOKEN = re.compile(rb'"[^"]*(?:"|\Z)|[\[\]{},]')
 def head_members(head: bytes) -> dict[str, Any] | None:
     """The top-level members of a JSON object row that end within ``head`` (the row's start; the whole row when it
     is shorter), each nested value as ``None``; ``None`` when the head holds no whole member or is no object's
-    start. Iterative: never recurses,
-    one pass over ``head``."""
+    start. Iterative: never recurses, one pass over ``head``."""
     depth = 0
     last_comma = -1  # where the last complete top-level member ends
     for match in _TOKEN.finditer(unescaped(head)):  # the same length: its positions are those of head
